@@ -1,0 +1,3 @@
+module blinklab/fakerunner
+
+go 1.22

@@ -1,0 +1,3 @@
+module blinklab/pause
+
+go 1.22

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# One-time (idempotent) set-up on a fresh Debian 12 machine, as root:
+#   Debian packages (docker.io, containerd, busybox-static, curl, iptables, CNI plugins),
+#   a running Docker engine, the virtualenv at .venv with the project installed, the lab images.
+# Sourced or run by scripts/demo.sh and scripts/test.sh; safe to run again.
+set -euo pipefail
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+log() { printf '[setup %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+
+need_pkgs=()
+for p in docker.io containerd busybox-static curl iptables containernetworking-plugins; do
+  dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
+done
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  [ "$(id -u)" = 0 ] || { echo "setup: missing Debian packages ${need_pkgs[*]}; run as root or install them" >&2; exit 1; }
+  log "installing Debian packages: ${need_pkgs[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+fi
+
+bash "$top/scripts/engine.sh"
+
+if [ ! -x "$top/.venv/bin/python" ]; then
+  log "creating virtualenv .venv"
+  python3 -m venv "$top/.venv"
+fi
+stamp="$top/.venv/.installed-$(sha256sum "$top/pyproject.toml" | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  log "installing the project into .venv"
+  "$top/.venv/bin/pip" install -q --upgrade pip >/dev/null
+  "$top/.venv/bin/pip" install -q -e "$top[dev]"
+  rm -f "$top"/.venv/.installed-*
+  touch "$stamp"
+fi
+
+bash "$top/lab/images/build.sh"
+log "ready"
