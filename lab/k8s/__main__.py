@@ -1,0 +1,52 @@
+"""python3 -m lab.k8s up [--kwok-nodes N] | down | status | scenario NAME|clear|list | kubeconfig"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .cluster import LabError, down, status, up
+from .settings import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python3 -m lab.k8s", description=__doc__)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p_up = sub.add_parser("up", help="build if needed, start the cluster, wait for the node; prints the kubeconfig")
+    p_up.add_argument("--kwok-nodes", type=int, default=0, help="also run kwok with N fake nodes")
+    sub.add_parser("down", help="stop everything and remove what the lab changed (idempotent)")
+    sub.add_parser("status", help="what runs (exit 0 all up, 1 partial, 3 down)")
+    sub.add_parser("kubeconfig", help="print the admin kubeconfig path")
+    p_sc = sub.add_parser("scenario", help="apply a scenario (or 'clear', 'list') and wait for its state")
+    p_sc.add_argument("name")
+    p_sc.add_argument("-n", "--namespace", default=None, help="namespace (default: blink or $BLINK_LAB_NAMESPACE)")
+    p_sc.add_argument("--timeout", type=float, default=120)
+    a = ap.parse_args(argv)
+    s = Settings()
+    try:
+        if a.cmd == "up":
+            up(s, kwok_nodes=a.kwok_nodes)
+        elif a.cmd == "down":
+            down(s)
+        elif a.cmd == "status":
+            return status(s)
+        elif a.cmd == "kubeconfig":
+            print(s.admin_kubeconfig)
+        elif a.cmd == "scenario":
+            from . import scenario as scenarios
+            if a.namespace:
+                s.namespace = a.namespace
+            if a.name == "list":
+                for name, sc in scenarios.SCENARIOS.items():
+                    print(f"{name:<22} {sc.description}")
+            elif a.name == "clear":
+                scenarios.clear(s)
+            else:
+                print(scenarios.apply(s, a.name, timeout=a.timeout))
+    except LabError as e:
+        print(f"lab.k8s: ERROR: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

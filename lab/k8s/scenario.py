@@ -1,0 +1,333 @@
+"""Runner scenarios on the real lab cluster, from the YAML manifests in lab/k8s/scenarios/.
+
+Each scenario first clears the previous one (everything labelled blink-lab.io/scenario in the
+namespace, the egress rule, the HPA claim dir), applies its manifests with kubectl, then polls
+the API until its intended state is visible (deadline) and returns a one-line summary.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import string
+import subprocess
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .cluster import Api, LabError, iptables, is_up, log, tail
+from .settings import HERE, Settings
+
+MANIFESTS = HERE / "scenarios"
+LABEL = "blink-lab.io/scenario"
+RUNNER_SEL = "app=blink-runner,release=blink-runner"
+OPERATOR_SEL = "app=blink-operator"
+EGRESS_CHAIN = "BLINKLAB-EGRESS"
+HANDOFF = "Operator has been deployed with version: 1.0.995"
+
+
+@dataclass
+class Scenario:
+    description: str
+    files: list[str]
+    check: Callable[["Ctx"], str | None] = field(repr=False)
+    setup: Callable[[Settings], None] | None = None
+
+
+class Ctx:
+    """What a scenario's check sees: pods and logs through the API."""
+
+    def __init__(self, s: Settings):
+        self.s = s
+        self.api = Api(s)
+        self.ns = s.namespace
+
+    def pods(self, selector: str) -> list[dict]:
+        q = urllib.parse.urlencode({"labelSelector": selector})
+        items = self.api.get(f"/api/v1/namespaces/{self.ns}/pods?{q}")["items"]
+        return [p for p in items if not p["metadata"].get("deletionTimestamp")]
+
+    def deployment(self, name: str) -> dict:
+        return self.api.get(f"/apis/apps/v1/namespaces/{self.ns}/deployments/{name}")
+
+    def logs(self, pod: str, previous: bool = False) -> str:
+        q = "?tailLines=200" + ("&previous=true" if previous else "")
+        try:
+            return self.api.get(f"/api/v1/namespaces/{self.ns}/pods/{pod}/log{q}", raw=True)
+        except Exception:  # noqa: BLE001 - not started yet
+            return ""
+
+
+def _cs(pod: dict) -> dict:
+    statuses = pod.get("status", {}).get("containerStatuses") or []
+    return statuses[0] if statuses else {}
+
+
+def _ready(pod: dict) -> bool:
+    return pod.get("status", {}).get("phase") == "Running" and bool(_cs(pod).get("ready"))
+
+
+def _waiting(pod: dict) -> str:
+    return (_cs(pod).get("state", {}).get("waiting") or {}).get("reason", "")
+
+
+def _one(pods: list[dict]) -> dict | None:
+    return pods[0] if len(pods) == 1 else None
+
+
+# ------------------------------------------------------------------------------ checks
+def check_healthy(c: Ctx) -> str | None:
+    p = _one(c.pods(RUNNER_SEL))
+    if not p or not _ready(p):
+        return None
+    d = c.deployment("blink-runner")
+    if d["status"].get("availableReplicas") != 1:
+        return None
+    logs = c.logs(p["metadata"]["name"])
+    if "level=info" not in logs or "level=error" in logs.split("Starting blink-runner", 1)[-1][-400:]:
+        return None
+    return (f"deployment {c.ns}/blink-runner 1/1 available; pod {p['metadata']['name']} Running Ready; "
+            f"runner reaches the stand-in {c.s.standin_url}")
+
+
+def check_crashloop(c: Ctx) -> str | None:
+    p = _one(c.pods(RUNNER_SEL))
+    if not p:
+        return None
+    cs = _cs(p)
+    if cs.get("restartCount", 0) >= 2 and _waiting(p) == "CrashLoopBackOff":
+        return (f"pod {p['metadata']['name']} CrashLoopBackOff, restartCount {cs['restartCount']}, last exit "
+                f"{(cs.get('lastState', {}).get('terminated') or {}).get('exitCode')}")
+    return None
+
+
+def check_pending(c: Ctx) -> str | None:
+    p = _one(c.pods(RUNNER_SEL))
+    if not p or p["status"].get("phase") != "Pending":
+        return None
+    for cond in p["status"].get("conditions", []):
+        if cond["type"] == "PodScheduled" and cond["status"] == "False" and cond.get("reason") == "Unschedulable":
+            return f"pod {p['metadata']['name']} Pending, PodScheduled=False Unschedulable: {cond.get('message', '')}"
+    return None
+
+
+def check_hpa(c: Ctx) -> str | None:
+    hpa = c.api.get(f"/apis/autoscaling/v2/namespaces/{c.ns}/horizontalpodautoscalers/blink-runner")
+    pods = c.pods(RUNNER_SEL)
+    if len(pods) != 3 or c.deployment("blink-runner")["spec"].get("replicas") != 3:
+        return None
+    ready = [p for p in pods if _ready(p)]
+    failing = [p for p in pods if not _ready(p) and _cs(p).get("restartCount", 0) >= 1]
+    if len(ready) == 2 and len(failing) == 1:
+        f = failing[0]
+        return (f"HPA blink-runner minReplicas 3 (desired {hpa['status'].get('desiredReplicas')}); 3 pods: 2 Running "
+                f"Ready, {f['metadata']['name']} failing ({_waiting(f) or f['status'].get('phase')}, "
+                f"restartCount {_cs(f).get('restartCount')})")
+    return None
+
+
+def check_egress(c: Ctx) -> str | None:
+    p = _one(c.pods(RUNNER_SEL))
+    if not p or not _ready(p):
+        return None
+    logs = c.logs(p["metadata"]["name"])
+    for line in logs.splitlines():
+        if "level=error" in line and ("Timeout" in line or "timeout" in line or "deadline exceeded" in line):
+            return f"pod {p['metadata']['name']} Running; egress to {c.s.standin_url} dropped; runner logs: {line[-160:]}"
+    return None
+
+
+def _runner_handoff(c: Ctx) -> dict | None:
+    p = _one(c.pods(RUNNER_SEL))
+    if not p or not _ready(p) or HANDOFF not in c.logs(p["metadata"]["name"]):
+        return None
+    return p
+
+
+def check_upgrade(c: Ctx) -> str | None:
+    r = _runner_handoff(c)
+    op = _one(c.pods(OPERATOR_SEL))
+    if r and op and _ready(op):
+        return (f"deployment blink-operator-1.0.995 running (pod {op['metadata']['name']} Ready); runner "
+                f"{r['metadata']['name']} logged the handoff to 1.0.995")
+    return None
+
+
+def check_operator_gone(c: Ctx) -> str | None:
+    r = _runner_handoff(c)
+    if r and not c.pods(OPERATOR_SEL):
+        return f"runner {r['metadata']['name']} logged '{HANDOFF}...'; no blink-operator deployment or pod exists"
+    return None
+
+
+def check_operator_stuck(c: Ctx) -> str | None:
+    r = _runner_handoff(c)
+    op = _one(c.pods(OPERATOR_SEL))
+    if r and op and _cs(op).get("restartCount", 0) >= 1 and _waiting(op) == "CrashLoopBackOff":
+        return (f"deployment blink-operator-1.0.995 present, pod {op['metadata']['name']} CrashLoopBackOff "
+                f"(restartCount {_cs(op)['restartCount']}); runner logged the handoff")
+    return None
+
+
+def check_operator_pending(c: Ctx) -> str | None:
+    r = _runner_handoff(c)
+    op = _one(c.pods(OPERATOR_SEL))
+    if r and op and op["status"].get("phase") == "Pending" and any(
+            x["type"] == "PodScheduled" and x.get("reason") == "Unschedulable" for x in op["status"].get("conditions", [])):
+        return f"deployment blink-operator-1.0.995 present, pod {op['metadata']['name']} Pending (Unschedulable)"
+    return None
+
+
+def check_operator_rollback(c: Ctx) -> str | None:
+    op = _one(c.pods(OPERATOR_SEL))
+    if not op:
+        return None
+    text = c.logs(op["metadata"]["name"]) + c.logs(op["metadata"]["name"], previous=True)
+    if "rolling back" in text:
+        return (f"operator pod {op['metadata']['name']} logged the rollback after ROLLBACK_AFTER=10 s "
+                f"(restartCount {_cs(op).get('restartCount', 0)})")
+    return None
+
+
+def check_secret_missing(c: Ctx) -> str | None:
+    p = _one(c.pods(RUNNER_SEL))
+    if not p:
+        return None
+    w = (_cs(p).get("state", {}).get("waiting") or {})
+    if w.get("reason") == "CreateContainerConfigError":
+        return f"pod {p['metadata']['name']} CreateContainerConfigError: {w.get('message', '')}"
+    return None
+
+
+def check_secret_empty(c: Ctx) -> str | None:
+    p = _one(c.pods(RUNNER_SEL))
+    if not p or _cs(p).get("restartCount", 0) < 1:
+        return None
+    text = c.logs(p["metadata"]["name"]) + c.logs(p["metadata"]["name"], previous=True)
+    if "BLINK_RUNNER_GROUP_API_KEY is not set" in text:
+        return f"pod {p['metadata']['name']} exits 1 (restartCount {_cs(p)['restartCount']}): runner key is empty"
+    return None
+
+
+# ------------------------------------------------------------------------------ setups
+def block_egress(s: Settings) -> None:
+    iptables("-N", EGRESS_CHAIN, check=False)
+    iptables("-F", EGRESS_CHAIN)
+    iptables("-A", EGRESS_CHAIN, "-s", s.pod_cidr, "-d", s.gateway, "-p", "tcp", "--dport", str(s.standin_port),
+             "-m", "comment", "--comment", "blink-lab k8s scenario egress-blocked", "-j", "DROP")
+    if iptables("-C", "INPUT", "-j", EGRESS_CHAIN, check=False).returncode != 0:
+        iptables("-I", "INPUT", "1", "-j", EGRESS_CHAIN)
+
+
+def unblock_egress() -> None:
+    while iptables("-D", "INPUT", "-j", EGRESS_CHAIN, check=False).returncode == 0:
+        pass
+    iptables("-F", EGRESS_CHAIN, check=False)
+    iptables("-X", EGRESS_CHAIN, check=False)
+
+
+BASE = ["config.yaml", "secret.yaml"]
+SCENARIOS: dict[str, Scenario] = {
+    "healthy": Scenario("runner deployment Running and Ready, pinging the stand-in", BASE + ["healthy.yaml"],
+                        check_healthy),
+    "crashloop": Scenario("runner exits 1 at start: CrashLoopBackOff, restartCount >= 2",
+                          BASE + ["crashloop.yaml"], check_crashloop),
+    "pending": Scenario("runner pod unschedulable (nodeSelector matches no node)", BASE + ["pending.yaml"],
+                        check_pending),
+    "hpa": Scenario("HPA minReplicas 3 on blink-runner; one of the 3 pods crash-loops", BASE + ["hpa.yaml"],
+                    check_hpa),
+    "egress-blocked": Scenario("iptables drops pod traffic to the stand-in; runner logs timeouts",
+                               BASE + ["egress-blocked.yaml"], check_egress, setup=block_egress),
+    "upgrade-in-progress": Scenario("deployment blink-operator-1.0.995 running, runner logged the handoff",
+                                    BASE + ["upgrade-in-progress.yaml"], check_upgrade),
+    "operator-gone": Scenario("runner logged the operator handoff line; no operator exists",
+                              BASE + ["operator-gone.yaml"], check_operator_gone),
+    "operator-stuck": Scenario("operator deployment present, its pod in CrashLoopBackOff",
+                               BASE + ["operator-stuck.yaml"], check_operator_stuck),
+    "operator-pending": Scenario("operator deployment present, its pod Pending (unschedulable)",
+                                 BASE + ["operator-pending.yaml"], check_operator_pending),
+    "operator-rollback": Scenario("operator fails the upgrade and logs a rollback after 10 s",
+                                  BASE + ["operator-rollback.yaml"], check_operator_rollback),
+    "secret-missing": Scenario("secret blink-runner-secret missing: CreateContainerConfigError",
+                               ["config.yaml", "secret-missing.yaml"], check_secret_missing),
+    "secret-empty": Scenario("secret present but appKey empty: the runner exits 1",
+                             ["config.yaml", "secret-empty.yaml", "healthy.yaml"], check_secret_empty),
+}
+
+
+# ------------------------------------------------------------------------------ driver
+def kubectl(s: Settings, *args: str, input_text: str | None = None, check: bool = True,
+            timeout: float = 60) -> subprocess.CompletedProcess:
+    cmd = [str(s.kubectl), f"--kubeconfig={s.admin_kubeconfig}", *args]
+    r = subprocess.run(cmd, input=input_text, capture_output=True, text=True, timeout=timeout)
+    if check and r.returncode != 0:
+        raise LabError(f"kubectl {' '.join(args)} failed: {(r.stdout + r.stderr).strip()[-2000:]}")
+    return r
+
+
+def render(s: Settings, files: list[str]) -> str:
+    values = {"BLINK_URL": s.standin_url, "HOSTPATH": str(s.hostpath_dir)}
+    docs = [string.Template((MANIFESTS / f).read_text()).safe_substitute(values) for f in files]
+    return "\n---\n".join(docs)
+
+
+def _require_up(s: Settings) -> None:
+    if not is_up(s):
+        raise LabError("the lab cluster is not up: run `python3 -m lab.k8s up` first")
+
+
+def clear(s: Settings, timeout: float = 60, quiet: bool = False) -> None:
+    _require_up(s)
+    unblock_egress()
+    ns = s.namespace
+    if kubectl(s, "get", "namespace", ns, check=False).returncode == 0:
+        kubectl(s, "-n", ns, "delete", "deployments,horizontalpodautoscalers,configmaps,secrets,serviceaccounts",
+                "-l", LABEL, "--wait=false", "--ignore-not-found")
+        c = Ctx(s)
+        deadline = time.monotonic() + timeout
+        while True:
+            left = c.api.get(f"/api/v1/namespaces/{ns}/pods")["items"]
+            if not left:
+                break
+            if time.monotonic() > deadline:
+                names = ", ".join(p["metadata"]["name"] for p in left)
+                raise LabError(f"pods in {ns} still present after {timeout:.0f} s: {names}; kubelet log tail:\n"
+                               f"{tail(s.logs / 'kubelet.log')}")
+            time.sleep(0.3)
+    shutil.rmtree(s.hostpath_dir / "hpa-claims", ignore_errors=True)
+    if not quiet:
+        log(f"scenario objects cleared from namespace {ns}")
+
+
+def apply(s: Settings, name: str, timeout: float = 120) -> str:
+    if name not in SCENARIOS:
+        raise LabError(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}")
+    sc = SCENARIOS[name]
+    t0 = time.monotonic()
+    clear(s, quiet=True)
+    ns = s.namespace
+    if kubectl(s, "get", "namespace", ns, check=False).returncode != 0:
+        kubectl(s, "create", "namespace", ns)
+    if sc.setup:
+        sc.setup(s)
+    text = render(s, sc.files).replace(f'{LABEL}: "true"', f'{LABEL}: "{name}"')
+    kubectl(s, "-n", ns, "apply", "-f", "-", input_text=text)
+    c = Ctx(s)
+    deadline = time.monotonic() + timeout
+    last_exc = None
+    while time.monotonic() < deadline:
+        try:
+            summary = sc.check(c)
+            if summary:
+                return f"scenario {name} ({time.monotonic() - t0:.0f} s): {summary}"
+        except Exception as exc:  # noqa: BLE001
+            last_exc = exc
+        time.sleep(1)
+    pods = kubectl(s, "-n", ns, "get", "pods", "-o", "wide", check=False).stdout
+    raise LabError(f"scenario {name}: intended state not reached within {timeout:.0f} s"
+                   f"{f' (last error: {last_exc})' if last_exc else ''}\n{pods}")
+
+
+def state_json(s: Settings) -> dict:
+    """The namespace's pods as JSON (for tests)."""
+    return json.loads(kubectl(s, "-n", s.namespace, "get", "pods", "-o", "json").stdout)
