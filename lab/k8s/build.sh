@@ -155,7 +155,7 @@ build_kwok() {
   local f n=0
   while IFS= read -r f; do
     cp "$f" "$out/stages/$(echo "${f#"$dir/kustomize/stage/"}" | tr / _)"; n=$((n + 1))
-  done < <(find "$dir/kustomize/stage" -name '*.yaml' ! -name kustomization.yaml)
+  done < <(find "$dir/kustomize/stage" -name '*.yaml' ! -name kustomization.yaml ! -path '*/testdata/*')
   log "kwok $KWOK_VERSION: copied $n stage files"
   touch "$out/.complete"
   log "kwok $KWOK_VERSION: done -> $out"

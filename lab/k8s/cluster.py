@@ -340,10 +340,13 @@ options:
   tlsPrivateKeyFile: {s.pki / 'kwok.key'}
   nodeLeaseDurationSeconds: 40
 """]
-    # only the "fast" node/pod stages: nodes Ready at once, pods Running at once, no chaos
+    # the "fast" node/pod stages (nodes Ready at once, pods Running at once, no chaos) and the
+    # lease-based node heartbeat; never the stages' testdata files
     for f in sorted(s.kwok_stages.glob("*.yaml")):
         rel = f.name
-        if rel.startswith(("node_fast_", "pod_fast_")):
+        if "testdata" in rel:
+            continue
+        if rel.startswith(("node_fast_", "pod_fast_", "node_heartbeat-with-lease_")):
             docs.append(f.read_text())
     return "\n---\n".join(d.strip() + "\n" for d in docs)
 

@@ -1,0 +1,1 @@
+"""The model: outcomes, findings, the runbook catalog, judging functions, redaction, reports."""

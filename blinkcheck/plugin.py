@@ -1,0 +1,238 @@
+"""The pytest glue: options, the `condition` marker, dependency-aware outcomes, reports, exit code.
+
+A check is a test marked `@pytest.mark.condition("<id>")` that records one finding per object it
+judged through the `record` fixture. This plugin turns those findings into pytest outcomes (for the
+terminal and pytest-html), into results.json, and into the run's exit code:
+0 nothing failed, 1 a check failed or could not be evaluated, 4 usage error, else pytest's own.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from blinkcheck import report
+from blinkcheck.catalog import Catalog, CatalogError, load_catalog
+from blinkcheck.model import CouldNotLook, Finding, Outcome, worst
+from blinkcheck.redact import Redactor
+from fixtures.target import TargetSpec, add_options, parse_target_spec
+
+CHECKS_DIR = Path(__file__).resolve().parent.parent / "checks"
+
+
+@dataclass
+class RunState:
+    spec: TargetSpec
+    catalog: Catalog
+    redactor: Redactor
+    enabled: bool  # the run collects checks: write reports and own the exit code
+    started: float = field(default_factory=time.time)
+    # condition id -> (aggregate outcome, root cause id, summary) of checks that already ran
+    by_condition: dict[str, tuple[Outcome, str, str]] = field(default_factory=dict)
+    results: list[report.CheckResult] = field(default_factory=list)
+    selected_platforms: tuple[str, ...] = ()
+    platform_notes: list[str] = field(default_factory=list)
+    exit_code: int | None = None
+
+
+STATE = pytest.StashKey[RunState]()
+FINDINGS = pytest.StashKey[list[Finding]]()
+DURATION = pytest.StashKey[float]()
+
+
+def state_of(config: pytest.Config) -> RunState:
+    return config.stash[STATE]
+
+
+def condition_of(item: pytest.Item) -> str | None:
+    marker = item.get_closest_marker("condition")
+    return str(marker.args[0]) if marker and marker.args else None
+
+
+# ------------------------------------------------------------------ configuration
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
+
+
+def _runs_checks(config: pytest.Config) -> bool:
+    for arg in config.args:
+        path = Path(arg.split("::", 1)[0]).resolve()
+        if path == CHECKS_DIR or CHECKS_DIR in path.parents:
+            return True
+    return False
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "condition(id): the runbook condition (catalog id) this check implements"
+    )
+    spec = parse_target_spec(config)
+    try:
+        catalog = load_catalog(spec.catalog_path)
+    except CatalogError as exc:
+        raise pytest.UsageError(f"--catalog: {exc}") from None
+    enabled = _runs_checks(config)
+    config.stash[STATE] = RunState(spec=spec, catalog=catalog, redactor=Redactor(), enabled=enabled)
+    if not enabled:
+        return
+    spec.report_dir.mkdir(parents=True, exist_ok=True)
+    # pytest-html and junitxml read these in their own pytest_configure, which runs after this one.
+    if hasattr(config.option, "htmlpath") and not config.option.htmlpath:
+        config.option.htmlpath = str(spec.report_dir / "report.html")
+        config.option.self_contained_html = True
+    if not config.option.xmlpath:
+        config.option.xmlpath = str(spec.report_dir / "junit.xml")
+    if config.pluginmanager.hasplugin("html"):
+        config.pluginmanager.register(report.HtmlHooks(lambda: config.stash[STATE]), "blinkcheck-html")
+
+
+# ------------------------------------------------------------------ collection
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    state = state_of(config)
+    checks = [i for i in items if condition_of(i)]
+    if not checks:
+        return
+    for item in checks:
+        cid = condition_of(item)
+        if cid not in state.catalog.ids:
+            raise pytest.UsageError(f"{item.nodeid}: names condition '{cid}', which is not in {state.catalog.path}")
+    from fixtures.reachability import choose_platforms  # late: may contact the targets (auto)
+
+    state.selected_platforms, state.platform_notes = choose_platforms(state.spec)
+    keep, drop = [], []
+    for item in items:
+        cid = condition_of(item)
+        if cid and state.catalog[cid].platform not in state.selected_platforms:
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+    # Run in runbook order: preconditions first, so dependents can be blocked by them.
+    keep.sort(key=lambda i: state.catalog.order(condition_of(i) or ""))
+    items[:] = keep
+
+
+# ------------------------------------------------------------------ running
+
+
+@pytest.fixture
+def record(request: pytest.FixtureRequest) -> Callable[[Finding], None]:
+    """Record one finding (one judged object) for this check."""
+    expected = condition_of(request.node)
+    findings = request.node.stash.setdefault(FINDINGS, [])
+
+    def _record(finding: Finding) -> None:
+        if finding.condition_id != expected:
+            raise ValueError(f"check for {expected} recorded a finding for {finding.condition_id}")
+        findings.append(finding)
+
+    return _record
+
+
+def _blocker(state: RunState, cid: str) -> Finding | None:
+    for req in state.catalog[cid].requires:
+        if req not in state.by_condition:
+            continue  # not selected in this run: the check gathers its own facts
+        outcome, root, summary = state.by_condition[req]
+        if outcome.healthy:
+            continue
+        if outcome is Outcome.NOT_EVALUABLE:
+            return Finding(
+                cid,
+                Outcome.NOT_EVALUABLE,
+                f"Not evaluable because {root} could not be evaluated: {summary}",
+                because_of=root,
+            )
+        return Finding(cid, Outcome.BLOCKED, f"Blocked by {req} ({outcome}): {summary}", because_of=req)
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    cid = condition_of(item)
+    if not cid:
+        return
+    state = state_of(item.config)
+    blocker = _blocker(state, cid)
+    if blocker:
+        item.stash[FINDINGS] = [blocker]
+        pytest.skip(blocker.summary)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    rep = yield
+    cid = condition_of(item)
+    if not cid:
+        return rep
+    state = state_of(item.config)
+    findings = item.stash.setdefault(FINDINGS, [])
+    if call.excinfo is not None and not findings:
+        exc = call.excinfo.value
+        if isinstance(exc, CouldNotLook):
+            reason = exc.reason + (f" — {exc.how_to_fix}" if exc.how_to_fix else "")
+            findings.append(Finding(cid, Outcome.NOT_EVALUABLE, reason, because_of=exc.because_of))
+        elif call.excinfo.errisinstance(pytest.skip.Exception):
+            findings.append(Finding(cid, Outcome.SKIPPED, str(getattr(exc, "msg", exc))))
+        elif not isinstance(exc, KeyboardInterrupt):
+            # A crash in a check is "could not look", never healthy. Message only: no locals, no secrets.
+            findings.append(
+                Finding(cid, Outcome.NOT_EVALUABLE, f"The check crashed: {type(exc).__name__}: {exc}")
+            )
+    last_phase = rep.when == "call" or (rep.when == "setup" and (rep.failed or rep.skipped))
+    if not last_phase:
+        return rep
+    if rep.when == "call" and call.excinfo is None and not findings:
+        findings.append(Finding(cid, Outcome.NOT_EVALUABLE, "The check recorded no finding (a defect in the check)."))
+    outcome = worst([f.outcome for f in findings])
+    root = next((f.because_of for f in findings if f.because_of), cid)
+    state.by_condition[cid] = (outcome, root, state.redactor(findings[0].summary if findings else ""))
+    results = [report.build_result(state, item.nodeid, f, rep.duration) for f in findings]
+    state.results.extend(results)
+    report.shape_pytest_report(rep, outcome, results)
+    item.user_properties.extend([("condition", cid), ("outcome", str(outcome))])
+    return rep
+
+
+# ------------------------------------------------------------------ finishing
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[None, None, None]:
+    state = session.config.stash.get(STATE, None)
+    if state is None or not state.enabled:
+        return (yield)
+    code = int(exitstatus)
+    if state.results and code in (0, 1):
+        code = 1 if any(r.outcome.fails_run for r in state.results) else 0
+    state.exit_code = code
+    session.exitstatus = code
+    report.write_results_json(state, session)
+    yield
+    leaks = report.leak_gate(state)
+    if leaks:
+        session.exitstatus = state.exit_code = 3
+    return None
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    state = config.stash.get(STATE, None)
+    if state is None or not state.enabled or not state.results:
+        return
+    terminalreporter.write_line(report.one_line_summary(state))
+
+
+def write_json(path: Path, data: object) -> None:
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

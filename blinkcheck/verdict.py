@@ -1,0 +1,81 @@
+"""The verdict at the top of report.html: per runbook section, what the suite concluded and what to do next."""
+
+from __future__ import annotations
+
+import html
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+from blinkcheck.model import Outcome, worst
+
+if TYPE_CHECKING:
+    from blinkcheck.plugin import RunState
+    from blinkcheck.report import CheckResult
+
+STYLE = """
+<style>
+.blink-verdict{border:1px solid #ccc;padding:8px 14px;margin:10px 0;border-radius:6px}
+.blink-verdict h2{margin:4px 0}.blink-ok{color:#1a7f37}.blink-bad{color:#b42318}.blink-meh{color:#9a6700}
+.blink-verdict pre,.blink-result pre{white-space:pre-wrap;background:#f6f8fa;padding:6px;border-radius:4px}
+.blink-remedy{border-left:4px solid #b42318;padding-left:8px}
+</style>
+"""
+
+HEADLINE = {
+    Outcome.FAILED: ("blink-bad", "problem found"),
+    Outcome.NOT_EVALUABLE: ("blink-bad", "could not look"),
+    Outcome.BLOCKED: ("blink-meh", "blocked"),
+    Outcome.WARNING: ("blink-meh", "warnings"),
+    Outcome.MANUAL: ("blink-meh", "manual steps left"),
+    Outcome.SKIPPED: ("blink-ok", "nothing to judge"),
+    Outcome.PASSED: ("blink-ok", "healthy"),
+}
+
+
+def _section_outcome(results: list[CheckResult]) -> Outcome:
+    judged = [r.outcome for r in results if r.outcome is not Outcome.MANUAL]
+    return worst(judged) if judged else Outcome.MANUAL
+
+
+def verdict_html(state: RunState) -> list[str]:
+    e = html.escape
+    by_section: dict[str, list[CheckResult]] = defaultdict(list)
+    for r in state.results:
+        by_section[r.section].append(r)
+    out = [STYLE, '<div class="blink-verdict">', "<h2>Verdict</h2>"]
+    if not state.results:
+        out.append("<p>No checks ran.</p></div>")
+        return out
+    for section in state.catalog.sections:
+        results = by_section.get(section, [])
+        if not results:
+            continue
+        outcome = _section_outcome(results)
+        css, word = HEADLINE[outcome]
+        title = results[0].section_title
+        bad = [r for r in results if r.outcome in (Outcome.FAILED, Outcome.NOT_EVALUABLE)]
+        first = bad[0].summary if bad else ""
+        out.append(f'<h3 class="{css}">{e(title)}: {e(word)}</h3>')
+        if first:
+            out.append(f"<p>{e(first)}</p>")
+        steps = [r for r in bad if r.remediation and not r.because_of]
+        if steps:
+            out.append("<p><b>Next steps, in runbook order</b></p><ol>")
+            for r in steps:
+                out.append(f"<li><code>{e(r.id)}</code> (step {e(r.step)})<pre>{e(r.remediation)}</pre></li>")
+            out.append("</ol>")
+        blocked = [r for r in results if r.because_of]
+        if blocked:
+            groups: dict[str, list[str]] = defaultdict(list)
+            for r in blocked:
+                groups[r.because_of].append(r.id)
+            for root, ids in groups.items():
+                out.append(f"<p>Blocked by <code>{e(root)}</code>: {e(', '.join(sorted(set(ids))))}</p>")
+        manual = [r for r in results if r.outcome is Outcome.MANUAL]
+        if manual:
+            out.append("<p><b>Manual steps</b></p><ul>")
+            for r in manual:
+                out.append(f"<li>&#9744; {e(r.remediation or r.summary)}</li>")
+            out.append("</ul>")
+    out.append("</div>")
+    return out

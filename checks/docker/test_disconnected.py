@@ -1,0 +1,63 @@
+"""Runbook: Runner Disconnected / Docker, steps 1-3."""
+
+import pytest
+
+from blinkcheck import docker_judges as judge
+from blinkcheck.logs import judge_network_errors
+from blinkcheck.model import Finding, Outcome
+from blinkcheck.probe import judge_probe
+
+
+@pytest.mark.condition("docker.disconnected.container-exists")
+def test_runner_container_exists(runner_containers, spec, record):
+    """Step 1: `docker ps -a | grep blink-runner`."""
+    record(judge.judge_container_exists(runner_containers, spec.runner_name, spec.docker_host))
+
+
+@pytest.mark.condition("docker.disconnected.container-running")
+def test_runner_container_running(runner_containers, docker_facts, record):
+    """Step 1: the STATUS column says Running."""
+    any_running = any(c.status == "running" for c in runner_containers)
+    for c in runner_containers:
+        window = None if c.status == "running" else docker_facts.log_window(c)
+        others = any_running and c.status != "running"
+        record(judge.judge_container_running(c, window, others_running=others))
+
+
+@pytest.mark.condition("docker.disconnected.logs-readable")
+def test_runner_logs_readable(runner_containers, docker_facts, record):
+    """Step 2: `docker logs <container_id>`."""
+    for c in runner_containers:
+        record(judge.judge_logs_readable(c, docker_facts.log_window(c)))
+
+
+@pytest.mark.condition("docker.disconnected.no-network-errors")
+def test_no_network_errors(runner_containers, docker_facts, catalog, spec, record):
+    """Step 3: diagnose the error — failures reaching Blink in the logs."""
+    for c in runner_containers:
+        values = {"container_id": c.short_id, "container_name": c.name}
+        window = docker_facts.log_window(c)
+        record(judge_network_errors("docker.disconnected.no-network-errors", window, catalog, spec.blink_url, values))
+
+
+@pytest.mark.condition("docker.disconnected.blink-reachable")
+def test_blink_reachable_from_runner(runner_containers, docker_facts, spec, record):
+    """Step 3: network communication to Blink, tried from the runner's own network namespace."""
+    if not spec.probe:
+        pytest.skip("the egress probe is switched off (--probe off)")
+    for c in runner_containers:
+        values = {"container_id": c.short_id, "container_name": c.name, "probe_image": spec.probe_image}
+        if c.status != "running":
+            record(Finding(
+                "docker.disconnected.blink-reachable", Outcome.BLOCKED,
+                f"{c.label} is {c.status}: its network namespace exists only while it runs.",
+                c.label, values=values, because_of="docker.disconnected.container-running",
+            ))  # fmt: skip
+            continue
+        record(judge_probe("docker.disconnected.blink-reachable", docker_facts.probe(c), values))
+
+
+@pytest.mark.condition("docker.disconnected.blink-status")
+def test_blink_is_up(catalog, record):
+    """Step 3: verify Blink is up — a manual step in the production-alerts channel."""
+    record(judge.manual_blink_status("docker.disconnected.blink-status", catalog.site.get("status_channel", "")))

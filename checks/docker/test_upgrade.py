@@ -1,0 +1,40 @@
+"""Runbook: Runner Upgrade Failure / Docker, steps 2-4 (Docker upgrades do not use the blink-operator)."""
+
+import pytest
+
+from blinkcheck import docker_judges as judge
+from blinkcheck.logs import parse_upgrade_lines
+from blinkcheck.model import Finding, Outcome
+
+
+def _upgrades(runner_containers, docker_facts, catalog):
+    for c in runner_containers:
+        window = docker_facts.log_window(c)
+        yield c, window, parse_upgrade_lines(window.lines, catalog.upgrade_patterns)
+
+
+@pytest.mark.condition("docker.upgrade.indicators")
+def test_upgrade_indicators(runner_containers, docker_facts, catalog, record):
+    """Step 2: grep the logs for 'Creating new container with name' / 'Found existing container with name'."""
+    for c, window, lines in _upgrades(runner_containers, docker_facts, catalog):
+        record(judge.judge_upgrade_indicators(c, window, lines))
+
+
+@pytest.mark.condition("docker.upgrade.new-container-healthy")
+def test_upgraded_container_healthy(runner_containers, docker_facts, catalog, record):
+    """Steps 3-4: locate the containers the upgrade lines name; they must exist and run."""
+    judged = False
+    for c, _, lines in _upgrades(runner_containers, docker_facts, catalog):
+        if not lines:
+            continue
+        line = lines[-1]  # the latest attempt is the one that matters
+        ref = line.container_id if line.kind == "found_existing" else line.name
+        new = docker_facts.inspect(ref) or docker_facts.inspect(line.name)
+        window = docker_facts.log_window(new) if new and new.status != "running" else None
+        record(judge.judge_new_container(c, line, new, window))
+        judged = True
+    if not judged:
+        record(Finding(
+            "docker.upgrade.new-container-healthy", Outcome.SKIPPED,
+            "Not applicable: no runner logged an upgrade in the log window.",
+        ))  # fmt: skip

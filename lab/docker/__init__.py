@@ -1,0 +1,1 @@
+"""The Docker lab: scenarios for the Docker checks on the real engine."""
