@@ -8,4 +8,5 @@ pytest_plugins = [
     "blinkcheck.plugin",
     "fixtures.common",
     "fixtures.docker_facts",
+    "fixtures.k8s_facts",
 ]

@@ -236,6 +236,7 @@ oom_score = 0
   [plugins."io.containerd.grpc.v1.cri"]
     sandbox_image = "{s.pause_image}"
     restrict_oom_score_adj = true
+    netns_mounts_under_state_dir = true
     enable_selinux = false
     disable_apparmor = true
     max_container_log_line_size = 16384

@@ -1,0 +1,56 @@
+"""Run `pytest checks/` the way a user does (a subprocess) and read back what it wrote."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class CheckRun:
+    exit_code: int
+    stdout: str
+    stderr: str
+    report_dir: Path
+    wall_s: float
+
+    @property
+    def results(self) -> dict[str, Any]:
+        return json.loads((self.report_dir / "results.json").read_text())
+
+    @property
+    def html(self) -> str:
+        return (self.report_dir / "report.html").read_text()
+
+    def entries(self, condition_id: str) -> list[dict[str, Any]]:
+        return [c for c in self.results["checks"] if c["id"] == condition_id]
+
+    def outcomes(self) -> dict[str, set[str]]:
+        """condition id -> the set of outcomes it produced (one per judged object)."""
+        out: dict[str, set[str]] = {}
+        for c in self.results["checks"]:
+            out.setdefault(c["id"], set()).add(c["outcome"])
+        return out
+
+    def outcome(self, condition_id: str) -> str:
+        """The single outcome of a condition; fails loudly when it judged objects differently."""
+        found = self.outcomes().get(condition_id, set())
+        assert len(found) == 1, f"{condition_id}: outcomes {found}\n{self.stdout[-3000:]}"
+        return next(iter(found))
+
+
+def run_checks(*args: str, report_dir: Path, env: dict[str, str] | None = None, timeout: float = 300) -> CheckRun:
+    cmd = [sys.executable, "-m", "pytest", "checks/", "-q", "-p", "no:randomly", "--report-dir", str(report_dir), *args]
+    full_env = {**os.environ, **(env or {})}
+    full_env.pop("PYTEST_ADDOPTS", None)
+    started = time.monotonic()
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=full_env)
+    return CheckRun(proc.returncode, proc.stdout, proc.stderr, report_dir, time.monotonic() - started)
