@@ -1,0 +1,151 @@
+"""Each scenario reaches its intended state, checked independently with `kubectl get -o json`."""
+from __future__ import annotations
+
+import pytest
+
+from lab.k8s import scenario
+
+pytestmark = pytest.mark.k8s_lab
+
+RUNNERS = "app=blink-runner,release=blink-runner"
+OPERATORS = "app=blink-operator"
+
+
+def pods(kubectl, ns, selector):
+    items = kubectl("-n", ns, "get", "pods", "-l", selector, "-o", "json", as_json=True)["items"]
+    return [p for p in items if not p["metadata"].get("deletionTimestamp")]
+
+
+def cs(pod):
+    return (pod["status"].get("containerStatuses") or [{}])[0]
+
+
+def ready(pod):
+    return pod["status"].get("phase") == "Running" and cs(pod).get("ready") is True
+
+
+def waiting(pod):
+    return (cs(pod).get("state", {}).get("waiting") or {}).get("reason")
+
+
+def scheduled_false(pod):
+    return any(c["type"] == "PodScheduled" and c["status"] == "False" and c.get("reason") == "Unschedulable"
+               for c in pod["status"].get("conditions", []))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _clear_after(k8s_lab):
+    yield
+    scenario.clear(k8s_lab)
+
+
+def apply(k8s_lab, name):
+    summary = scenario.apply(k8s_lab, name, timeout=150)
+    print(summary)
+    assert summary.startswith(f"scenario {name}")
+    return k8s_lab.namespace
+
+
+def test_healthy(k8s_lab, kubectl):
+    ns = apply(k8s_lab, "healthy")
+    [p] = pods(kubectl, ns, RUNNERS)
+    assert ready(p)
+    assert p["metadata"]["labels"]["release"] == "blink-runner"
+    assert p["spec"]["containers"][0]["imagePullPolicy"] == "Never"
+    d = kubectl("-n", ns, "get", "deployment", "blink-runner", "-o", "json", as_json=True)
+    assert d["status"]["availableReplicas"] == 1
+    secret = kubectl("-n", ns, "get", "secret", "blink-runner-secret", "-o", "json", as_json=True)
+    assert "appKey" in secret["data"]
+    cm = kubectl("-n", ns, "get", "configmap", "blink-runner-config", "-o", "json", as_json=True)
+    assert cm["data"]["ctrl_url"] == k8s_lab.standin_url
+
+
+def test_crashloop(k8s_lab, kubectl):
+    ns = apply(k8s_lab, "crashloop")
+    [p] = pods(kubectl, ns, RUNNERS)
+    assert cs(p)["restartCount"] >= 2
+    assert waiting(p) == "CrashLoopBackOff"
+    assert cs(p)["lastState"]["terminated"]["exitCode"] == 1
+
+
+def test_pending(k8s_lab, kubectl):
+    ns = apply(k8s_lab, "pending")
+    [p] = pods(kubectl, ns, RUNNERS)
+    assert p["status"]["phase"] == "Pending"
+    assert scheduled_false(p)
+
+
+def test_hpa(k8s_lab, kubectl):
+    ns = apply(k8s_lab, "hpa")
+    hpa = kubectl("-n", ns, "get", "hpa", "blink-runner", "-o", "json", as_json=True)
+    assert hpa["spec"]["minReplicas"] == 3
+    ps = pods(kubectl, ns, RUNNERS)
+    assert len(ps) == 3
+    assert sum(ready(p) for p in ps) == 2
+    failing = [p for p in ps if not ready(p)]
+    assert len(failing) == 1 and cs(failing[0])["restartCount"] >= 1
+
+
+def test_egress_blocked(k8s_lab, kubectl):
+    ns = apply(k8s_lab, "egress-blocked")
+    [p] = pods(kubectl, ns, RUNNERS)
+    assert ready(p)
+    logs = kubectl("-n", ns, "logs", p["metadata"]["name"], "--tail=50").stdout
+    assert "Client.Timeout exceeded" in logs or "i/o timeout" in logs, logs
+
+
+def test_upgrade_in_progress(k8s_lab, kubectl):
+    ns = apply(k8s_lab, "upgrade-in-progress")
+    d = kubectl("-n", ns, "get", "deployment", "blink-operator-1.0.995", "-o", "json", as_json=True)
+    assert d["metadata"]["labels"]["app"] == "blink-operator"
+    [op] = pods(kubectl, ns, OPERATORS)
+    assert ready(op)
+
+
+def test_operator_gone(k8s_lab, kubectl):
+    ns = apply(k8s_lab, "operator-gone")
+    assert pods(kubectl, ns, OPERATORS) == []
+    out = kubectl("-n", ns, "get", "deployments", "-o", "json", as_json=True)
+    assert [d["metadata"]["name"] for d in out["items"]] == ["blink-runner"]
+    logs = kubectl("-n", ns, "logs", "deployment/blink-runner").stdout
+    assert ("Operator has been deployed with version: 1.0.995, Current Runner will shutdown once new runner "
+            "is up and ready.") in logs
+
+
+def test_operator_stuck(k8s_lab, kubectl):
+    ns = apply(k8s_lab, "operator-stuck")
+    [op] = pods(kubectl, ns, OPERATORS)
+    assert not ready(op) and waiting(op) == "CrashLoopBackOff"
+
+
+def test_operator_pending(k8s_lab, kubectl):
+    ns = apply(k8s_lab, "operator-pending")
+    [op] = pods(kubectl, ns, OPERATORS)
+    assert op["status"]["phase"] == "Pending" and scheduled_false(op)
+
+
+def test_operator_rollback(k8s_lab, kubectl):
+    ns = apply(k8s_lab, "operator-rollback")
+    [op] = pods(kubectl, ns, OPERATORS)
+    name = op["metadata"]["name"]
+    logs = kubectl("-n", ns, "logs", name).stdout + kubectl("-n", ns, "logs", name, "--previous", check=False).stdout
+    assert "rolling back" in logs
+
+
+def test_secret_missing(k8s_lab, kubectl):
+    ns = apply(k8s_lab, "secret-missing")
+    r = kubectl("-n", ns, "get", "secret", "blink-runner-secret", check=False)
+    assert r.returncode != 0 and "NotFound" in r.stderr
+    [p] = pods(kubectl, ns, RUNNERS)
+    assert waiting(p) == "CreateContainerConfigError"
+
+
+def test_secret_empty(k8s_lab, kubectl):
+    ns = apply(k8s_lab, "secret-empty")
+    [p] = pods(kubectl, ns, RUNNERS)
+    assert cs(p)["restartCount"] >= 1
+
+
+def test_every_scenario_is_tested():
+    tested = {n[len("test_"):].replace("_", "-") for n in globals() if n.startswith("test_")}
+    assert set(scenario.SCENARIOS) <= tested | {"every-scenario-is-tested"}
