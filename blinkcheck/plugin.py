@@ -155,7 +155,10 @@ def _blocker(state: RunState, cid: str) -> Finding | None:
                 f"Not evaluable because {root} could not be evaluated: {summary}",
                 because_of=root,
             )
-        return Finding(cid, Outcome.BLOCKED, f"Blocked by {req} ({outcome}): {summary}", because_of=req)
+        # Name the first condition that actually failed, not the chain of blocked ones after it.
+        root_summary = state.by_condition.get(root, (outcome, root, summary))[2]
+        root_outcome = state.by_condition.get(root, (outcome, root, summary))[0]
+        return Finding(cid, Outcome.BLOCKED, f"Blocked by {root} ({root_outcome}): {root_summary}", because_of=root)
     return None
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .cluster import LabError, down, status, up
+from .cluster import down, status, up
 from .settings import Settings
 
 
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
                 scenarios.clear(s)
             else:
                 print(scenarios.apply(s, a.name, timeout=a.timeout))
-    except LabError as e:
+    except RuntimeError as e:  # LabError and image errors
         print(f"lab.k8s: ERROR: {e}", file=sys.stderr)
         return 1
     return 0

@@ -25,6 +25,8 @@ from .settings import HERE, REPO, Settings
 COMPONENTS = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "containerd",
               "kubelet", "standin", "kwok"]
 IPT_PREFIXES = ("CNI-", "BLINKLAB-")
+# Popen objects of detached daemons are kept referenced so that they never warn on collection
+_DAEMONS: list[subprocess.Popen] = []
 
 
 class LabError(RuntimeError):
@@ -68,6 +70,7 @@ class Procs:
                              start_new_session=True, cwd=str(cwd or self.s.state),
                              env={**os.environ, **(env or {})})
         logf.close()
+        _DAEMONS.append(p)
         self.record(name).write_text(json.dumps({"pid": p.pid, "argv0": argv[0], "argv": argv}))
         return p.pid
 
@@ -130,7 +133,7 @@ def wait_for(what: str, component: str, fn, timeout: float, s: Settings, procs: 
             value = fn()
             if value:
                 return value
-        except Exception as exc:  # noqa: BLE001 - reported on timeout
+        except Exception as exc:
             last_exc = exc
         if procs is not None and component in COMPONENTS and procs.pid(component) is None \
                 and procs.record(component).exists():
@@ -519,7 +522,7 @@ def is_up(s: Settings) -> bool:
         return False
     try:
         return node_ready(Api(s), s.node_name)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return False
 
 
@@ -790,7 +793,7 @@ def status(s: Settings) -> int:
             for n in nodes:
                 ready = any(c["type"] == "Ready" and c["status"] == "True" for c in n["status"].get("conditions", []))
                 print(f"{'node ' + n['metadata']['name']:<24} {'Ready' if ready else 'NotReady'}")
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             print(f"{'nodes':<24} error: {e}")
     print(f"{'bridge ' + s.bridge:<24} {'present' if bridge_exists(s) else 'absent'}")
     print(f"{'kubeconfig':<24} {s.admin_kubeconfig if s.admin_kubeconfig.exists() else '-'}")

@@ -107,13 +107,13 @@ def start_dockerd(s: Settings) -> None:
     if not shutil.which("dockerd"):
         raise RuntimeError("dockerd is missing: apt-get install docker.io")
     s.logs.mkdir(parents=True, exist_ok=True)
-    logf = open(s.logs / "dockerd.log", "ab")
-    p = subprocess.Popen(["dockerd"], stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                         start_new_session=True)
-    (s.pids / "dockerd.pid").write_text(str(p.pid))
+    from .cluster import Procs
+    procs = Procs(s)
+    procs.spawn("dockerd", ["/usr/sbin/dockerd"] if os.path.exists("/usr/sbin/dockerd") else ["dockerd"])
+    pid = procs.pid("dockerd")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if p.poll() is not None:
+        if procs.pid("dockerd") != pid:
             break
         if docker_ok():
             log("dockerd started (stopped again by down)")

@@ -38,7 +38,7 @@ def _name(cn: str, orgs: tuple[str, ...] = ()) -> x509.Name:
 
 def _issue(ca_key, ca_cert, cn: str, orgs=(), dns=(), ips=(), server=False, client=True):
     key = _key()
-    now = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5)
+    now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
     usages = []
     if server:
         usages.append(ExtendedKeyUsageOID.SERVER_AUTH)
@@ -69,7 +69,7 @@ def generate(s: Settings) -> None:
     pki = s.pki
     pki.mkdir(parents=True, exist_ok=True)
     ca_key = _key()
-    now = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5)
+    now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
     ca_name = _name("blink-lab-ca")
     ca_cert = (
         x509.CertificateBuilder()

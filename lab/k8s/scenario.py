@@ -12,8 +12,8 @@ import string
 import subprocess
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from .cluster import Api, LabError, iptables, is_up, log, tail
 from .settings import HERE, Settings
@@ -30,7 +30,7 @@ HANDOFF = "Operator has been deployed with version: 1.0.995"
 class Scenario:
     description: str
     files: list[str]
-    check: Callable[["Ctx"], str | None] = field(repr=False)
+    check: Callable[[Ctx], str | None] = field(repr=False)
     setup: Callable[[Settings], None] | None = None
 
 
@@ -54,7 +54,7 @@ class Ctx:
         q = "?tailLines=200" + ("&previous=true" if previous else "")
         try:
             return self.api.get(f"/api/v1/namespaces/{self.ns}/pods/{pod}/log{q}", raw=True)
-        except Exception:  # noqa: BLE001 - not started yet
+        except Exception:
             return ""
 
 
@@ -320,7 +320,7 @@ def apply(s: Settings, name: str, timeout: float = 120) -> str:
             summary = sc.check(c)
             if summary:
                 return f"scenario {name} ({time.monotonic() - t0:.0f} s): {summary}"
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             last_exc = exc
         time.sleep(1)
     pods = kubectl(s, "-n", ns, "get", "pods", "-o", "wide", check=False).stdout

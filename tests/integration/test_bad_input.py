@@ -1,0 +1,64 @@
+"""Bad input: exit code 4 with one clear line; an unreachable engine: not-evaluable, fast, report written."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.harness import ROOT, run_checks
+
+BAD_OPTIONS = [
+    (["--target", "dockr"], "--target: 'dockr' is not one of docker, kubernetes, auto"),
+    (["--blink-url", "htp:/x"], "--blink-url: 'htp:/x' is not a valid URL"),
+    (["--blink-url", "https://"], "--blink-url: 'https://' is not a valid URL"),
+    (["--blink-url", "https://app.blinkops.com:99999"], "malformed port"),
+    (["--docker-host", "ftp://x"], "--docker-host: 'ftp://x' is not a valid URL"),
+    (["--log-since=-5m"], "--log-since: '-5m' is not a duration"),
+    (["--log-since", "400d"], "--log-since: '400d' is out of range"),
+    (["--log-tail", "lots"], "--log-tail: 'lots' is not a whole number"),
+    (["--api-timeout", "0"], "--api-timeout: '0' is out of range"),
+    (["--probe", "maybe"], "--probe: 'maybe' must be on or off"),
+    (["--catalog", "/nonexistent.yaml"], "--catalog: '/nonexistent.yaml' does not exist"),
+    (["--kubeconfig", "/nonexistent.kubeconfig"], "--kubeconfig: '/nonexistent.kubeconfig' does not exist"),
+    (["--runner-name", "bad name"], "--runner-name: 'bad name' is not a container/deployment name"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), BAD_OPTIONS, ids=[a[0] for a, _ in BAD_OPTIONS])
+def test_bad_option_is_a_usage_error(tmp_path, args, message):
+    run = run_checks(*args, report_dir=tmp_path)
+    assert run.exit_code == 4
+    assert message in run.stderr
+    assert "Traceback" not in run.stderr + run.stdout
+    error_lines = [line for line in run.stderr.splitlines() if line.strip()]
+    assert len(error_lines) == 1, run.stderr
+
+
+def test_env_variable_is_validated_too(tmp_path):
+    run = run_checks(report_dir=tmp_path, env={"BLINK_CHECK_TARGET": "podman"})
+    assert run.exit_code == 4 and "--target: 'podman'" in run.stderr
+
+
+def test_bad_catalog_schema_names_entry_and_field(tmp_path):
+    bad = tmp_path / "catalog.yaml"
+    text = (ROOT / "blinkcheck" / "catalog.yaml").read_text()
+    bad.write_text(text.replace("    kind: manual\n", "    kind: by-hand\n", 1))
+    run = run_checks("--catalog", str(bad), report_dir=tmp_path / "r")
+    assert run.exit_code == 4
+    assert "condition 'docker.disconnected.blink-status': field 'kind' must be one of" in run.stderr
+
+
+@pytest.mark.docker_lab
+def test_unreachable_docker_host_is_not_evaluable_fast(tmp_path):
+    # Loopback port 1: nothing listens there. Never an outside address.
+    run = run_checks("--target", "docker", "--docker-host", "tcp://127.0.0.1:1", report_dir=tmp_path)
+    assert run.wall_s < 20, run.wall_s
+    assert run.exit_code == 1
+    outcomes = run.outcomes()
+    assert outcomes.pop("docker.host.daemon-reachable") == {"not-evaluable"}
+    assert outcomes.pop("docker.disconnected.blink-status") == {"manual"}
+    assert set().union(*outcomes.values()) == {"not-evaluable"}
+    for entry in run.results["checks"]:
+        if entry["id"] not in ("docker.host.daemon-reachable", "docker.disconnected.blink-status"):
+            assert entry["because_of"] == "docker.host.daemon-reachable", entry
+    assert (tmp_path / "report.html").exists() and (tmp_path / "junit.xml").exists()
+    assert "tcp://127.0.0.1:1" in run.entries("docker.host.daemon-reachable")[0]["remediation"]

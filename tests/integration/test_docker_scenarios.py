@@ -1,0 +1,164 @@
+"""Each Docker lab scenario on the real engine, checked the way a user runs the suite.
+
+`pytest checks/ --target docker ...` runs as a subprocess; we assert every condition's outcome in
+results.json, the exit code, and that the filled remedy (real container ids) is in report.html.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from lab.docker import scenarios as lab
+from tests.harness import ROOT, CheckRun, run_checks
+
+pytestmark = pytest.mark.docker_lab
+
+P, F, W, M, B, S = "passed", "failed", "warning", "manual", "blocked", "skipped"
+
+# scenario -> exit code, condition -> set of outcomes (one per judged container)
+EXPECTED: dict[str, tuple[int, dict[str, set[str]]]] = {
+    "healthy": (0, {
+        "docker.host.daemon-reachable": {P},
+        "docker.disconnected.container-exists": {P},
+        "docker.disconnected.container-running": {P},
+        "docker.disconnected.logs-readable": {P},
+        "docker.disconnected.no-network-errors": {P},
+        "docker.disconnected.blink-reachable": {P},
+        "docker.disconnected.blink-status": {M},
+        "docker.upgrade.indicators": {P},
+        "docker.upgrade.new-container-healthy": {S},
+        "docker.runner.socket-mounted": {P},
+    }),
+    "no-runner": (1, {
+        "docker.host.daemon-reachable": {P},
+        "docker.disconnected.container-exists": {F},
+        "docker.disconnected.container-running": {B},
+        "docker.disconnected.logs-readable": {B},
+        "docker.disconnected.no-network-errors": {B},
+        "docker.disconnected.blink-reachable": {B},
+        "docker.disconnected.blink-status": {M},
+        "docker.upgrade.indicators": {B},
+        "docker.upgrade.new-container-healthy": {B},
+        "docker.runner.socket-mounted": {B},
+    }),
+    "runner-exited": (1, {
+        "docker.disconnected.container-exists": {P},
+        "docker.disconnected.container-running": {F},
+        "docker.disconnected.logs-readable": {P},
+        "docker.disconnected.no-network-errors": {P},
+        "docker.disconnected.blink-reachable": {B},
+        "docker.upgrade.new-container-healthy": {S},
+    }),
+    "egress-blocked": (1, {
+        "docker.disconnected.container-running": {P},
+        "docker.disconnected.no-network-errors": {F},
+        "docker.disconnected.blink-reachable": {F},
+        "docker.upgrade.new-container-healthy": {S},
+    }),
+    "upgrade-healthy": (0, {
+        "docker.disconnected.container-running": {P},
+        "docker.upgrade.indicators": {P},
+        "docker.upgrade.new-container-healthy": {P},
+    }),
+    "upgrade-failed": (1, {
+        # The old runner runs; its successor exited (a warning beside a running runner).
+        "docker.disconnected.container-running": {P, W},
+        "docker.upgrade.indicators": {P},
+        "docker.upgrade.new-container-healthy": {F},
+    }),
+    "no-socket": (1, {
+        "docker.disconnected.container-running": {P},
+        "docker.runner.socket-mounted": {F},
+    }),
+}
+
+# scenario -> text that must appear in report.html (the filled remedy)
+REMEDY_IN_HTML = {
+    "no-runner": ["docker ps -a | grep blink-runner"],
+    "runner-exited": ["docker container restart {runner_id}", "exited with code 1"],
+    "egress-blocked": [
+        "likely due to a firewall",
+        "TCP connect (timeout)",
+        "docker run --rm --network container:{runner_id} blink-lab/probe:1",
+    ],
+    "upgrade-failed": ["docker container restart {runner_id}", "docker logs {new_id}", "runner group not found"],
+    "no-socket": ["-v /var/run/docker.sock:/var/run/docker.sock"],
+}
+
+TIMINGS = ROOT / "reports" / "integration" / "docker-timings.json"
+
+
+def _short_id(name: str) -> str:
+    try:
+        return str(lab.client().containers.get(name).id[:12])
+    except Exception:
+        return "?"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def lab_down_after():
+    yield
+    lab.down()
+
+
+@pytest.mark.parametrize("scenario", list(EXPECTED))
+def test_scenario(scenario: str):
+    lab.up(scenario)
+    report_dir = ROOT / "reports" / "integration" / f"docker-{scenario}"
+    run = run_checks(
+        "--target", "docker",
+        "--blink-url", lab.BLINK_URL,
+        "--probe-image", lab.PROBE_IMAGE,
+        "--probe-timeout", "4",
+        report_dir=report_dir,
+    )  # fmt: skip
+    _record_timing(scenario, run)
+    exit_code, expected = EXPECTED[scenario]
+    got = run.outcomes()
+    for cid, outcomes in expected.items():
+        assert got.get(cid) == outcomes, f"{scenario}: {cid} gave {got.get(cid)}, expected {outcomes}\n{run.stdout[-4000:]}"
+    assert run.exit_code == exit_code, run.stdout[-4000:] + run.stderr[-2000:]
+    assert run.results["exit_code"] == exit_code
+    html = run.html
+    ids = {"runner_id": _short_id("blink-runner"), "new_id": _short_id("blink-runner-1.0.995")}
+    for text in REMEDY_IN_HTML.get(scenario, []):
+        needle = text.format(**ids)
+        assert needle in html or needle.replace(">", "&gt;") in html, f"{scenario}: {needle!r} not in report.html"
+    # The planted API key never reaches any artifact.
+    for path in report_dir.iterdir():
+        assert lab.LAB_API_KEY not in path.read_text(errors="replace"), path
+    # The junit file carries the condition id and outcome as properties.
+    assert 'name="condition" value="docker.host.daemon-reachable"' in (report_dir / "junit.xml").read_text()
+
+
+def test_failed_remedy_names_the_real_container_in_results_json():
+    lab.up("runner-exited")
+    run = run_checks("--target", "docker", "--blink-url", lab.BLINK_URL, "--probe", "off",
+                     report_dir=ROOT / "reports" / "integration" / "docker-remedy")  # fmt: skip
+    entry = run.entries("docker.disconnected.container-running")[0]
+    runner_id = _short_id("blink-runner")
+    assert f"docker container restart {runner_id}" in entry["remediation"]
+    assert entry["runbook"] == {
+        "section": "disconnected", "section_title": "Runner Disconnected",
+        "platform": "docker", "step": "1", "kind": "check",
+    }  # fmt: skip
+    titles = [e["title"] for e in entry["evidence"]]
+    assert "Last log lines" in titles
+    assert re.search(r"BLINK_RUNNER_GROUP_API_KEY", json.dumps(entry))  # the name is shown...
+    assert lab.LAB_API_KEY not in json.dumps(run.results)  # ...never the value
+    # --probe off switches the probe off: the check says so instead of probing.
+    assert run.outcome("docker.disconnected.blink-reachable") == "skipped"
+
+
+def _record_timing(scenario: str, run: CheckRun) -> None:
+    TIMINGS.parent.mkdir(parents=True, exist_ok=True)
+    data = json.loads(TIMINGS.read_text()) if TIMINGS.exists() else {}
+    data[scenario] = {"wall_s": round(run.wall_s, 2), "exit_code": run.exit_code, "outcomes": {
+        k: sorted(v) for k, v in run.outcomes().items()}}  # fmt: skip
+    TIMINGS.write_text(json.dumps(data, indent=2) + "\n")
+
+
