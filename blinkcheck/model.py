@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
@@ -40,7 +40,7 @@ SEVERITY: tuple[Outcome, ...] = (
 )
 
 
-def worst(outcomes: list[Outcome]) -> Outcome:
+def worst(outcomes: Sequence[Outcome]) -> Outcome:
     return min(outcomes, key=SEVERITY.index) if outcomes else Outcome.PASSED
 
 
@@ -74,7 +74,7 @@ class Finding:
         object.__setattr__(self, "values", MappingProxyType(dict(self.values)))
 
 
-class CouldNotLook(Exception):  # noqa: N818 - reads as the outcome it produces
+class CouldNotLook(Exception):
     """Raised by fact gatherers when a target cannot be inspected (unreachable, forbidden, timeout).
 
     The report plugin turns it into a not-evaluable finding with `reason` and `how_to_fix`.

@@ -290,7 +290,9 @@ class HtmlHooks:
         if getattr(report, "blink_results", None):
             data.clear()
 
-    def pytest_html_results_summary(self, prefix: list[str], summary: list[str], postfix: list[str], session: Any) -> None:
+    def pytest_html_results_summary(
+        self, prefix: list[str], summary: list[str], postfix: list[str], session: Any
+    ) -> None:
         from blinkcheck.verdict import verdict_html
 
         prefix.extend(verdict_html(self._state()))

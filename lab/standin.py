@@ -23,7 +23,7 @@ def make_handler(status: int) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+        def log_message(self, format: str, *args: object) -> None:
             # Never log request headers: the runner sends its API key in Authorization.
             sys.stderr.write(f"standin {self.address_string()} {args[0] if args else ''}\n")
 

@@ -246,8 +246,8 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("healthy", "one runner, running, connected to the stand-in", _healthy),
         Scenario("no-runner", "no runner container at all", lambda dc: None),
         Scenario("runner-exited", "the runner exited with an error (config missing)", _exited),
-        Scenario("egress-blocked", "an iptables rule drops the runner's traffic to Blink: real timeouts", _egress_blocked),
-        Scenario("upgrade-healthy", "upgrade to 1.0.995 in progress, new container runs ('Found existing')", _upgrade_healthy),
+        Scenario("egress-blocked", "iptables drops the runner's traffic to Blink: real timeouts", _egress_blocked),
+        Scenario("upgrade-healthy", "upgrade to 1.0.995, new container runs ('Found existing')", _upgrade_healthy),
         Scenario("upgrade-failed", "upgrade to 1.0.995: the new container exits with an error", _upgrade_failed),
         Scenario("no-socket", "a running runner without the Docker socket mounted", _no_socket),
     )

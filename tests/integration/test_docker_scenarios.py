@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
@@ -120,7 +119,7 @@ def test_scenario(scenario: str):
     exit_code, expected = EXPECTED[scenario]
     got = run.outcomes()
     for cid, outcomes in expected.items():
-        assert got.get(cid) == outcomes, f"{scenario}: {cid} gave {got.get(cid)}, expected {outcomes}\n{run.stdout[-4000:]}"
+        assert got.get(cid) == outcomes, f"{scenario}: {cid} gave {got.get(cid)}, not {outcomes}\n{run.stdout[-4000:]}"
     assert run.exit_code == exit_code, run.stdout[-4000:] + run.stderr[-2000:]
     assert run.results["exit_code"] == exit_code
     html = run.html
