@@ -9,6 +9,7 @@ terminal and pytest-html), into results.json, and into the run's exit code:
 from __future__ import annotations
 
 import json
+import signal
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
@@ -39,6 +40,15 @@ class RunState:
     selected_platforms: tuple[str, ...] = ()
     platform_notes: list[str] = field(default_factory=list)
     exit_code: int | None = None
+    collected: list[tuple[str, str]] = field(default_factory=list)  # (nodeid, condition id) in run order
+    finished: set[str] = field(default_factory=set)  # nodeids with results
+    deadline_hit: bool = False
+    in_check: bool = False
+    interrupted: str = ""
+
+
+class DeadlineExceeded(CouldNotLook):
+    """Raised inside a running check when --deadline passes."""
 
 
 STATE = pytest.StashKey[RunState]()
@@ -93,6 +103,32 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.xmlpath = str(spec.report_dir / "junit.xml")
     if config.pluginmanager.hasplugin("html"):
         config.pluginmanager.register(report.HtmlHooks(lambda: config.stash[STATE]), "blinkcheck-html")
+    _install_signals(config.stash[STATE])
+
+
+def _install_signals(state: RunState) -> None:
+    """A CI runner's SIGTERM ends the run like Ctrl-C: pytest still finishes and the reports are written.
+    --deadline arms a timer; when it fires, the running check ends not-evaluable and the rest are skipped."""
+
+    def on_term(signum: int, frame: object) -> None:
+        state.interrupted = "the run was terminated (SIGTERM)"
+        raise KeyboardInterrupt(state.interrupted)
+
+    signal.signal(signal.SIGTERM, on_term)
+    if state.spec.deadline_s:
+
+        def on_deadline(signum: int, frame: object) -> None:
+            state.deadline_hit = True
+            if state.in_check:
+                raise DeadlineExceeded(f"the run's --deadline ({state.spec.deadline_s:g}s) passed during this check")
+
+        signal.signal(signal.SIGALRM, on_deadline)
+        signal.setitimer(signal.ITIMER_REAL, state.spec.deadline_s)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if config.stash.get(STATE, None) is not None and config.stash[STATE].spec.deadline_s:
+        signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 # ------------------------------------------------------------------ collection
@@ -122,6 +158,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     # Run in runbook order: preconditions first, so dependents can be blocked by them.
     keep.sort(key=lambda i: state.catalog.order(condition_of(i) or ""))
     items[:] = keep
+    state.collected = [(i.nodeid, cid) for i in keep if (cid := condition_of(i))]
 
 
 # ------------------------------------------------------------------ running
@@ -169,9 +206,21 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         return
     state = state_of(item.config)
     blocker = _blocker(state, cid)
+    if state.deadline_hit:
+        blocker = Finding(cid, Outcome.NOT_EVALUABLE, f"Not run: the run's --deadline ({state.spec.deadline_s:g}s) passed.")
     if blocker:
         item.stash[FINDINGS] = [blocker]
         pytest.skip(blocker.summary)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    state = state_of(item.config)
+    state.in_check = bool(condition_of(item))
+    try:
+        return (yield)
+    finally:
+        state.in_check = False
 
 
 @pytest.hookimpl(wrapper=True)
@@ -204,6 +253,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     state.by_condition[cid] = (outcome, root, state.redactor(findings[0].summary if findings else ""))
     results = [report.build_result(state, item.nodeid, f, rep.duration) for f in findings]
     state.results.extend(results)
+    state.finished.add(item.nodeid)
     report.shape_pytest_report(rep, outcome, results)
     item.user_properties.extend([("condition", cid), ("outcome", str(outcome))])
     return rep
@@ -218,6 +268,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[
     if state is None or not state.enabled:
         return (yield)
     code = int(exitstatus)
+    _account_for_unfinished(state)
     if state.results and code in (0, 1):
         code = 1 if any(r.outcome.fails_run for r in state.results) else 0
     state.exit_code = code
@@ -228,6 +279,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[
     if leaks:
         session.exitstatus = state.exit_code = 3
     return None
+
+
+def _account_for_unfinished(state: RunState) -> None:
+    """Checks that never ran (deadline, Ctrl-C, SIGTERM) are listed as not-evaluable, never left out."""
+    if state.deadline_hit:
+        why = f"Not run: the run's --deadline ({state.spec.deadline_s:g}s) passed."
+    else:
+        why = f"Not run: {state.interrupted or 'the run was interrupted'}."
+    for nodeid, cid in state.collected:
+        if nodeid not in state.finished:
+            finding = Finding(cid, Outcome.NOT_EVALUABLE, why)
+            state.results.append(report.build_result(state, nodeid, finding, 0.0))
+            state.finished.add(nodeid)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
