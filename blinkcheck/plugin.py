@@ -207,7 +207,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     state = state_of(item.config)
     blocker = _blocker(state, cid)
     if state.deadline_hit:
-        blocker = Finding(cid, Outcome.NOT_EVALUABLE, f"Not run: the run's --deadline ({state.spec.deadline_s:g}s) passed.")
+        why = f"Not run: the run's --deadline ({state.spec.deadline_s:g}s) passed."
+        blocker = Finding(cid, Outcome.NOT_EVALUABLE, why)
     if blocker:
         item.stash[FINDINGS] = [blocker]
         pytest.skip(blocker.summary)
