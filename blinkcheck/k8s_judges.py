@@ -801,7 +801,7 @@ def judge_logs_readable(
         if hpa
         else (f"each of {n_pods} pods' logs" if n_pods > 1 else f"`kubectl logs deployment/{deployment_name}`")
     )
-    if not window.error and not p.has_run and not window.lines:
+    if not p.has_run and not window.lines:
         return Finding(
             cid,
             Outcome.BLOCKED,

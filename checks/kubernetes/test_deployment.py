@@ -1,0 +1,18 @@
+"""Blink deploy docs: what a Kubernetes runner needs to work at all."""
+
+import pytest
+
+from blinkcheck import k8s_judges as judge
+from blinkcheck.model import CouldNotLook
+
+
+@pytest.mark.condition("k8s.runner.secret-present")
+def test_runner_secret_present(k8s, record):
+    """`blink-runner-secret` with key `appKey` (or what the deployment reads): existence and key names only."""
+    for ns in k8s.namespaces:
+        try:
+            deployment = k8s.runner_deployment(ns)
+        except CouldNotLook:
+            deployment = None  # only needed to learn the secret's name; the default is Blink's
+        for name, key in judge.secret_refs_to_check(deployment):
+            record(judge.judge_secret(k8s.secret(ns, name), key, deployment))
