@@ -597,7 +597,8 @@ class ApiFacts:
 
 def judge_api(api: ApiFacts) -> Finding:
     cid = "k8s.cluster.api-reachable"
-    values = {"server": api.server, "context": api.context, "namespace": api.namespace, "reason": api.error}
+    values = {"server": api.server or "no server configured", "context": api.context or "(none)",
+              "namespace": api.namespace, "reason": api.error}  # fmt: skip
     if api.reachable:
         return Finding(
             cid,

@@ -1,0 +1,768 @@
+"""The Kubernetes judges on canned API objects (the JSON `kubectl get -o json` prints)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from blinkcheck import k8s_judges as kj
+from blinkcheck.catalog import fill, load_catalog
+from blinkcheck.logs import LogWindow, judge_network_errors
+from blinkcheck.model import Outcome
+from fixtures.k8s_facts import ExecOutcome
+
+CATALOG = load_catalog()
+NOW = datetime(2026, 11, 28, 12, 0, 0, tzinfo=UTC)
+NS = "blink"
+
+
+def ts(seconds_ago: float) -> str:
+    return (NOW - timedelta(seconds=seconds_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def container(
+    state: str = "running",
+    reason: str = "",
+    message: str = "",
+    ready: bool = True,
+    restarts: int = 0,
+    exit_code: int = 0,
+    started_ago: float = 3600,
+    last_reason: str = "",
+    last_exit: int | None = None,
+    last_finished_ago: float | None = None,
+    name: str = "blink-runner",
+) -> dict[str, Any]:
+    detail: dict[str, Any] = {}
+    if state == "running":
+        detail = {"startedAt": ts(started_ago)}
+    elif state == "waiting":
+        detail = {"reason": reason, "message": message}
+    elif state == "terminated":
+        detail = {"reason": reason, "exitCode": exit_code, "finishedAt": ts(10)}
+    cs: dict[str, Any] = {
+        "name": name,
+        "image": "blinkops/blink-runner:1.0.994",
+        "ready": ready,
+        "restartCount": restarts,
+        "state": {state: detail},
+        "lastState": {},
+    }
+    if last_reason:
+        cs["lastState"] = {
+            "terminated": {"reason": last_reason, "exitCode": last_exit, "finishedAt": ts(last_finished_ago or 30)}
+        }
+    return cs
+
+
+def pod(
+    name: str = "blink-runner-7d9f8-abcde",
+    phase: str = "Running",
+    containers: list[dict[str, Any]] | None = None,
+    conditions: list[dict[str, Any]] | None = None,
+    labels: dict[str, str] | None = None,
+    age: float = 7200,
+    deleting: bool = False,
+    reason: str = "",
+    no_status: bool = False,
+) -> dict[str, Any]:
+    cstat = containers if containers is not None else [container()]
+    ready = phase == "Running" and all(c.get("ready") for c in cstat) and bool(cstat)
+    conds = conditions if conditions is not None else [{"type": "Ready", "status": "True" if ready else "False"}]
+    meta: dict[str, Any] = {
+        "name": name,
+        "namespace": NS,
+        "creationTimestamp": ts(age),
+        "labels": labels or {"app": "blink-runner", "release": "blink-runner"},
+        "ownerReferences": [{"kind": "ReplicaSet", "name": name.rsplit("-", 1)[0]}],
+    }
+    if deleting:
+        meta["deletionTimestamp"] = ts(1)
+    status: dict[str, Any] = {"phase": phase, "conditions": conds}
+    if not no_status:
+        status["containerStatuses"] = cstat
+    if reason:
+        status["reason"] = reason
+        status["message"] = "The node was low on resource: memory."
+    return {
+        "metadata": meta,
+        "spec": {"nodeName": "node0", "containers": [{"name": c["name"]} for c in cstat] or [{"name": "blink-runner"}]},
+        "status": status,
+    }
+
+
+def deployment(
+    name: str = "blink-runner",
+    replicas: int = 1,
+    ready: int = 1,
+    age: float = 7200,
+    labels: dict[str, str] | None = None,
+    selector: dict[str, str] | None = None,
+    secret: tuple[str, str] | None = ("blink-runner-secret", "appKey"),
+    conditions: list[dict[str, Any]] | None = None,
+    image: str = "blinkops/blink-runner:1.0.994",
+) -> dict[str, Any]:
+    env = (
+        [{"name": "BLINK_RUNNER_GROUP_API_KEY", "valueFrom": {"secretKeyRef": {"name": secret[0], "key": secret[1]}}}]
+        if secret
+        else []
+    )
+    return {
+        "metadata": {"name": name, "namespace": NS, "creationTimestamp": ts(age), "labels": labels or {}},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": selector or {"app": "blink-runner", "release": "blink-runner"}},
+            "template": {"spec": {"containers": [{"name": name, "image": image, "env": env}]}},
+        },
+        "status": {
+            "readyReplicas": ready,
+            "availableReplicas": ready,
+            "updatedReplicas": replicas,
+            "conditions": conditions or [],
+        },
+    }
+
+
+def operator(
+    ready: bool = True,
+    age: float = 60,
+    state: str = "running",
+    reason: str = "",
+    restarts: int = 0,
+    with_pod: bool = True,
+    version: str = "1.0.995",
+) -> kj.OperatorFacts:
+    name = f"blink-operator-{version}"
+    d = kj.deployment_facts(
+        deployment(
+            name,
+            ready=1 if ready else 0,
+            age=age,
+            selector={"app": "blink-operator"},
+            labels={"app": "blink-operator", "version": version},
+            secret=None,
+            image=f"blink-lab/operator:{version}",
+        )
+    )
+    pods = []
+    if with_pod:
+        c = container(
+            state=state, reason=reason, ready=ready, restarts=restarts, started_ago=age, name="blink-operator"
+        )
+        pods.append(kj.pod_facts(pod(f"{name}-5c7b9-xyz12", containers=[c], labels={"app": "blink-operator"}, age=age)))
+    return kj.OperatorFacts(name, NS, d, tuple(pods))
+
+
+def window(*lines: str, previous: tuple[str, ...] = (), error: str = "") -> LogWindow:
+    return LogWindow(
+        f"pod {NS}/blink-runner-7d9f8-abcde", "last 2000 lines, since 1h", tuple(lines), error=error, previous=previous
+    )
+
+
+def remedy(finding) -> str:
+    return fill(CATALOG[finding.condition_id].remedy, finding.values)
+
+
+# ------------------------------------------------------------------ facts from API JSON
+
+
+def test_pod_facts_from_api_json():
+    p = kj.pod_facts(pod())
+    assert (p.namespace, p.name, p.phase, p.ready, p.restarts) == (NS, "blink-runner-7d9f8-abcde", "Running", True, 0)
+    assert p.status == "Running" and p.alive and p.has_run
+    assert kj.selects((("app", "blink-runner"),), p.labels)
+    assert not kj.selects((("app", "blink-operator"),), p.labels)
+    assert not kj.selects((), p.labels)  # an empty selector picks nothing here
+
+
+def test_pod_without_container_statuses_has_not_run():
+    p = kj.pod_facts(pod(phase="Pending", no_status=True, conditions=[]))
+    assert not p.has_run and not p.ready and p.containers[0].name == "blink-runner"
+
+
+def test_parse_selector_and_text():
+    pairs = kj.parse_selector("app=blink-runner, release==blink-runner")
+    assert pairs == (("app", "blink-runner"), ("release", "blink-runner"))
+    assert kj.selector_text(pairs) == "app=blink-runner,release=blink-runner"
+
+
+def test_deployment_secret_refs_from_env_envfrom_and_volumes():
+    raw = deployment()
+    tmpl = raw["spec"]["template"]["spec"]
+    tmpl["containers"][0]["envFrom"] = [{"secretRef": {"name": "extra"}}]
+    tmpl["volumes"] = [{"name": "s", "secret": {"secretName": "certs"}}]
+    d = kj.deployment_facts(raw)
+    assert d.secret_refs == (("blink-runner-secret", "appKey"), ("extra", ""), ("certs", ""))
+    assert kj.secret_refs_to_check(d) == [("blink-runner-secret", "appKey")]
+    assert kj.secret_refs_to_check(None) == [("blink-runner-secret", "appKey")]
+    other = kj.deployment_facts(deployment(secret=("my-runner-key", "token")))
+    assert kj.secret_refs_to_check(other) == [("my-runner-key", "token")]
+
+
+def test_time_and_human():
+    assert kj.parse_time("2026-11-28T12:00:00Z") == NOW
+    assert kj.parse_time("") is None and kj.parse_time("yesterday") is None
+    assert [kj.human(s) for s in (0, 59, 60, 299, 300, 301, 3600, 3660, 90000)] == [
+        "0s",
+        "59s",
+        "1m",
+        "4m 59s",
+        "5m",
+        "5m 1s",
+        "1h",
+        "1h 1m",
+        "1d 1h",
+    ]
+
+
+# ------------------------------------------------------------------ pods-ready: phases and container states
+
+
+@pytest.mark.parametrize(
+    ("raw", "outcome", "words"),
+    [
+        (pod(), Outcome.PASSED, "Running and Ready"),
+        (
+            pod(
+                phase="Pending",
+                no_status=True,
+                conditions=[
+                    {
+                        "type": "PodScheduled",
+                        "status": "False",
+                        "reason": "Unschedulable",
+                        "message": "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector.",
+                    }
+                ],
+            ),
+            Outcome.FAILED,
+            "Pending (Unschedulable: 0/1 nodes",
+        ),
+        (
+            pod(
+                phase="Pending",
+                containers=[container("waiting", "ImagePullBackOff", "Back-off pulling image", ready=False)],
+            ),
+            Outcome.FAILED,
+            "ImagePullBackOff (the image cannot be pulled: Back-off",
+        ),
+        (
+            pod(phase="Pending", containers=[container("waiting", "ErrImagePull", ready=False)]),
+            Outcome.FAILED,
+            "ErrImagePull",
+        ),
+        (
+            pod(
+                containers=[
+                    container("waiting", "CrashLoopBackOff", ready=False, restarts=4, last_reason="Error", last_exit=1)
+                ]
+            ),
+            Outcome.FAILED,
+            "CrashLoopBackOff (the container keeps crashing; restarts 4, last exit code 1 (Error))",
+        ),
+        (
+            pod(
+                phase="Pending",
+                containers=[
+                    container(
+                        "waiting", "CreateContainerConfigError", 'secret "blink-runner-secret" not found', ready=False
+                    )
+                ],
+            ),
+            Outcome.FAILED,
+            "CreateContainerConfigError (the container's configuration is broken (a missing Secret or ConfigMap?): "
+            'secret "blink-runner-secret" not found)',
+        ),
+        (
+            pod(containers=[container(restarts=1, last_reason="OOMKilled", last_exit=137, last_finished_ago=120)]),
+            Outcome.FAILED,
+            "OOMKilled",
+        ),
+        (pod(phase="Failed", containers=[], reason="Evicted"), Outcome.FAILED, "Failed (Evicted"),
+        (pod(containers=[container(ready=False)]), Outcome.FAILED, "Running but not Ready"),
+        (pod(deleting=True), Outcome.WARNING, "Terminating"),
+    ],
+)
+def test_pod_ready(raw, outcome, words):
+    p = kj.pod_facts(raw)
+    f = kj.judge_pod_ready(p, [p], NOW)
+    assert f.outcome is outcome, f.summary
+    assert words in f.summary
+    if outcome is Outcome.FAILED:
+        assert p.name in remedy(f) and f"-n {NS}" in remedy(f)
+        assert f.evidence[0].title == "kubectl get pods" and p.name in f.evidence[0].text
+
+
+def test_pod_ready_evidence_holds_events_and_previous_lines():
+    p = kj.pod_facts(
+        pod(
+            containers=[
+                container("waiting", "CrashLoopBackOff", ready=False, restarts=3, last_reason="Error", last_exit=1)
+            ]
+        )
+    )
+    events = [
+        kj.event_facts(
+            {
+                "type": "Warning",
+                "reason": "BackOff",
+                "message": "Back-off restarting failed container",
+                "count": 7,
+                "lastTimestamp": ts(5),
+                "involvedObject": {"kind": "Pod", "name": p.name},
+            }
+        )
+    ]
+    f = kj.judge_pod_ready(p, [p], NOW, events, window("now", previous=("fatal: bad config",)))
+    titles = [e.title for e in f.evidence]
+    assert titles[1] == f"Events of {p.name}" and "Back-off restarting failed container" in f.evidence[1].text
+    assert any("previous container" in t for t in titles)
+    assert "fatal: bad config" in "\n".join(e.text for e in f.evidence)
+    assert "CrashLoopBackOff" in f.evidence[0].text  # the STATUS column, as kubectl prints it
+
+
+def test_events_unreadable_is_said_not_hidden():
+    assert kj.events_text(None) == "(events could not be read)"
+    assert kj.events_text([]) == "(no events)"
+
+
+@pytest.mark.parametrize(
+    ("started_ago", "outcome"),
+    [(59, Outcome.WARNING), (60, Outcome.FAILED), (61, Outcome.FAILED)],
+)
+def test_not_ready_startup_grace_edges(started_ago, outcome):
+    p = kj.pod_facts(pod(containers=[container(ready=False, started_ago=started_ago)]))
+    assert kj.judge_pod_ready(p, [p], NOW).outcome is outcome
+
+
+@pytest.mark.parametrize(
+    ("restarts", "last_ago", "outcome"),
+    [
+        (4, 60, Outcome.PASSED),  # a few restarts: noted, not a failure
+        (5, 60, Outcome.FAILED),  # many, and recent
+        (5, 3599, Outcome.FAILED),
+        (5, 3601, Outcome.WARNING),  # many, but over an hour ago
+    ],
+)
+def test_high_restart_counts(restarts, last_ago, outcome):
+    c = container(restarts=restarts, last_reason="Error", last_exit=2, last_finished_ago=last_ago)
+    p = kj.pod_facts(pod(containers=[c]))
+    f = kj.judge_pod_ready(p, [p], NOW)
+    assert f.outcome is outcome
+    assert f"restarted {restarts} times" in f.summary
+
+
+def test_old_oom_kill_only_warns():
+    p = kj.pod_facts(
+        pod(containers=[container(restarts=1, last_reason="OOMKilled", last_exit=137, last_finished_ago=7200)])
+    )
+    assert kj.judge_pod_ready(p, [p], NOW).outcome is Outcome.WARNING
+
+
+# ------------------------------------------------------------------ pods-exist, HPA, logs
+
+
+def test_pods_exist_variants():
+    d = kj.deployment_facts(deployment())
+    p = kj.pod_facts(pod())
+    sel = "app=blink-runner,release=blink-runner"
+    none = kj.judge_pods_exist(None, [], "blink-runner", NS, sel, NOW)
+    assert none.outcome is Outcome.FAILED and "No deployment blink-runner" in none.summary
+    assert "`kubectl get pods -n blink`" in remedy(none) and "No deployment blink-runner" in remedy(none)
+    no_pods = kj.judge_pods_exist(d, [], "blink-runner", NS, sel, NOW)
+    assert no_pods.outcome is Outcome.FAILED and "has no pods" in no_pods.summary
+    scaled = kj.judge_pods_exist(kj.deployment_facts(deployment(replicas=0, ready=0)), [], "blink-runner", NS, sel, NOW)
+    assert scaled.outcome is Outcome.FAILED and "scaled to 0" in scaled.summary
+    orphan = kj.judge_pods_exist(None, [p], "blink-runner", NS, sel, NOW)
+    assert orphan.outcome is Outcome.WARNING and "--runner-name" in orphan.summary
+    ok = kj.judge_pods_exist(d, [p], "blink-runner", NS, sel, NOW)
+    assert ok.outcome is Outcome.PASSED and "1/1 ready" in ok.summary
+    assert [e.title for e in ok.evidence] == ["kubectl get deployment", "kubectl get pods"]
+
+
+def test_deployment_problem_is_shown_when_it_has_no_pods():
+    d = kj.deployment_facts(
+        deployment(
+            ready=0,
+            conditions=[
+                {
+                    "type": "ReplicaFailure",
+                    "status": "True",
+                    "reason": "FailedCreate",
+                    "message": 'pods "blink-runner-x" is forbidden: exceeded quota',
+                }
+            ],
+        )
+    )
+    f = kj.judge_pods_exist(d, [], "blink-runner", NS, "app=blink-runner", NOW)
+    assert "exceeded quota" in f.summary
+
+
+HPA = {
+    "metadata": {"name": "blink-runner", "namespace": NS},
+    "spec": {
+        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "blink-runner"},
+        "minReplicas": 3,
+        "maxReplicas": 5,
+    },
+    "status": {"currentReplicas": 3, "desiredReplicas": 3},
+}
+
+
+def test_hpa_present_or_not():
+    d = kj.deployment_facts(deployment(replicas=3, ready=2))
+    hpa = kj.hpa_facts(HPA)
+    assert hpa.targets(d)
+    other = kj.hpa_facts({**HPA, "spec": {**HPA["spec"], "scaleTargetRef": {"kind": "Deployment", "name": "x"}}})
+    assert not other.targets(d)
+    pods = [kj.pod_facts(pod(f"blink-runner-7d9f8-{i}")) for i in "abc"]
+    with_hpa = kj.judge_logs_readable(pods[0], window("a"), "blink-runner", hpa, 3)
+    assert "each pod's logs individually" in with_hpa.summary and "min 3, max 5" in with_hpa.summary
+    single = kj.judge_logs_readable(pods[0], window("a"), "blink-runner", None, 1)
+    assert "`kubectl logs deployment/blink-runner`" in single.summary
+    many = kj.judge_logs_readable(pods[0], window("a"), "blink-runner", None, 3)
+    assert "each of 3 pods' logs" in many.summary
+    exists = kj.judge_pods_exist(d, pods, "blink-runner", NS, "app=blink-runner", NOW, hpa)
+    assert "HPA blink/blink-runner targets deployment blink-runner" in exists.summary
+
+
+def test_logs_readable_variants():
+    never = kj.pod_facts(pod(phase="Pending", no_status=True, conditions=[]))
+    f = kj.judge_logs_readable(never, window(error="container is waiting to start"), "blink-runner", None, 1)
+    assert f.outcome is Outcome.BLOCKED and f.because_of == "k8s.disconnected.pods-ready"
+    running = kj.pod_facts(pod())
+    bad = kj.judge_logs_readable(running, window(error="the server rejected our request"), "blink-runner", None, 1)
+    assert bad.outcome is Outcome.FAILED and "the server rejected our request" in remedy(bad)
+    restarted = kj.pod_facts(pod(containers=[container(restarts=2, last_reason="Error", last_exit=1)]))
+    prev = kj.judge_logs_readable(restarted, window("x", previous=("y", "z")), "blink-runner", None, 1)
+    assert prev.outcome is Outcome.PASSED and "previous container: 2 lines" in prev.summary
+    gone = kj.judge_logs_readable(restarted, window("x"), "blink-runner", None, 1)
+    assert "previous container's logs are gone" in gone.summary
+
+
+def test_network_errors_per_pod_share_the_docker_judge():
+    w = window(
+        "level=info msg=ok",
+        previous=('level=error msg="Post \\"https://app.blinkops.com/ping\\": dial tcp 1.2.3.4:443: i/o timeout"',),
+    )
+    f = judge_network_errors(
+        "k8s.disconnected.no-network-errors",
+        w,
+        CATALOG,
+        "https://app.blinkops.com",
+        {"pod": "blink-runner-7d9f8-abcde", "namespace": NS},
+    )
+    assert f.outcome is Outcome.FAILED
+    text = remedy(f)
+    assert "Runner pod blink-runner-7d9f8-abcde in blink logged 1 network error(s) reaching app.blinkops.com" in text
+    assert "`kubectl logs -f blink-runner-7d9f8-abcde -n blink`" in text
+
+
+# ------------------------------------------------------------------ the egress probe (exec)
+
+
+@pytest.mark.parametrize(
+    ("tool", "rc", "stdout", "stderr", "outcome", "layer"),
+    [
+        ("curl", 0, "200", "", Outcome.PASSED, "HTTP"),
+        ("curl", 6, "000", "curl: (6) Could not resolve host: app.blinkops.com", Outcome.FAILED, "DNS"),
+        ("curl", 28, "000", "curl: (28) Connection timed out after 5001 ms", Outcome.FAILED, "TCP connect (timeout)"),
+        ("wget", 1, "", "wget: bad address 'app.blinkops.com'", Outcome.FAILED, "DNS"),
+        (
+            "wget",
+            1,
+            "",
+            "wget: can't connect to remote host (10.0.0.1): Connection refused",
+            Outcome.FAILED,
+            "TCP connect",
+        ),
+        ("wget", 1, "", "wget: download timed out", Outcome.FAILED, "TCP connect (timeout)"),
+        (
+            "wget",
+            1,
+            "",
+            "  HTTP/1.1 503 Service Unavailable\nwget: server returned error: HTTP/1.1 503 Service Unavailable",
+            Outcome.WARNING,
+            "HTTP",
+        ),
+        ("wget", 0, "", "  HTTP/1.1 200 OK", Outcome.PASSED, "HTTP"),
+        ("nc", 0, "", "", Outcome.PASSED, "HTTP"),
+        ("nc", 1, "", "nc: bad address 'app.blinkops.com'", Outcome.FAILED, "DNS"),
+        ("nc", 1, "", "", Outcome.FAILED, "TCP connect"),
+    ],
+)
+def test_exec_probe_layers(tool, rc, stdout, stderr, outcome, layer):
+    cmd = f"kubectl exec -n blink blink-runner-x -c blink-runner -- {tool} https://app.blinkops.com"
+    r = kj.probe_from_exec(tool, "pod blink/blink-runner-x", "https://app.blinkops.com", cmd, rc, stdout, stderr)
+    f = kj.judge_exec_probe(r, {"pod": "blink-runner-x", "namespace": NS}, tool)
+    assert f.outcome is outcome, f.summary
+    assert f.values["layer"] == layer
+    if outcome is Outcome.FAILED:
+        text = remedy(f)
+        assert f"at the {layer} layer" in text
+        assert f"`kubectl exec -n blink blink-runner-x -- {tool} https://app.blinkops.com`" in text
+
+
+def test_exec_probe_that_could_not_run_is_not_evaluable():
+    r = kj.probe_from_exec("curl", "pod blink/x", "https://app.blinkops.com", "(exec)", None, "", "", error="boom")
+    f = kj.judge_exec_probe(r, {"pod": "x", "namespace": NS}, "curl")
+    assert f.outcome is Outcome.NOT_EVALUABLE and "boom" in f.summary
+
+
+@pytest.mark.parametrize(
+    ("status", "rc", "not_found"),
+    [
+        ("", 0, False),
+        ('{"status":"Success"}', 0, False),
+        (
+            '{"status":"Failure","reason":"NonZeroExitCode","details":{"causes":[{"reason":"ExitCode","message":"28"}]}}',
+            28,
+            False,
+        ),
+        ('{"status":"Failure","message":"exec: \\"curl\\": executable file not found in $PATH"}', None, True),
+        (
+            '{"status":"Failure","reason":"NonZeroExitCode","details":{"causes":[{"reason":"ExitCode","message":"127"}]}}',
+            127,
+            True,
+        ),
+    ],
+)
+def test_exec_status_channel(status, rc, not_found):
+    out = ExecOutcome.from_status(status, "", "")
+    assert (out.rc, out.not_found) == (rc, not_found)
+
+
+# ------------------------------------------------------------------ operators
+
+
+def test_group_operators_from_deployments_and_pods():
+    d = [kj.deployment_facts(deployment()), operator().deployment]
+    assert d[1] is not None
+    pods = [kj.pod_facts(pod()), *operator().pods, kj.pod_facts(pod("blink-operator-bare", labels={"app": "x"}))]
+    ops = kj.group_operators([x for x in d if x], pods)
+    assert [o.name for o in ops] == ["blink-operator-1.0.995", "blink-operator-bare"]
+    assert [p.name for p in ops[0].pods] == ["blink-operator-1.0.995-5c7b9-xyz12"]
+    assert ops[0].version == "1.0.995" and ops[1].deployment is None
+
+
+@pytest.mark.parametrize(
+    ("name", "labels", "image", "version"),
+    [
+        ("blink-operator-1.0.995", {}, "x:1", "1.0.995"),
+        ("blink-operator", {"version": "2.0.1"}, "x:1", "2.0.1"),
+        ("blink-operator", {}, "blinkops/blink-operator:1.0.996", "1.0.996"),
+    ],
+)
+def test_operator_version(name, labels, image, version):
+    d = kj.deployment_facts(deployment(name, labels=labels, image=image, secret=None))
+    assert kj.OperatorFacts(name, NS, d).version == version
+
+
+def test_operator_state_variants():
+    absent = kj.judge_operator_state([], NS, NOW, 300)
+    assert absent.outcome is Outcome.PASSED and "no upgrade is in progress" in absent.summary
+    running = kj.judge_operator_state([operator(age=60)], NS, NOW, 300)
+    assert running.outcome is Outcome.WARNING and "Do nothing, wait for it to complete" in running.summary
+    assert "rollback window ends in 4m" in running.summary
+    down = kj.judge_operator_state(
+        [operator(ready=False, state="waiting", reason="CrashLoopBackOff", restarts=3)], NS, NOW, 300
+    )
+    assert down.outcome is Outcome.WARNING and "exists but is not running" in down.summary
+    assert "CrashLoopBackOff" in down.summary and "operator-stuck" in down.summary
+    text = remedy(down)
+    assert "`kubectl get pods -n blink | grep blink-operator`" in text
+    assert [e.title for e in down.evidence][:2] == [
+        "kubectl get deployment | grep blink-operator",
+        "kubectl get pods | grep blink-operator",
+    ]
+    no_pods = kj.judge_operator_state([operator(with_pod=False, ready=False)], NS, NOW, 300)
+    assert "no pods (replicas 1)" in no_pods.summary
+
+
+def test_operator_logs_are_evidence():
+    logs = {
+        "blink-operator-x": LogWindow(
+            "pod blink/blink-operator-x", "w", ("upgrading to 1.0.995",), previous=("panic: boom",)
+        )
+    }
+    f = kj.judge_operator_state([operator(ready=False, state="waiting", reason="CrashLoopBackOff")], NS, NOW, 300, logs)
+    text = "\n".join(e.text for e in f.evidence)
+    assert "panic: boom" in text and "upgrading to 1.0.995" in text
+
+
+HANDOFF = (
+    "Operator has been deployed with version: 1.0.995, Current Runner will shutdown once new runner is up and ready."
+)
+
+
+def test_handoff_pattern_from_catalog():
+    pattern = CATALOG.upgrade_patterns["operator_handoff"]
+    assert kj.find_handoff(window("a", "b"), pattern) is None
+    h = kj.find_handoff(window(f'time=... level=info msg="{HANDOFF}"'), pattern)
+    assert h is not None and h.version == "1.0.995"
+    prev = kj.find_handoff(window("restarted", previous=(HANDOFF,)), pattern)
+    assert prev is not None and prev.version == "1.0.995"
+
+
+def test_handoff_judged_against_operator_and_runner():
+    pattern = CATALOG.upgrade_patterns["operator_handoff"]
+    runner = kj.pod_facts(pod())
+    w = window(HANDOFF)
+    h = kj.find_handoff(w, pattern)
+    gone = kj.judge_operator_handoff(runner, w, h, [], "blink-runner")
+    assert gone.outcome is Outcome.FAILED and "The upgrade to 1.0.995 has failed" in gone.summary
+    text = remedy(gone)
+    assert "`kubectl rollout restart deployment blink-runner -n blink`" in text
+    assert "`kubectl logs -f deployment/blink-operator-1.0.995 -n blink`" in text
+    assert "runner pod blink-runner-7d9f8-abcde logged the operator handoff" in text
+    crashing = operator(ready=False, state="waiting", reason="CrashLoopBackOff", restarts=2)
+    assert kj.judge_operator_handoff(runner, w, h, [crashing], "blink-runner").outcome is Outcome.FAILED
+    alive = kj.judge_operator_handoff(runner, w, h, [operator()], "blink-runner")
+    assert alive.outcome is Outcome.PASSED
+    stopped = kj.pod_facts(pod(containers=[container("terminated", "Completed", ready=False)], phase="Succeeded"))
+    assert kj.judge_operator_handoff(stopped, w, h, [], "blink-runner").outcome is Outcome.PASSED
+    assert kj.judge_operator_handoff(runner, window("x"), None, [], "blink-runner").outcome is Outcome.PASSED
+
+
+def test_operator_stuck_after_the_wait():
+    before = operator(ready=False, state="waiting", reason="CrashLoopBackOff", restarts=3)
+    waited = kj.Wait(60, 60.2, 20, False)
+    still = kj.judge_operator_stuck(before, before, waited, "blink-runner", NOW)
+    assert still.outcome is Outcome.FAILED
+    assert "waited 1m of 1m (20 checks, until the deadline)" in still.summary
+    text = remedy(still)
+    assert "`kubectl delete deployment blink-operator-1.0.995 -n blink`" in text
+    assert "`kubectl rollout restart deployment blink-runner -n blink`" in text
+    assert "still after waiting 1m" in text
+    recovered = kj.judge_operator_stuck(before, operator(), kj.Wait(60, 12, 4, True), "blink-runner", NOW)
+    assert (
+        recovered.outcome is Outcome.PASSED and "waited 12s of 1m (4 checks, until it recovered)" in recovered.summary
+    )
+    gone = kj.judge_operator_stuck(before, None, kj.Wait(60, 3, 1, True), "blink-runner", NOW)
+    assert gone.outcome is Outcome.PASSED and "gone" in gone.summary
+
+
+def test_operator_stuck_without_waiting_is_honestly_pending():
+    before = operator(ready=False, state="waiting", reason="CrashLoopBackOff", restarts=3)
+    f = kj.judge_operator_stuck(before, before, kj.Wait(0, 0, 0, False), "blink-runner", NOW)
+    assert f.outcome is Outcome.WARNING
+    assert "still pending" in f.summary and "did not wait (--operator-wait 0)" in f.summary
+
+
+@pytest.mark.parametrize(
+    ("age", "outcome"),
+    [(299, Outcome.PASSED), (300, Outcome.PASSED), (301, Outcome.FAILED), (3600, Outcome.FAILED)],
+)
+def test_rollback_window_edges(age, outcome):
+    f = kj.judge_rollback(operator(age=age), NOW, 300, "blink-runner")
+    assert f.outcome is outcome, f.summary
+    if outcome is Outcome.FAILED:
+        text = remedy(f)
+        assert f"alive for {kj.human(age)}, past its 5m rollback window" in text
+        assert "`kubectl delete deployment blink-operator-1.0.995 -n blink`" in text
+
+
+def test_rollback_window_is_configurable_and_dead_operators_are_not_overdue():
+    assert kj.judge_rollback(operator(age=20), NOW, 10, "blink-runner").outcome is Outcome.FAILED
+    dead = operator(age=3600, ready=False, state="waiting", reason="CrashLoopBackOff")
+    assert kj.judge_rollback(dead, NOW, 300, "blink-runner").outcome is Outcome.PASSED
+    unknown = kj.OperatorFacts("blink-operator-1", NS, None, ())
+    assert kj.judge_rollback(unknown, NOW, 300, "blink-runner").outcome is Outcome.NOT_EVALUABLE
+
+
+# ------------------------------------------------------------------ secret, permissions, API
+
+
+def test_secret_variants_never_hold_values():
+    d = kj.deployment_facts(deployment())
+    missing = kj.judge_secret(kj.SecretFacts(NS, "blink-runner-secret", False), "appKey", d)
+    assert missing.outcome is Outcome.FAILED and "does not exist" in missing.summary
+    assert "`kubectl create secret generic blink-runner-secret -n blink --from-literal=appKey=" in remedy(missing)
+    no_key = kj.judge_secret(kj.SecretFacts(NS, "blink-runner-secret", True, ("other",)), "appKey", d)
+    assert no_key.outcome is Outcome.FAILED and "no key appKey (keys: other)" in no_key.summary
+    empty = kj.judge_secret(kj.SecretFacts(NS, "blink-runner-secret", True, ("appKey",), ("appKey",)), "appKey", d)
+    assert empty.outcome is Outcome.FAILED and "empty" in empty.summary
+    ok = kj.judge_secret(kj.SecretFacts(NS, "blink-runner-secret", True, ("appKey",)), "appKey", d)
+    assert ok.outcome is Outcome.PASSED and "read by deployment blink-runner" in ok.summary
+
+
+def access(verb: str, resource: str, allowed: bool | None, needed: tuple[str, ...], optional: bool = False):
+    return kj.Access(verb, resource, NS, needed, allowed=allowed, optional=optional)
+
+
+def test_permissions_all_granted():
+    f = kj.judge_permissions([access("list", "pods", True, ("a",))], NS, "alice")
+    assert f.outcome is Outcome.PASSED
+
+
+def test_permissions_missing_pods_log_names_verb_resource_and_checks():
+    accesses = [
+        access("list", "pods", True, ("k8s.disconnected.pods-exist",)),
+        access("get", "pods/log", False, ("k8s.disconnected.logs-readable", "k8s.upgrade.operator-handoff")),
+    ]
+    f = kj.judge_permissions(accesses, NS, "system:serviceaccount:blink:checker")
+    assert f.outcome is Outcome.FAILED
+    assert "get pods/log in namespace blink" in f.summary
+    text = remedy(f)
+    assert "get pods/log in namespace blink" in text
+    assert "--serviceaccount=blink:checker" in text
+    assert "--verb=get --resource=pods/log" in text
+    assert "k8s.disconnected.logs-readable, k8s.upgrade.operator-handoff" in text
+
+
+def test_permissions_optional_or_unknown_only_warn():
+    only_events = [access("list", "events", False, ("k8s.disconnected.pods-ready",), optional=True)]
+    assert kj.judge_permissions(only_events, NS, "alice").outcome is Outcome.WARNING
+    review_failed = [access("list", "pods", None, ("x",))]
+    assert kj.judge_permissions(review_failed, NS, "alice").outcome is Outcome.WARNING
+    assert kj.subject_flag("alice") == "--user=alice"
+
+
+def test_api_unreachable_is_not_evaluable_with_the_reason():
+    f = kj.judge_api(kj.ApiFacts(False, "https://127.0.0.1:6443", "lab", NS, error="connection refused"))
+    assert f.outcome is Outcome.NOT_EVALUABLE
+    assert "(https://127.0.0.1:6443): connection refused" in remedy(f)
+    ok = kj.judge_api(kj.ApiFacts(True, "https://127.0.0.1:6443", "lab", NS, version="v1.34.4"))
+    assert ok.outcome is Outcome.PASSED and "v1.34.4" in ok.summary
+
+
+def test_every_k8s_remedy_placeholder_is_filled_by_some_judge():
+    """The k8s remedies name only values the judges (or the run's globals) provide."""
+    from blinkcheck.catalog import placeholders
+
+    provided = {
+        "namespace",
+        "deployment",
+        "pod",
+        "state",
+        "reason",
+        "problem",
+        "server",
+        "context",
+        "missing",
+        "subject",
+        "affected",
+        "grant",
+        "blink_host",
+        "error_count",
+        "families",
+        "blink_url",
+        "layer",
+        "detail",
+        "probe_command",
+        "version",
+        "operator",
+        "waited",
+        "wait",
+        "age",
+        "window",
+        "secret",
+        "secret_key",
+        "status_channel",
+        "log_window",
+    }
+    for c in CATALOG.conditions:
+        if c.platform == "kubernetes":
+            assert placeholders(c.remedy) <= provided, c.id
