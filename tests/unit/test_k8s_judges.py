@@ -400,7 +400,7 @@ def test_deployment_problem_is_shown_when_it_has_no_pods():
     assert "exceeded quota" in f.summary
 
 
-HPA = {
+HPA: dict[str, Any] = {
     "metadata": {"name": "blink-runner", "namespace": NS},
     "spec": {
         "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "blink-runner"},
