@@ -94,7 +94,13 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[STATE] = RunState(spec=spec, catalog=catalog, redactor=Redactor(), enabled=enabled)
     if not enabled:
         return
-    spec.report_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        spec.report_dir.mkdir(parents=True, exist_ok=True)
+        probe = spec.report_dir / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise pytest.UsageError(f"--report-dir: cannot write to '{spec.report_dir}': {exc.strerror}") from None
     # pytest-html and junitxml read these in their own pytest_configure, which runs after this one.
     if hasattr(config.option, "htmlpath") and not config.option.htmlpath:
         config.option.htmlpath = str(spec.report_dir / "report.html")

@@ -19,6 +19,8 @@ BAD_OPTIONS = [
     (["--probe", "maybe"], "--probe: 'maybe' must be on or off"),
     (["--catalog", "/nonexistent.yaml"], "--catalog: '/nonexistent.yaml' does not exist"),
     (["--kubeconfig", "/nonexistent.kubeconfig"], "--kubeconfig: '/nonexistent.kubeconfig' does not exist"),
+    (["--report-dir", "/proc/blink-reports"], "--report-dir: cannot write to '/proc/blink-reports'"),
+    (["--deadline", "soon"], "--deadline: 'soon' is not a duration"),
     (["--runner-name", "bad name"], "--runner-name: 'bad name' is not a container/deployment name"),
 ]
 

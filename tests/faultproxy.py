@@ -1,0 +1,114 @@
+"""A fault-injecting proxy in front of the real Docker socket, on a unix socket of our own.
+
+It forwards bytes both ways, and on a matching request line it can: delay the answer (a slow
+API), drop the connection and stop accepting (the daemon goes away mid-run), or run a callback
+first (e.g. remove the container the client is about to inspect).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DOCKER_SOCK = "/var/run/docker.sock"
+
+
+@dataclass
+class Rule:
+    pattern: str  # regex on the request line, e.g. r"GET /v[\d.]+/containers/\w+/json"
+    delay_s: float = 0.0
+    die: bool = False  # stop the proxy: every later call is refused, like a stopped daemon
+    before: Callable[[re.Match[str]], None] | None = None
+    hits: int = 0
+
+
+@dataclass
+class FaultProxy:
+    path: Path
+    rules: list[Rule] = field(default_factory=list)
+    _server: socket.socket | None = None
+    _stopped: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.path}"
+
+    def start(self) -> FaultProxy:
+        self.path.unlink(missing_ok=True)
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        srv.bind(str(self.path))
+        os.chmod(self.path, 0o666)
+        srv.listen(64)
+        srv.settimeout(0.2)
+        self._server = srv
+        threading.Thread(target=self._accept, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self._server:
+            self._server.close()
+        self.path.unlink(missing_ok=True)
+
+    def _accept(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                assert self._server is not None
+                conn, _ = self._server.accept()
+            except (TimeoutError, OSError):
+                continue
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            upstream.connect(DOCKER_SOCK)
+            threading.Thread(target=self._pipe, args=(upstream, client), daemon=True).start()
+            while True:
+                data = client.recv(65536)
+                if not data:
+                    break
+                first = data.split(b"\r\n", 1)[0].decode("latin-1")
+                for rule in self.rules:
+                    m = re.search(rule.pattern, first)
+                    if not m:
+                        continue
+                    rule.hits += 1
+                    if rule.before:
+                        rule.before(m)
+                    if rule.die:
+                        self.stop()
+                        return
+                    if rule.delay_s:
+                        time.sleep(rule.delay_s)
+                upstream.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (client, upstream):
+                try:
+                    s.close()
+                except OSError:
+                    pass
+
+    @staticmethod
+    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            try:
+                dst.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass

@@ -1,0 +1,155 @@
+"""Faults on the real Docker engine: every one ends with a clear outcome per check and a written
+report, never a traceback in place of a result, never a hang.
+
+Faults between the suite and the engine are injected by tests/faultproxy.py, a proxy on a unix
+socket of our own in front of the real /var/run/docker.sock.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import subprocess
+import sysconfig
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from lab.docker import scenarios as lab
+from tests.faultproxy import FaultProxy, Rule
+from tests.harness import ROOT, CheckRun, run_checks
+
+pytestmark = pytest.mark.docker_lab
+
+BASE = ["--target", "docker", "--blink-url", lab.BLINK_URL, "--probe-image", lab.PROBE_IMAGE, "--probe-timeout", "4"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def healthy_lab():
+    lab.up("healthy")
+    yield
+    lab.down()
+
+
+@pytest.fixture
+def proxy(tmp_path_factory):
+    p = FaultProxy(Path(tmp_path_factory.mktemp("proxy")) / "docker.sock").start()
+    yield p
+    p.stop()
+
+
+def assert_report_written(run: CheckRun) -> None:
+    assert (run.report_dir / "results.json").exists()
+    assert (run.report_dir / "report.html").exists()
+    assert "Traceback" not in run.stdout + run.stderr, run.stdout[-3000:]
+    ids = {c["id"] for c in run.results["checks"]}
+    assert len(ids) == 10, ids  # every Docker condition has a result, none silently missing
+
+
+def test_daemon_absent_socket_missing(tmp_path):
+    run = run_checks(*BASE, "--docker-host", f"unix://{tmp_path}/no-such.sock", report_dir=tmp_path / "r")
+    assert run.exit_code == 1
+    assert run.outcome("docker.host.daemon-reachable") == "not-evaluable"
+    assert run.outcome("docker.disconnected.container-exists") == "not-evaluable"
+    assert_report_written(run)
+
+
+def test_docker_host_env_pointing_nowhere(tmp_path):
+    run = run_checks(*BASE, report_dir=tmp_path, env={"DOCKER_HOST": "tcp://127.0.0.1:1"})
+    assert run.exit_code == 1
+    assert "tcp://127.0.0.1:1" in run.entries("docker.host.daemon-reachable")[0]["summary"]
+    assert_report_written(run)
+
+
+def test_daemon_stops_mid_run(tmp_path, proxy):
+    # The engine answers the first calls, then goes away when the logs are read.
+    proxy.rules.append(Rule(r"GET /v[\d.]+/containers/\w+/logs", die=True))
+    run = run_checks(*BASE, "--docker-host", proxy.url, report_dir=tmp_path)
+    assert run.exit_code == 1
+    assert run.outcome("docker.host.daemon-reachable") == "passed"
+    assert run.outcome("docker.disconnected.container-exists") == "passed"
+    assert run.outcome("docker.disconnected.logs-readable") == "not-evaluable"
+    assert run.outcome("docker.disconnected.no-network-errors") == "not-evaluable"
+    assert run.outcome("docker.disconnected.blink-reachable") == "not-evaluable"
+    assert_report_written(run)
+
+
+def test_slow_api_times_out_bounded(tmp_path, proxy):
+    proxy.rules.append(Rule(r"GET /v[\d.]+/containers/json", delay_s=6))
+    run = run_checks(*BASE, "--docker-host", proxy.url, "--api-timeout", "2", report_dir=tmp_path)
+    assert run.wall_s < 30, run.wall_s
+    assert run.exit_code == 1
+    entry = run.entries("docker.disconnected.container-exists")[0]
+    assert entry["outcome"] == "not-evaluable" and "timed out" in entry["summary"], entry
+    assert run.outcome("docker.runner.socket-mounted") == "not-evaluable"
+    assert_report_written(run)
+
+
+def test_runner_removed_between_listing_and_inspecting(tmp_path, proxy):
+    def remove_runner(_):
+        lab.client().containers.get("blink-runner").remove(force=True)
+
+    proxy.rules.append(Rule(r"GET /v[\d.]+/containers/\w+/json", before=remove_runner))
+    try:
+        run = run_checks(*BASE, "--docker-host", proxy.url, report_dir=tmp_path)
+    finally:
+        lab.up("healthy")
+    # It is gone: the honest answer is "no runner container", from the engine's own 404.
+    assert run.outcome("docker.disconnected.container-exists") == "failed"
+    assert run.exit_code == 1
+    assert_report_written(run)
+
+
+def test_socket_permission_denied_for_a_user_without_docker_group(tmp_path):
+    user = "nobody"
+    try:
+        pwd.getpwnam(user)
+    except KeyError:
+        pytest.skip("no 'nobody' user on this machine")
+    if os.geteuid() != 0:
+        pytest.skip("needs root to switch user")
+    report_dir = Path(tempfile.mkdtemp(prefix="blink-perm-", dir="/tmp"))
+    os.chmod(report_dir, 0o777)
+    # The venv's interpreter may live under /root (not readable by others): use Debian's python3.11
+    # with the venv's packages on the path.
+    python = "/usr/bin/python3.11"
+    if not os.access(python, os.X_OK):
+        pytest.skip(f"{python} is needed to run as {user}")
+    cmd = ["runuser", "-u", user, "--", python, "-m", "pytest", "checks/", "-q", "-p", "no:cacheprovider",
+           "--report-dir", str(report_dir), *BASE, "--docker-host", "unix:///var/run/docker.sock"]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k not in ("DOCKER_HOST", "PYTEST_ADDOPTS")}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["PYTHONPATH"] = f"{sysconfig.get_paths()['purelib']}:{ROOT}"
+    started = time.monotonic()
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
+    run = CheckRun(proc.returncode, proc.stdout, proc.stderr, report_dir, time.monotonic() - started)
+    assert run.exit_code == 1, run.stdout[-2000:] + run.stderr[-2000:]
+    entry = run.entries("docker.host.daemon-reachable")[0]
+    assert entry["outcome"] == "not-evaluable"
+    assert "permission denied" in entry["summary"].lower()
+    assert_report_written(run)
+
+
+def test_huge_logs_invalid_utf8_and_long_lines_are_bounded(tmp_path):
+    """A runner with ~1 GB of logs, invalid UTF-8 and 2 MB lines: read through the window, quickly."""
+    dc = lab.client()
+    script = (
+        "printf 'bad utf8: \\377\\376 end\\n'; "
+        "head -c 2097152 /dev/zero | tr '\\0' y; echo; "
+        "yes 'dial tcp 172.30.251.1:18080: i/o timeout padding padding padding padding padding padding' "
+        "| head -c 1073741824; echo done; sleep 3600"
+    )
+    c = dc.containers.run(lab.RUNNER_IMAGE, ["sh", "-c", script], name="blink-runner-biglogs", detach=True,
+                          labels=lab.LABEL, network=lab.NETWORK)  # fmt: skip
+    lab.wait_until("1 GB of logs written", lab.logs_contain(dc, c.id, "done"), deadline_s=600, every_s=2)
+    run = run_checks(*BASE, "--probe", "off", report_dir=tmp_path)
+    assert run.wall_s < 60, run.wall_s
+    big = [e for e in run.entries("docker.disconnected.logs-readable") if "biglogs" in e["object"]]
+    assert big and big[0]["outcome"] == "passed", big
+    errors = [e for e in run.entries("docker.disconnected.no-network-errors") if "biglogs" in e["object"]]
+    assert errors[0]["outcome"] == "failed"
+    assert all(len(ev["text"]) < 20_000 for ev in errors[0]["evidence"])  # capped per check
+    assert (tmp_path / "report.html").stat().st_size < 5_000_000
+    assert_report_written(run)
