@@ -671,6 +671,7 @@ def judge_permissions(accesses: Sequence[Access], namespace: str, subject: str) 
         "missing": "; ".join(a.text for a in missing) or "nothing",
         "affected": ", ".join(sorted({c for a in missing for c in a.needed_by})) or "none",
         "grant": "\n".join(f"  {a.grant(flag)}" for a in missing),
+        "subject_flag": flag,
     }
     if missing:
         required = [a for a in missing if not a.optional]

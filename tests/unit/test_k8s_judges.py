@@ -760,6 +760,7 @@ def test_every_k8s_remedy_placeholder_is_filled_by_some_judge():
         "window",
         "secret",
         "secret_key",
+        "subject_flag",
         "status_channel",
         "log_window",
     }
