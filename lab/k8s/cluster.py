@@ -63,7 +63,7 @@ class Procs:
     def spawn(self, name: str, argv: list[str], env: dict | None = None, cwd: Path | None = None) -> int:
         self.s.logs.mkdir(parents=True, exist_ok=True)
         self.s.pids.mkdir(parents=True, exist_ok=True)
-        logf = open(self.s.logs / f"{name}.log", "ab")
+        logf = open(self.s.logs / f"{name}.log", "ab")  # noqa: SIM115 - handed to the child, closed below
         logf.write(f"==== {time.strftime('%Y-%m-%dT%H:%M:%S')} {shlex.join(argv)}\n".encode())
         logf.flush()
         p = subprocess.Popen(argv, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

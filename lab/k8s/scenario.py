@@ -133,7 +133,8 @@ def check_egress(c: Ctx) -> str | None:
     logs = c.logs(p["metadata"]["name"])
     for line in logs.splitlines():
         if "level=error" in line and ("Timeout" in line or "timeout" in line or "deadline exceeded" in line):
-            return f"pod {p['metadata']['name']} Running; egress to {c.s.standin_url} dropped; runner logs: {line[-160:]}"
+            return (f"pod {p['metadata']['name']} Running; egress to {c.s.standin_url} dropped; "
+                    f"runner logs: {line[-160:]}")
     return None
 
 
@@ -172,8 +173,9 @@ def check_operator_stuck(c: Ctx) -> str | None:
 def check_operator_pending(c: Ctx) -> str | None:
     r = _runner_handoff(c)
     op = _one(c.pods(OPERATOR_SEL))
+    conds = op["status"].get("conditions", []) if op else []
     if r and op and op["status"].get("phase") == "Pending" and any(
-            x["type"] == "PodScheduled" and x.get("reason") == "Unschedulable" for x in op["status"].get("conditions", [])):
+            x["type"] == "PodScheduled" and x.get("reason") == "Unschedulable" for x in conds):
         return f"deployment blink-operator-1.0.995 present, pod {op['metadata']['name']} Pending (Unschedulable)"
     return None
 

@@ -20,7 +20,7 @@ def healthy(k8s_lab):
 
 def runner_pod(kubectl, ns):
     items = kubectl("-n", ns, "get", "pods", "-l", "app=blink-runner", "-o", "json", as_json=True)["items"]
-    return [p for p in items if not p["metadata"].get("deletionTimestamp")][0]
+    return next(p for p in items if not p["metadata"].get("deletionTimestamp"))
 
 
 def test_node_is_real_and_ready(k8s_lab, kubectl):
