@@ -1,0 +1,366 @@
+"""Each Kubernetes lab scenario on the lab cluster, checked the way a user runs the suite.
+
+`pytest checks/ --target kubernetes --kubeconfig ... --namespace blink` runs as a subprocess; we
+assert every condition's outcome in results.json, the exit code, and the filled remedy (real pod
+and operator names) in results.json and report.html. Then a run as a ServiceAccount without
+`pods/log`: only the log checks are not-evaluable, naming the missing permission.
+
+The lab is built and started by its own command (`python3 -m lab.k8s up`); these tests only apply
+scenarios and skip when the lab is not there.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.harness import ROOT, CheckRun, run_checks
+
+pytestmark = pytest.mark.k8s_lab
+
+P, F, W, M, B, S, N = "passed", "failed", "warning", "manual", "blocked", "skipped", "not-evaluable"
+NS = "blink"
+RUNNERS = "app=blink-runner,release=blink-runner"
+OPERATORS = "app=blink-operator"
+OPERATOR = "blink-operator-1.0.995"
+TIMINGS = ROOT / "reports" / "integration" / "k8s-timings.json"
+ALL = [
+    "k8s.cluster.api-reachable",
+    "k8s.cluster.permissions",
+    "k8s.disconnected.pods-exist",
+    "k8s.disconnected.pods-ready",
+    "k8s.disconnected.logs-readable",
+    "k8s.disconnected.no-network-errors",
+    "k8s.disconnected.blink-reachable",
+    "k8s.disconnected.blink-status",
+    "k8s.upgrade.operator-state",
+    "k8s.upgrade.operator-handoff",
+    "k8s.upgrade.operator-stuck",
+    "k8s.upgrade.rollback-overdue",
+    "k8s.runner.secret-present",
+]
+HEALTHY = {cid: {P} for cid in ALL} | {"k8s.disconnected.blink-status": {M}}
+
+
+def expect(**changes: set[str]) -> dict[str, set[str]]:
+    """The healthy outcome of every condition, with the scenario's differences (keys: the id's last two parts)."""
+    out = dict(HEALTHY)
+    for key, outcomes in changes.items():
+        cid = next(c for c in ALL if c.endswith("." + key.replace("__", ".").replace("_", "-")))
+        out[cid] = outcomes
+    return out
+
+
+# scenario -> (extra options, exit code, every condition's outcomes)
+EXPECTED: dict[str, tuple[tuple[str, ...], int, dict[str, set[str]]]] = {
+    "healthy": ((), 0, expect()),
+    "crashloop": ((), 1, expect(pods_ready={F}, blink_reachable={B})),
+    "pending": (
+        (),
+        1,
+        expect(pods_ready={F}, logs_readable={B}, no_network_errors={B}, blink_reachable={B}, operator_handoff={B}),
+    ),
+    "hpa": ((), 1, expect(pods_ready={P, F}, blink_reachable={B})),
+    "egress-blocked": ((), 1, expect(no_network_errors={F}, blink_reachable={F})),
+    "upgrade-in-progress": ((), 0, expect(operator_state={W})),
+    "operator-gone": ((), 1, expect(operator_handoff={F})),
+    "operator-stuck": ((), 1, expect(operator_state={W}, operator_handoff={F}, operator_stuck={F})),
+    "secret-missing": (
+        (),
+        1,
+        expect(
+            pods_ready={F},
+            logs_readable={B},
+            no_network_errors={B},
+            blink_reachable={B},
+            operator_handoff={B},
+            secret_present={F},
+        ),
+    ),
+    # beyond the brief's list: the lab's other scenarios
+    "operator-pending": ((), 1, expect(operator_state={W}, operator_handoff={F}, operator_stuck={F})),
+    "secret-empty": ((), 1, expect(pods_ready={F}, blink_reachable={B}, secret_present={F})),
+}
+
+# scenario -> texts (the filled remedy) that must be in results.json's remediation and in report.html
+REMEDY = {
+    "crashloop": ["Runner pod {pod} in blink is CrashLoopBackOff", "`kubectl describe pod {pod} -n blink`"],
+    "pending": ["Runner pod {pod} in blink is Pending (Unschedulable:", "`kubectl get pods -n blink`"],
+    "hpa": ["`kubectl describe pod {failing_pod} -n blink`"],
+    "egress-blocked": [
+        "Runner pod {pod} in blink logged",
+        "From inside runner pod {pod} (blink)",
+        "failed at the TCP connect (timeout) layer",
+        "`kubectl exec -n blink {pod} -- curl",
+    ],
+    "operator-gone": [
+        "The upgrade to 1.0.995 has failed: runner pod {pod} logged the operator handoff",
+        "`kubectl rollout restart deployment blink-runner -n blink`",
+        "`kubectl logs -f deployment/blink-operator-1.0.995 -n blink`",
+    ],
+    "operator-stuck": [
+        "Operator deployment blink-operator-1.0.995 in blink exists but is not running",
+        "`kubectl delete deployment blink-operator-1.0.995 -n blink`",
+        "`kubectl rollout restart deployment blink-runner -n blink`",
+    ],
+    "secret-missing": [
+        "Secret blink-runner-secret does not exist in blink",
+        "`kubectl create secret generic blink-runner-secret -n blink --from-literal=appKey=",
+    ],
+    "upgrade-in-progress": ["is running: an upgrade to 1.0.995 is in progress"],
+}
+
+
+# ------------------------------------------------------------------ the lab
+
+
+def lab_command(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    """The lab's own command (`python3 -m lab.k8s ...`): the tests never reach into its code."""
+    return subprocess.run(
+        [sys.executable, "-m", "lab.k8s", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
+
+
+@pytest.fixture(scope="module")
+def lab() -> Any:
+    from lab.k8s.settings import Settings
+
+    s = Settings()
+    if not s.admin_kubeconfig.is_file():
+        pytest.skip(f"the lab cluster's kubeconfig {s.admin_kubeconfig} is absent: python3 -m lab.k8s up")
+    if os.geteuid() != 0:
+        pytest.skip("the Kubernetes lab's scenarios need root (iptables, hostPath)")
+    status = lab_command("status", timeout=60)
+    if status.returncode != 0:
+        pytest.skip(f"the lab cluster is not (fully) up: python3 -m lab.k8s status says\n{status.stdout}")
+    yield s
+    lab_command("scenario", "clear")
+
+
+def apply(lab: Any, name: str) -> None:
+    r = lab_command("scenario", name, "--timeout", "180")
+    assert r.returncode == 0, f"python3 -m lab.k8s scenario {name} failed:\n{r.stdout}{r.stderr}"
+    print(r.stdout.strip())
+
+
+def kubectl(lab: Any, *args: str, input_text: str | None = None, check: bool = True) -> str:
+    r = subprocess.run(
+        [str(lab.kubectl), f"--kubeconfig={lab.admin_kubeconfig}", *args],
+        input=input_text,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if check:
+        assert r.returncode == 0, f"kubectl {' '.join(args)}: {r.stdout}{r.stderr}"
+    return r.stdout
+
+
+def pods(lab: Any, selector: str) -> list[dict[str, Any]]:
+    items = json.loads(kubectl(lab, "-n", NS, "get", "pods", "-l", selector, "-o", "json"))["items"]
+    return [p for p in items if not p["metadata"].get("deletionTimestamp")]
+
+
+def names(lab: Any) -> dict[str, str]:
+    runners = pods(lab, RUNNERS)
+    ready = [p for p in runners if all(c.get("ready") for c in p["status"].get("containerStatuses") or [{}])]
+    failing = [p for p in runners if p not in ready]
+    return {
+        "pod": runners[0]["metadata"]["name"] if runners else "?",
+        "failing_pod": failing[0]["metadata"]["name"] if failing else "?",
+    }
+
+
+def check(lab: Any, report_dir: Path, *extra: str, kubeconfig: Path | None = None) -> CheckRun:
+    return run_checks(
+        "--target",
+        "kubernetes",
+        "--kubeconfig",
+        str(kubeconfig or lab.admin_kubeconfig),
+        "--namespace",
+        NS,
+        "--blink-url",
+        lab.standin_url,
+        "--operator-wait",
+        "10s",
+        "--probe-timeout",
+        "4",
+        *extra,
+        report_dir=report_dir,
+        timeout=240,
+    )
+
+
+def _record_timing(scenario: str, run: CheckRun) -> None:
+    TIMINGS.parent.mkdir(parents=True, exist_ok=True)
+    data = json.loads(TIMINGS.read_text()) if TIMINGS.exists() else {}
+    data[scenario] = {
+        "wall_s": round(run.wall_s, 2),
+        "exit_code": run.exit_code,
+        "outcomes": {k: sorted(v) for k, v in run.outcomes().items()},
+    }
+    TIMINGS.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def _in_html(needle: str, page: str) -> bool:
+    return needle in page or html.escape(needle) in page or html.escape(needle, quote=False) in page
+
+
+# ------------------------------------------------------------------ every scenario
+
+
+@pytest.mark.parametrize("scenario", list(EXPECTED))
+def test_scenario(lab: Any, scenario: str):
+    apply(lab, scenario)
+    extra, exit_code, expected = EXPECTED[scenario]
+    report_dir = ROOT / "reports" / "integration" / f"k8s-{scenario}"
+    run = check(lab, report_dir, *extra)
+    _record_timing(scenario, run)
+    got = run.outcomes()
+    for cid, outcomes in expected.items():
+        assert got.get(cid) == outcomes, f"{scenario}: {cid} gave {got.get(cid)}, not {outcomes}\n{run.stdout[-5000:]}"
+    assert run.exit_code == exit_code, run.stdout[-4000:] + run.stderr[-2000:]
+    assert run.results["exit_code"] == exit_code
+    ids = names(lab)
+    remediations = "\n".join(c["remediation"] for c in run.results["checks"])
+    page = run.html
+    for text in REMEDY.get(scenario, []):
+        needle = text.format(**ids)
+        assert needle in remediations, f"{scenario}: {needle!r} not in results.json remediation"
+        assert _in_html(needle, page), f"{scenario}: {needle!r} not in report.html"
+    # The lab's runner key never reaches any artifact.
+    for path in report_dir.iterdir():
+        assert "lab-runner-group-key-not-a-secret" not in path.read_text(errors="replace"), path
+    assert 'name="condition" value="k8s.cluster.api-reachable"' in (report_dir / "junit.xml").read_text()
+
+
+def test_failing_pod_evidence_has_status_table_events_and_logs(lab: Any):
+    apply(lab, "crashloop")
+    run = check(lab, ROOT / "reports" / "integration" / "k8s-evidence", "--probe", "off")
+    [entry] = run.entries("k8s.disconnected.pods-ready")
+    titles = [e["title"] for e in entry["evidence"]]
+    assert titles[0] == "kubectl get pods" and "CrashLoopBackOff" in entry["evidence"][0]["text"]
+    pod = names(lab)["pod"]
+    assert f"Events of {pod}" in titles
+    events = next(e["text"] for e in entry["evidence"] if e["title"] == f"Events of {pod}")
+    assert "BackOff" in events or "Started" in events, events
+    assert any("log lines" in t.lower() for t in titles), titles
+    assert run.outcome("k8s.disconnected.blink-reachable") == S  # --probe off
+
+
+def test_stuck_operator_without_waiting_is_still_pending(lab: Any):
+    apply(lab, "operator-stuck")
+    run = check(lab, ROOT / "reports" / "integration" / "k8s-no-wait", "--operator-wait", "0", "--probe", "off")
+    [entry] = run.entries("k8s.upgrade.operator-stuck")
+    assert entry["outcome"] == W
+    assert "still pending" in entry["summary"] and "did not wait (--operator-wait 0)" in entry["summary"]
+    assert run.wall_s < 60, "--operator-wait 0 must not wait"
+
+
+def test_stuck_operator_wait_shows_in_the_result(lab: Any):
+    apply(lab, "operator-stuck")
+    run = check(lab, ROOT / "reports" / "integration" / "k8s-wait", "--operator-wait", "6s", "--probe", "off")
+    [entry] = run.entries("k8s.upgrade.operator-stuck")
+    assert entry["outcome"] == F
+    assert "waited 6s of 6s" in entry["summary"], entry["summary"]
+    assert entry["duration_s"] >= 5.5
+    assert "still after waiting 6s" in entry["remediation"]
+    titles = [e["title"] for e in entry["evidence"]]
+    assert "Operator logs" in titles or any("Events" in t for t in titles), titles
+
+
+def test_rollback_overdue_after_a_short_window(lab: Any):
+    apply(lab, "upgrade-in-progress")
+    run = check(lab, ROOT / "reports" / "integration" / "k8s-rollback", "--rollback-window", "1s", "--probe", "off")
+    [entry] = run.entries("k8s.upgrade.rollback-overdue")
+    assert entry["outcome"] == F, entry["summary"]
+    assert f"Operator {OPERATOR} in blink has been alive for" in entry["remediation"]
+    assert f"`kubectl delete deployment {OPERATOR} -n blink`" in entry["remediation"]
+    assert run.exit_code == 1
+
+
+# ------------------------------------------------------------------ a ServiceAccount without pods/log
+
+
+def _sa_kubeconfig(lab: Any, tmp: Path, sa: str) -> Path:
+    token = kubectl(lab, "-n", NS, "create", "token", sa, "--duration=10m").strip()
+    admin = yaml.safe_load(lab.admin_kubeconfig.read_text())
+    cluster = admin["clusters"][0]["cluster"]
+    if "certificate-authority" in cluster:
+        ca = Path(cluster.pop("certificate-authority")).read_bytes()
+        cluster["certificate-authority-data"] = base64.b64encode(ca).decode()
+    cfg = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "current-context": "checker",
+        "clusters": [{"name": "lab", "cluster": cluster}],
+        "users": [{"name": sa, "user": {"token": token}}],
+        "contexts": [{"name": "checker", "context": {"cluster": "lab", "user": sa, "namespace": NS}}],
+    }
+    path = tmp / "sa.kubeconfig"
+    path.write_text(yaml.safe_dump(cfg))
+    path.chmod(0o600)
+    return path
+
+
+def test_service_account_without_pods_log(lab: Any, tmp_path: Path):
+    """rbac/role.yaml minus pods/log (plus the exec Role): only the log checks are not-evaluable."""
+    apply(lab, "healthy")
+    docs = [
+        d for f in ("role.yaml", "role-probe-exec.yaml") for d in yaml.safe_load_all((ROOT / "rbac" / f).read_text())
+    ]
+    for d in docs:
+        d["metadata"]["name"] = d["metadata"]["name"].replace("blink-health-check", "blink-check-nolog")
+        d["metadata"].setdefault("labels", {})["blink-lab.io/scenario"] = "healthy"  # cleared with the scenario
+        if d["kind"] == "Role" and d["metadata"]["name"] == "blink-check-nolog":
+            d["rules"] = [r for r in d["rules"] if "pods/log" not in r["resources"]]
+        if d["kind"] == "RoleBinding":
+            d["roleRef"]["name"] = d["roleRef"]["name"].replace("blink-health-check", "blink-check-nolog")
+            d["subjects"][0]["name"] = "blink-check-nolog"
+    kubectl(lab, "apply", "-f", "-", input_text=yaml.safe_dump_all(docs))
+    try:
+        kubeconfig = _sa_kubeconfig(lab, tmp_path, "blink-check-nolog")
+        run = check(lab, ROOT / "reports" / "integration" / "k8s-no-pods-log", kubeconfig=kubeconfig)
+        log_checks = {
+            "k8s.disconnected.logs-readable",
+            "k8s.disconnected.no-network-errors",
+            "k8s.upgrade.operator-handoff",
+        }
+        got = run.outcomes()
+        for cid in ALL:
+            if cid in log_checks:
+                assert got[cid] == {N}, f"{cid}: {got[cid]}\n{run.stdout[-3000:]}"
+            elif cid == "k8s.cluster.permissions":
+                assert got[cid] == {F}
+            else:
+                assert got[cid] == HEALTHY[cid], f"{cid}: {got[cid]}\n{run.stdout[-3000:]}"
+        for cid in log_checks:
+            [entry] = run.entries(cid)
+            assert "get pods/log in namespace blink" in entry["summary"], entry["summary"]
+            assert entry["because_of"] == "k8s.cluster.permissions"
+        [perm] = run.entries("k8s.cluster.permissions")
+        assert "get pods/log in namespace blink" in perm["remediation"]
+        assert "system:serviceaccount:blink:blink-check-nolog" in perm["remediation"]
+        assert "--serviceaccount=blink:blink-check-nolog" in perm["remediation"]
+        assert run.exit_code == 1
+    finally:
+        kubectl(
+            lab,
+            "-n",
+            NS,
+            "delete",
+            "serviceaccount,role,rolebinding",
+            "-l",
+            "app.kubernetes.io/name=blink-health-check",
+            "--ignore-not-found",
+            check=False,
+        )
