@@ -767,3 +767,94 @@ def test_every_k8s_remedy_placeholder_is_filled_by_some_judge():
     for c in CATALOG.conditions:
         if c.platform == "kubernetes":
             assert placeholders(c.remedy) <= provided, c.id
+
+
+# ------------------------------------------------------------------ rbac/ and the client
+
+
+def test_rbac_role_grants_exactly_what_the_checks_read():
+    """rbac/role.yaml is derived from the reads the gatherer makes (fixtures/k8s_facts.READS)."""
+    from pathlib import Path
+
+    import yaml
+
+    from fixtures.k8s_facts import READS
+
+    root = Path(__file__).resolve().parents[2] / "rbac"
+
+    def rules(name: str) -> list[dict[str, Any]]:
+        docs = list(yaml.safe_load_all((root / name).read_text()))
+        return [r for d in docs if d["kind"] in ("Role", "ClusterRole") for r in d["rules"]]
+
+    read_only = rules("role.yaml")
+    exec_rules = rules("role-probe-exec.yaml")
+    for r in READS:
+        resource = r.resource + (f"/{r.subresource}" if r.subresource else "")
+        pool = exec_rules if r.key == "exec" else read_only
+        assert any(
+            r.group in rule["apiGroups"] and resource in rule["resources"] and r.verb in rule["verbs"] for rule in pool
+        ), f"rbac/ does not grant {r.verb} {resource} ({r.group or 'core'})"
+    for rule in read_only:  # read-only means it
+        assert set(rule["verbs"]) <= {"get", "list"}, rule
+    granted = {res for rule in read_only for res in rule["resources"]}
+    needed = {r.resource + (f"/{r.subresource}" if r.subresource else "") for r in READS}
+    assert granted <= needed, f"rbac/role.yaml grants more than the checks read: {granted - needed}"
+
+
+def _spec(tmp_path, **kw: Any):
+    from fixtures.target import TargetSpec
+
+    base: dict[str, Any] = dict(
+        target="kubernetes",
+        docker_host="unix:///x",
+        blink_url="https://app.blinkops.com",
+        runner_name="blink-runner",
+        report_dir=tmp_path,
+        catalog_path=tmp_path,
+        log_since_s=3600,
+        log_since="1h",
+        log_tail=2000,
+        api_timeout_s=2.0,
+        probe=True,
+        probe_image="x",
+        probe_timeout_s=10,
+        kubeconfig=None,
+        kube_context=None,
+        namespace=None,
+        all_namespaces=False,
+        operator_wait_s=60,
+        rollback_window_s=300,
+    )
+    fields = {f for f in TargetSpec.__dataclass_fields__}
+    base = {k: v for k, v in {**base, **kw}.items() if k in fields}
+    for f in fields - base.keys():  # options added later by others: their defaults do not matter here
+        base[f] = 0
+    return TargetSpec(**base)
+
+
+KUBECONFIG = """
+apiVersion: v1
+kind: Config
+current-context: a
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: t0ken-not-real}}]
+contexts:
+- {name: a, context: {cluster: c, user: u, namespace: blink}}
+- {name: b, context: {cluster: c, user: u}}
+"""
+
+
+def test_client_takes_context_and_its_namespace(tmp_path):
+    from fixtures.kube_client import KubeConfigError, api_answers, connect
+
+    path = tmp_path / "kubeconfig"
+    path.write_text(KUBECONFIG)
+    kube = connect(_spec(tmp_path, kubeconfig=str(path)))
+    assert (kube.target.context, kube.target.namespace, kube.target.server) == ("a", "blink", "https://127.0.0.1:1")
+    assert kube.request_timeout == (2.0, 2.0)
+    assert kube.api_client.configuration.retries is False  # one attempt: --api-timeout is the budget
+    other = connect(_spec(tmp_path, kubeconfig=str(path), kube_context="b"))
+    assert other.target.namespace == "default"
+    with pytest.raises(KubeConfigError, match="context 'nope' is not in"):
+        connect(_spec(tmp_path, kubeconfig=str(path), kube_context="nope"))
+    assert api_answers(_spec(tmp_path, kubeconfig=str(path)), timeout_s=1.0) is False  # nothing listens on :1
