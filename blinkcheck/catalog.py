@@ -35,6 +35,8 @@ class Condition:
     remedy: str
     link: str
     requires: tuple[str, ...]
+    # One line for the report's verdict when this condition fails ("egress to Blink is blocked - ...").
+    verdict: str = ""
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,7 @@ def _condition(entry: Any, index: int, links: Mapping[str, str]) -> Condition:
         remedy=remedy,
         link=link,
         requires=tuple(requires),
+        verdict=str(entry.get("verdict") or ""),
     )
 
 

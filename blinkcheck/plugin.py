@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sys
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
@@ -45,6 +46,8 @@ class RunState:
     deadline_hit: bool = False
     in_check: bool = False
     interrupted: str = ""
+    bundle_sources: list[Any] = field(default_factory=list)  # gatherers that add files to the packet
+    bundle_path: Path | None = None
 
 
 class DeadlineExceeded(CouldNotLook):
@@ -282,10 +285,27 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[
     session.exitstatus = code
     report.write_results_json(state, session)
     yield
+    wanted = state.spec.bundle == "on" or (state.spec.bundle == "on-failure" and state.exit_code != 0)
+    if wanted:
+        from blinkcheck.bundle import write_bundle
+
+        state.bundle_path, listing = write_bundle(state)
+        _say(session.config, f"{listing}Escalation packet: {state.bundle_path} (check the list above before sending it)")
     leaks = report.leak_gate(state)
     if leaks:
         session.exitstatus = state.exit_code = 3
     return None
+
+
+def _say(config: pytest.Config, text: str) -> None:
+    terminal = config.pluginmanager.get_plugin("terminalreporter")
+    if terminal is not None:
+        terminal.ensure_newline()
+    for line in text.splitlines():
+        if terminal is not None:
+            terminal.write_line(line)
+        else:
+            print(line, file=sys.stderr)
 
 
 def _account_for_unfinished(state: RunState) -> None:

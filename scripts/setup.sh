@@ -8,7 +8,7 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 log() { printf '[setup %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 
 need_pkgs=()
-for p in docker.io containerd busybox-static curl iptables containernetworking-plugins; do
+for p in docker.io containerd busybox-static curl iptables containernetworking-plugins chromium; do
   dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then
