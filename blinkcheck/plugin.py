@@ -290,7 +290,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[
         from blinkcheck.bundle import write_bundle
 
         state.bundle_path, listing = write_bundle(state)
-        _say(session.config, f"{listing}Escalation packet: {state.bundle_path} (check the list above before sending it)")
+        _say(session.config, f"{listing}Escalation packet: {state.bundle_path} (check the list before sending it)")
     leaks = report.leak_gate(state)
     if leaks:
         session.exitstatus = state.exit_code = 3

@@ -46,7 +46,8 @@ def test_secrets_never_reach_any_artifact_and_packet_is_complete(capfd):
     dc.containers.run(
         lab.RUNNER_IMAGE, name="blink-runner-leaky", detach=True, labels=lab.LABEL, network=lab.NETWORK,
         environment={"BLINK_RUNNER_GROUP_API_KEY": LOGGED_SECRET,
-                     "RUNNER_CRASH": f"registration refused for key {LOGGED_SECRET}: Authorization: Bearer {LOGGED_SECRET}"},
+                     "RUNNER_CRASH": f"registration refused for key {LOGGED_SECRET}: "
+                                     f"Authorization: Bearer {LOGGED_SECRET}"},
     )  # fmt: skip
     lab.wait_until("the leaky runner exiting", lab.status_is(dc, "blink-runner-leaky", "exited"))
     report_dir = ARTIFACTS / "bundle"
