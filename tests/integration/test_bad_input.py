@@ -40,6 +40,9 @@ def test_env_variable_is_validated_too(tmp_path):
     assert run.exit_code == 4 and "--target: 'podman'" in run.stderr
 
 
+@pytest.mark.reliability(
+    fault="a catalog file with a bad schema", sees="exit 4: \"--catalog: condition '<id>': field '<field>' must be …\""
+)
 def test_bad_catalog_schema_names_entry_and_field(tmp_path):
     bad = tmp_path / "catalog.yaml"
     text = (ROOT / "blinkcheck" / "catalog.yaml").read_text()
@@ -49,6 +52,10 @@ def test_bad_catalog_schema_names_entry_and_field(tmp_path):
     assert "condition 'docker.disconnected.blink-status': field 'kind' must be one of" in run.stderr
 
 
+@pytest.mark.reliability(
+    fault="`--docker-host` unreachable (nothing listens)",
+    sees="answers within seconds: every Docker check not-evaluable naming `docker.host.daemon-reachable`; report written",
+)
 @pytest.mark.docker_lab
 def test_unreachable_docker_host_is_not_evaluable_fast(tmp_path):
     # Loopback port 1: nothing listens there. Never an outside address.

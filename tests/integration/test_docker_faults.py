@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import pwd
 import subprocess
+import sys
 import sysconfig
 import tempfile
 import time
@@ -48,6 +49,7 @@ def assert_report_written(run: CheckRun) -> None:
     assert len(ids) == 10, ids  # every Docker condition has a result, none silently missing
 
 
+@pytest.mark.reliability(fault='Docker daemon absent (no socket)', sees='`docker.host.daemon-reachable` not-evaluable ("no Docker socket at …"); every other Docker check not-evaluable naming it; exit 1; report written')
 def test_daemon_absent_socket_missing(tmp_path):
     run = run_checks(*BASE, "--docker-host", f"unix://{tmp_path}/no-such.sock", report_dir=tmp_path / "r")
     assert run.exit_code == 1
@@ -56,6 +58,7 @@ def test_daemon_absent_socket_missing(tmp_path):
     assert_report_written(run)
 
 
+@pytest.mark.reliability(fault='`DOCKER_HOST` pointing nowhere', sees='not-evaluable naming the address; exit 1 within seconds; report written')
 def test_docker_host_env_pointing_nowhere(tmp_path):
     run = run_checks(*BASE, report_dir=tmp_path, env={"DOCKER_HOST": "tcp://127.0.0.1:1"})
     assert run.exit_code == 1
@@ -63,6 +66,7 @@ def test_docker_host_env_pointing_nowhere(tmp_path):
     assert_report_written(run)
 
 
+@pytest.mark.reliability(fault='Docker daemon stopped in the middle of a run', sees='checks done before stay passed; the rest not-evaluable ("reading the logs … failed"); exit 1; report written')
 def test_daemon_stops_mid_run(tmp_path, proxy):
     # The engine answers the first calls, then goes away when the logs are read.
     proxy.rules.append(Rule(r"GET /v[\d.]+/containers/\w+/logs", die=True))
@@ -76,6 +80,7 @@ def test_daemon_stops_mid_run(tmp_path, proxy):
     assert_report_written(run)
 
 
+@pytest.mark.reliability(fault='slow Docker API (answers after the timeout)', sees='not-evaluable "timed out" after `--api-timeout`, once, not once per check; exit 1; report written')
 def test_slow_api_times_out_bounded(tmp_path, proxy):
     proxy.rules.append(Rule(r"GET /v[\d.]+/containers/json", delay_s=6))
     run = run_checks(*BASE, "--docker-host", proxy.url, "--api-timeout", "2", report_dir=tmp_path)
@@ -87,6 +92,7 @@ def test_slow_api_times_out_bounded(tmp_path, proxy):
     assert_report_written(run)
 
 
+@pytest.mark.reliability(fault='runner container removed between listing and inspecting', sees="the engine's 404 means gone: `container-exists` failed, dependents blocked; exit 1")
 def test_runner_removed_between_listing_and_inspecting(tmp_path, proxy):
     def remove_runner(_):
         lab.client().containers.get("blink-runner").remove(force=True)
@@ -102,6 +108,7 @@ def test_runner_removed_between_listing_and_inspecting(tmp_path, proxy):
     assert_report_written(run)
 
 
+@pytest.mark.reliability(fault='Docker socket permission denied (user without the docker group)', sees='not-evaluable "permission denied on the Docker socket … (run as root or join the docker group)"; exit 1; report written')
 def test_socket_permission_denied_for_a_user_without_docker_group(tmp_path):
     user = "nobody"
     try:
@@ -132,6 +139,7 @@ def test_socket_permission_denied_for_a_user_without_docker_group(tmp_path):
     assert_report_written(run)
 
 
+@pytest.mark.reliability(fault='1 GB of runner logs, invalid UTF-8, 2 MB lines', sees='read through the window (`--log-since`/`--log-tail`, byte cap) in seconds; bad bytes replaced, long lines cut; evidence capped; report < 5 MB')
 def test_huge_logs_invalid_utf8_and_long_lines_are_bounded(tmp_path):
     """A runner with ~1 GB of logs, invalid UTF-8 and 2 MB lines: read through the window, quickly."""
     dc = lab.client()
@@ -153,3 +161,50 @@ def test_huge_logs_invalid_utf8_and_long_lines_are_bounded(tmp_path):
     assert all(len(ev["text"]) < 20_000 for ev in errors[0]["evidence"])  # capped per check
     assert (tmp_path / "report.html").stat().st_size < 5_000_000
     assert_report_written(run)
+
+
+@pytest.mark.reliability(
+    fault="`--deadline` passes mid-run",
+    sees="the running check and every later one not-evaluable (\"--deadline (2s) passed\"); exit 1; partial report written",
+)
+def test_deadline_ends_the_run_with_a_partial_report(tmp_path):
+    lab.up("egress-blocked")  # the probe waits for a dropped connection: a check that takes a while
+    try:
+        run = run_checks(*BASE, "--probe-timeout", "8", "--deadline", "2s", report_dir=tmp_path)
+    finally:
+        lab.up("healthy")
+    assert run.wall_s < 20, run.wall_s
+    assert run.exit_code == 1
+    assert run.outcome("docker.host.daemon-reachable") == "passed"
+    late = run.entries("docker.runner.socket-mounted")[0]
+    assert late["outcome"] == "not-evaluable" and "--deadline (2s) passed" in late["summary"]
+    probe = run.entries("docker.disconnected.blink-reachable")[0]
+    assert probe["outcome"] == "not-evaluable" and "deadline" in probe["summary"]
+    assert not lab.client().containers.list(all=True, filters={"label": "blink-check=egress-probe"})
+    assert_report_written(run)
+
+
+@pytest.mark.reliability(
+    fault="SIGTERM from a CI runner (or Ctrl-C) mid-run",
+    sees="pytest stops (exit 2); unfinished checks not-evaluable (\"the run was terminated\"); reports written; probe removed",
+)
+def test_sigterm_still_writes_reports(tmp_path):
+    lab.up("egress-blocked")
+    cmd = [sys.executable, "-m", "pytest", "checks/", "-q", "--report-dir", str(tmp_path), *BASE, "--probe-timeout", "8"]
+    try:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # Wait until the probe container exists: the run is inside its slowest check.
+        dc = lab.client()
+        lab.wait_until("the probe running", lambda: bool(
+            dc.containers.list(filters={"label": "blink-check=egress-probe"})), deadline_s=30, every_s=0.1)  # fmt: skip
+        proc.terminate()
+        out, err = proc.communicate(timeout=60)
+    finally:
+        lab.up("healthy")
+    run = CheckRun(proc.returncode, out, err, tmp_path, 0.0)
+    assert run.exit_code == 2, out[-2000:] + err[-2000:]
+    assert run.results["exit_code"] == 2
+    entry = run.entries("docker.runner.socket-mounted")[0]
+    assert entry["outcome"] == "not-evaluable" and "terminated" in entry["summary"]
+    assert (tmp_path / "report.html").exists() and (tmp_path / "junit.xml").exists()
+    assert not lab.client().containers.list(all=True, filters={"label": "blink-check=egress-probe"})

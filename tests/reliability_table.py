@@ -1,0 +1,56 @@
+"""The README's reliability table, generated from the tests so it cannot drift.
+
+Rows come from tests marked `@pytest.mark.reliability(fault=..., sees=...)` (each asserts what it
+claims) and from the bad-input cases of tests/integration/test_bad_input.py.
+
+    .venv/bin/python -m tests.reliability_table          # print the table
+    .venv/bin/python -m tests.reliability_table --write  # rewrite it in README.md
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+import sys
+from pathlib import Path
+
+import tests.integration
+
+ROOT = Path(__file__).resolve().parents[1]
+START, END = "<!-- reliability:start -->", "<!-- reliability:end -->"
+
+
+def rows() -> list[tuple[str, str, str]]:
+    out = []
+    for mod in sorted(pkgutil.iter_modules(tests.integration.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"tests.integration.{mod.name}")
+        for name, fn in inspect.getmembers(module, inspect.isfunction):
+            for mark in getattr(fn, "pytestmark", []):
+                if mark.name == "reliability":
+                    out.append((mark.kwargs["fault"], mark.kwargs["sees"], f"{mod.name}::{name}"))
+    from tests.integration.test_bad_input import BAD_OPTIONS
+
+    for args, message in BAD_OPTIONS:
+        out.append((f"bad input: `{' '.join(args)}`", f"exit 4: `{message}…`", "test_bad_input::test_bad_option_is_a_usage_error"))
+    return out
+
+
+def table() -> str:
+    lines = ["| fault or bad input | what the user sees | test |", "|---|---|---|"]
+    lines += [f"| {f} | {s} | `{t}` |" for f, s, t in rows()]
+    return "\n".join(lines)
+
+
+def readme_with_table(readme: str) -> str:
+    head, _, rest = readme.partition(START)
+    _, _, tail = rest.partition(END)
+    return f"{head}{START}\n{table()}\n{END}{tail}"
+
+
+if __name__ == "__main__":
+    if "--write" in sys.argv:
+        path = ROOT / "README.md"
+        path.write_text(readme_with_table(path.read_text()))
+    else:
+        print(table())
