@@ -114,7 +114,7 @@ REMEDY = {
     ],
     "secret-missing": [
         "Secret blink-runner-secret does not exist in blink",
-        "`kubectl create secret generic blink-runner-secret -n blink --from-literal=appKey=",
+        "`kubectl create secret generic blink-runner-secret -n blink --from-literal='appKey=KEY'`",
     ],
     "upgrade-in-progress": ["is running: an upgrade to 1.0.995 is in progress"],
 }

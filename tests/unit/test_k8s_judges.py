@@ -679,7 +679,7 @@ def test_secret_variants_never_hold_values():
     d = kj.deployment_facts(deployment())
     missing = kj.judge_secret(kj.SecretFacts(NS, "blink-runner-secret", False), "appKey", d)
     assert missing.outcome is Outcome.FAILED and "does not exist" in missing.summary
-    assert "`kubectl create secret generic blink-runner-secret -n blink --from-literal=appKey=" in remedy(missing)
+    assert "`kubectl create secret generic blink-runner-secret -n blink --from-literal='appKey=KEY'`" in remedy(missing)
     no_key = kj.judge_secret(kj.SecretFacts(NS, "blink-runner-secret", True, ("other",)), "appKey", d)
     assert no_key.outcome is Outcome.FAILED and "no key appKey (keys: other)" in no_key.summary
     empty = kj.judge_secret(kj.SecretFacts(NS, "blink-runner-secret", True, ("appKey",), ("appKey",)), "appKey", d)
@@ -858,3 +858,15 @@ def test_client_takes_context_and_its_namespace(tmp_path):
     with pytest.raises(KubeConfigError, match="context 'nope' is not in"):
         connect(_spec(tmp_path, kubeconfig=str(path), kube_context="nope"))
     assert api_answers(_spec(tmp_path, kubeconfig=str(path)), timeout_s=1.0) is False  # nothing listens on :1
+
+
+def test_k8s_remedies_survive_the_redactor():
+    """The report redacts key-looking text; a remedy's own commands must not look like a secret."""
+    from blinkcheck.catalog import placeholders
+    from blinkcheck.redact import Redactor
+
+    for c in CATALOG.conditions:
+        if c.platform != "kubernetes":
+            continue
+        text = fill(c.remedy, {name: f"value-of-{name}" for name in placeholders(c.remedy)})
+        assert Redactor()(text) == text, c.id
