@@ -1,10 +1,10 @@
-"""python3 -m lab.k8s up [--kwok-nodes N] | down | status | scenario NAME|clear|list | kubeconfig"""
+"""python3 -m lab.k8s up [--kwok-nodes N] | down | status | kwok N | scenario NAME|clear|list | kubeconfig"""
 from __future__ import annotations
 
 import argparse
 import sys
 
-from .cluster import down, status, up
+from .cluster import down, set_kwok_nodes, status, up
 from .settings import Settings
 
 
@@ -13,6 +13,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = ap.add_subparsers(dest="cmd", required=True)
     p_up = sub.add_parser("up", help="build if needed, start the cluster, wait for the node; prints the kubeconfig")
     p_up.add_argument("--kwok-nodes", type=int, default=0, help="also run kwok with N fake nodes")
+    p_kw = sub.add_parser("kwok", help="set the number of kwok fake nodes on the running lab (0: remove)")
+    p_kw.add_argument("nodes", type=int)
     sub.add_parser("down", help="stop everything and remove what the lab changed (idempotent)")
     sub.add_parser("status", help="what runs (exit 0 all up, 1 partial, 3 down)")
     sub.add_parser("kubeconfig", help="print the admin kubeconfig path")
@@ -25,6 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if a.cmd == "up":
             up(s, kwok_nodes=a.kwok_nodes)
+        elif a.cmd == "kwok":
+            set_kwok_nodes(s, a.nodes)
         elif a.cmd == "down":
             down(s)
         elif a.cmd == "status":

@@ -343,6 +343,10 @@ options:
   tlsCertFile: {s.pki / 'kwok.crt'}
   tlsPrivateKeyFile: {s.pki / 'kwok.key'}
   nodeLeaseDurationSeconds: 40
+  nodeLeaseParallelism: 4
+  nodePlayStageParallelism: 4
+  podPlayStageParallelism: 4
+  podsOnNodeSyncParallelism: 4
 """]
     # the "fast" node/pod stages (nodes Ready at once, pods Running at once, no chaos) and the
     # lease-based node heartbeat; never the stages' testdata files
@@ -708,6 +712,23 @@ def start_kwok(s: Settings, procs: Procs, n: int) -> None:
                 raise
     wait_for(f"{n} kwok nodes Ready", "kwok", lambda: all(node_ready(api, nm) for nm in names), 60, s, procs)
     log(f"{n} kwok nodes Ready (label type=kwok, taint kwok.x-k8s.io/node=fake:NoSchedule)")
+
+
+def set_kwok_nodes(s: Settings, n: int) -> None:
+    """Scale the kwok fake nodes to n on a running lab (0 removes them and stops kwok)."""
+    if not is_up(s):
+        raise LabError("the lab cluster is not up: run `python3 -m lab.k8s up` first")
+    procs = Procs(s)
+    api = Api(s)
+    existing = [x["metadata"]["name"] for x in api.get("/api/v1/nodes?labelSelector=type%3Dkwok")["items"]]
+    for name in existing:
+        if int(name.rsplit("-", 1)[1]) >= n:
+            api.request("DELETE", f"/api/v1/nodes/{name}")
+    if n > 0:
+        start_kwok(s, procs, n)
+    else:
+        procs.stop("kwok", 5)
+        log("kwok stopped, fake nodes removed")
 
 
 # ------------------------------------------------------------------------------ down

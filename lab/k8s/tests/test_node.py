@@ -52,7 +52,7 @@ def test_kubectl_exec_and_pod_reaches_standin(healthy, kubectl):
     r = kubectl("-n", ns, "exec", pod, "--", "sh", "-c", "echo exec-ok; id -u")
     assert r.stdout.splitlines()[0] == "exec-ok"
     url = f"{healthy.standin_url}/api/v1/runner/ping"
-    r = kubectl("-n", ns, "exec", pod, "--", "wget", "-q", "-T", "5", "-O", "-", url)
+    r = kubectl("-n", ns, "exec", pod, "--", "curl", "-sS", "-m", "5", url)
     assert r.returncode == 0
 
 
@@ -61,7 +61,7 @@ def test_pods_cannot_leave_the_machine(healthy, kubectl):
     ns = healthy.namespace
     pod = runner_pod(kubectl, ns)["metadata"]["name"]
     # 192.0.2.1 is TEST-NET-1 (documentation only): the packet must be dropped on this machine
-    r = kubectl("-n", ns, "exec", pod, "--", "wget", "-q", "-T", "2", "-O", "-", "http://192.0.2.1:9/",
+    r = kubectl("-n", ns, "exec", pod, "--", "curl", "-sS", "-m", "3", "http://192.0.2.1:9/",
                 check=False, timeout=30)
     assert r.returncode != 0
 
