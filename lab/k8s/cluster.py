@@ -326,7 +326,14 @@ def kubelet_config(s: Settings) -> dict:
         "containerLogMaxFiles": 2,
         "enableDebuggingHandlers": True,
         "makeIPTablesUtilChains": False,
+        # keep the kubelet's files in the state dir (defaults: /var/log/pods, /usr/libexec/kubernetes)
+        "podLogsDir": str(s.state / "pod-logs"),
+        "volumePluginDir": str(s.state / "volume-plugins"),
     }
+
+
+# Host paths the kubelet creates whatever its root dir is: removed by `down` unless they existed before `up`.
+KUBELET_HOST_PATHS = ["/var/lib/kubelet", "/var/log/containers", "/var/log/pods", "/usr/libexec/kubernetes"]
 
 
 def kwok_config(s: Settings) -> str:
@@ -457,6 +464,22 @@ def unmount_all(paths: list[str]) -> None:
             subprocess.run(["umount", "-l", mp], capture_output=True)
 
 
+def remove_kubelet_host_paths(s: Settings, preexisting: list[str]) -> None:
+    links = Path("/var/log/containers")
+    if links.is_dir():
+        for link in links.iterdir():
+            if link.is_symlink() and os.readlink(link).startswith(str(s.state) + "/"):
+                link.unlink()
+    for p in KUBELET_HOST_PATHS:
+        if p not in preexisting and os.path.lexists(p):
+            shutil.rmtree(p, ignore_errors=True)
+    dp = Path("/var/lib/kubelet/device-plugins")
+    if "/var/lib/kubelet" in preexisting and dp.is_dir():
+        for f in dp.iterdir():  # the kubelet's own socket and checkpoint
+            if f.name in ("kubelet.sock", "kubelet_internal_checkpoint"):
+                f.unlink(missing_ok=True)
+
+
 def kubepods_cgroups() -> list[Path]:
     found = []
     root = Path("/sys/fs/cgroup")
@@ -570,6 +593,7 @@ def up(s: Settings, kwok_nodes: int = 0) -> Path:
               s.hostpath_dir, s.state / "etcd"):
         d.mkdir(parents=True, exist_ok=True)
     info = {"preexisting_netns": sorted(cni_netns()), "started": time.time(),
+            "preexisting_paths": [p for p in KUBELET_HOST_PATHS if os.path.lexists(p)],
             "k8s_version": s.k8s_version, "etcd_version": s.etcd_version, "node": s.node_name,
             "apiserver": f"https://127.0.0.1:{s.apiserver_port}", "standin_url": s.standin_url,
             "kubeconfig": str(s.admin_kubeconfig), "checker_kubeconfig": str(s.checker_kubeconfig),
@@ -740,8 +764,11 @@ def down(s: Settings, quiet: bool = False) -> None:
         if procs.stop(name, 5):
             stopped.append(name)
     preexisting: set[str] = set()
+    preexisting_paths = list(KUBELET_HOST_PATHS)
     try:
-        preexisting = set(json.loads(s.info_file.read_text()).get("preexisting_netns", []))
+        info = json.loads(s.info_file.read_text())
+        preexisting = set(info.get("preexisting_netns", []))
+        preexisting_paths = info.get("preexisting_paths", preexisting_paths)
     except (OSError, ValueError):
         pass
 
@@ -787,6 +814,7 @@ def down(s: Settings, quiet: bool = False) -> None:
     shutil.rmtree(s.cni_ipam_dir, ignore_errors=True)
     for cg in kubepods_cgroups():
         remove_cgroup_tree(cg)
+    remove_kubelet_host_paths(s, preexisting_paths)
     if s.state.exists():
         leftover = our_mounts(s, set())
         if leftover:

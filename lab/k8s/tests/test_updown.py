@@ -1,9 +1,11 @@
 """`up` then `down`, twice: the machine is left as it was (processes, bridge, iptables, mounts)."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +13,7 @@ from lab.k8s import cluster
 from lab.k8s.settings import REPO
 
 pytestmark = pytest.mark.k8s_lab
+HOST_PATHS: set[str] = set()  # the kubelet host paths that existed before the first `up` of the test
 
 
 def lab(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
@@ -34,6 +37,10 @@ def leftovers(s) -> list[str]:
     if s.state.exists():
         found.append(str(s.state))
     found += [f"cgroup {c}" for c in cluster.kubepods_cgroups()]
+    found += [f"host path {p}" for p in cluster.KUBELET_HOST_PATHS if os.path.lexists(p) and p not in HOST_PATHS]
+    logs = Path("/var/log/containers")
+    if logs.is_dir():
+        found += [f"log link {x}" for x in logs.iterdir() if x.is_symlink() and str(s.state) in os.readlink(x)]
     for port in (s.apiserver_port, s.etcd_port, s.kubelet_port):
         if cluster.tcp_open("127.0.0.1", port):
             found.append(f"port {port} open")
@@ -43,6 +50,7 @@ def leftovers(s) -> list[str]:
 def test_up_down_twice_leaves_machine_clean(lab_settings, k8s_lab):
     s = lab_settings
     assert lab("down").returncode == 0
+    HOST_PATHS.update(p for p in cluster.KUBELET_HOST_PATHS if os.path.lexists(p))
     assert leftovers(s) == []
     for i in range(2):
         t0 = time.monotonic()
