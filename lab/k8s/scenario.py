@@ -71,6 +71,14 @@ def _waiting(pod: dict) -> str:
     return (_cs(pod).get("state", {}).get("waiting") or {}).get("reason", "")
 
 
+def _state(pod: dict) -> str:
+    st = _cs(pod).get("state", {})
+    for key in ("waiting", "terminated"):
+        if st.get(key):
+            return f"{key} {st[key].get('reason', '')}".strip()
+    return "running" if st.get("running") else pod.get("status", {}).get("phase", "?")
+
+
 def _one(pods: list[dict]) -> dict | None:
     return pods[0] if len(pods) == 1 else None
 
@@ -121,7 +129,7 @@ def check_hpa(c: Ctx) -> str | None:
     if len(ready) == 2 and len(failing) == 1:
         f = failing[0]
         return (f"HPA blink-runner minReplicas 3 (desired {hpa['status'].get('desiredReplicas')}); 3 pods: 2 Running "
-                f"Ready, {f['metadata']['name']} failing ({_waiting(f) or f['status'].get('phase')}, "
+                f"Ready, {f['metadata']['name']} failing ({_state(f)}, "
                 f"restartCount {_cs(f).get('restartCount')})")
     return None
 
@@ -268,7 +276,7 @@ def kubectl(s: Settings, *args: str, input_text: str | None = None, check: bool 
 
 
 def render(s: Settings, files: list[str]) -> str:
-    values = {"BLINK_URL": s.standin_url, "HOSTPATH": str(s.hostpath_dir)}
+    values = {"BLINK_URL": s.standin_url, "HOSTPATH": str(s.hostpath_dir / s.namespace)}
     docs = [string.Template((MANIFESTS / f).read_text()).safe_substitute(values) for f in files]
     return "\n---\n".join(docs)
 
@@ -296,7 +304,7 @@ def clear(s: Settings, timeout: float = 60, quiet: bool = False) -> None:
                 raise LabError(f"pods in {ns} still present after {timeout:.0f} s: {names}; kubelet log tail:\n"
                                f"{tail(s.logs / 'kubelet.log')}")
             time.sleep(0.3)
-    shutil.rmtree(s.hostpath_dir / "hpa-claims", ignore_errors=True)
+    shutil.rmtree(s.hostpath_dir / ns / "hpa-claims", ignore_errors=True)
     if not quiet:
         log(f"scenario objects cleared from namespace {ns}")
 

@@ -1,6 +1,8 @@
 """Each scenario reaches its intended state, checked independently with `kubectl get -o json`."""
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from lab.k8s import scenario
@@ -33,6 +35,18 @@ def scheduled_false(pod):
                for c in pod["status"].get("conditions", []))
 
 
+def eventually(check, timeout: float = 30):
+    """Re-run a block of assertions until it passes: pods that crash flip state for a moment at restarts."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return check()
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+
+
 @pytest.fixture(scope="module", autouse=True)
 def _clear_after(k8s_lab):
     yield
@@ -62,10 +76,13 @@ def test_healthy(k8s_lab, kubectl):
 
 def test_crashloop(k8s_lab, kubectl):
     ns = apply(k8s_lab, "crashloop")
-    [p] = pods(kubectl, ns, RUNNERS)
-    assert cs(p)["restartCount"] >= 2
-    assert waiting(p) == "CrashLoopBackOff"
-    assert cs(p)["lastState"]["terminated"]["exitCode"] == 1
+
+    def check():
+        [p] = pods(kubectl, ns, RUNNERS)
+        assert cs(p)["restartCount"] >= 2
+        assert waiting(p) == "CrashLoopBackOff"
+        assert cs(p)["lastState"]["terminated"]["exitCode"] == 1
+    eventually(check)
 
 
 def test_pending(k8s_lab, kubectl):
@@ -79,11 +96,14 @@ def test_hpa(k8s_lab, kubectl):
     ns = apply(k8s_lab, "hpa")
     hpa = kubectl("-n", ns, "get", "hpa", "blink-runner", "-o", "json", as_json=True)
     assert hpa["spec"]["minReplicas"] == 3
-    ps = pods(kubectl, ns, RUNNERS)
-    assert len(ps) == 3
-    assert sum(ready(p) for p in ps) == 2
-    failing = [p for p in ps if not ready(p)]
-    assert len(failing) == 1 and cs(failing[0])["restartCount"] >= 1
+
+    def check():
+        ps = pods(kubectl, ns, RUNNERS)
+        assert len(ps) == 3
+        assert sum(ready(p) for p in ps) == 2
+        failing = [p for p in ps if not ready(p)]
+        assert len(failing) == 1 and cs(failing[0])["restartCount"] >= 1
+    eventually(check)
 
 
 def test_egress_blocked(k8s_lab, kubectl):
@@ -114,8 +134,11 @@ def test_operator_gone(k8s_lab, kubectl):
 
 def test_operator_stuck(k8s_lab, kubectl):
     ns = apply(k8s_lab, "operator-stuck")
-    [op] = pods(kubectl, ns, OPERATORS)
-    assert not ready(op) and waiting(op) == "CrashLoopBackOff"
+
+    def check():
+        [op] = pods(kubectl, ns, OPERATORS)
+        assert not ready(op) and waiting(op) == "CrashLoopBackOff"
+    eventually(check)
 
 
 def test_operator_pending(k8s_lab, kubectl):
