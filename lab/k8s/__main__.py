@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import fcntl
 import sys
 
 from .cluster import down, set_kwok_nodes, status, up
@@ -24,6 +25,11 @@ def main(argv: list[str] | None = None) -> int:
     p_sc.add_argument("--timeout", type=float, default=120)
     a = ap.parse_args(argv)
     s = Settings()
+    if a.cmd in ("up", "down", "kwok"):
+        # one up/down at a time on this machine (a second `up` waits, then finds the lab up)
+        s.state_root.mkdir(parents=True, exist_ok=True)
+        lock = open(s.state_root / "k8s.lock", "w")  # noqa: SIM115 - held until the process exits
+        fcntl.flock(lock, fcntl.LOCK_EX)
     try:
         if a.cmd == "up":
             up(s, kwok_nodes=a.kwok_nodes)

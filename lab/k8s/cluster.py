@@ -780,10 +780,11 @@ def down(s: Settings, quiet: bool = False) -> None:
         kubectl = [str(s.kubectl), f"--kubeconfig={s.admin_kubeconfig}"]
         subprocess.run(kubectl + ["delete", "pods", "--all", "-A", "--force", "--grace-period=0",
                                   "--wait=false"], capture_output=True, timeout=30)
+        # StopPodSandbox (CNI DEL included) leaves no RUNNING task behind
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            r = images.ctr(s, "tasks", "ls", "-q", timeout=10)
-            if r.returncode != 0 or not r.stdout.strip():
+            r = images.ctr(s, "tasks", "ls", timeout=10)
+            if r.returncode != 0 or not any(line.split()[-1:] == ["RUNNING"] for line in r.stdout.splitlines()):
                 break
             time.sleep(0.5)
     for name in ("kubelet", "kube-controller-manager", "kube-scheduler"):
