@@ -864,6 +864,9 @@ def probe_from_exec(
     if rc is None:
         return ProbeResult(target, url, None, stderr=stderr, error=error or "the exec did not finish", command=command)
     label = f"[{tool}, exit code {rc}]\n"
+    if rc > 128 and not stdout.strip():  # killed by a signal: the pod was stopping, or a limit hit the probe
+        why = f"{tool} was killed by signal {rc - 128} (the pod restarting or being replaced during the probe?)"
+        return ProbeResult(target, url, None, stderr=label + stderr, error=why, command=command)
     if tool == "curl":
         return ProbeResult(target, url, rc, stdout.strip()[-3:], label + stderr, command=command)
     if tool == "wget":

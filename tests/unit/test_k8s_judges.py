@@ -505,6 +505,12 @@ def test_exec_probe_layers(tool, rc, stdout, stderr, outcome, layer):
         assert f"`kubectl exec -n blink blink-runner-x -- {tool} https://app.blinkops.com`" in text
 
 
+def test_exec_probe_killed_by_a_signal_is_not_a_network_verdict():
+    r = kj.probe_from_exec("curl", "pod blink/x", "https://app.blinkops.com", "(exec)", 137, "", "")
+    f = kj.judge_exec_probe(r, {"pod": "x", "namespace": NS}, "curl")
+    assert f.outcome is Outcome.NOT_EVALUABLE and "killed by signal 9" in f.summary
+
+
 def test_exec_probe_that_could_not_run_is_not_evaluable():
     r = kj.probe_from_exec("curl", "pod blink/x", "https://app.blinkops.com", "(exec)", None, "", "", error="boom")
     f = kj.judge_exec_probe(r, {"pod": "x", "namespace": NS}, "curl")
