@@ -267,6 +267,23 @@ class HtmlHooks:
     def __init__(self, state: Callable[[], RunState]) -> None:
         self._state = state
 
+    def pytest_metadata(self, metadata: dict[str, Any]) -> None:
+        """The environment table says what was checked, with which window and catalog."""
+        state = self._state()
+        spec = state.spec
+        metadata.update(
+            {
+                "Target": spec.target,
+                "Docker host": state.redactor(spec.docker_host),
+                "Kubernetes": f"context {spec.kube_context or '(current)'}, namespace {spec.namespace or '(context)'}",
+                "Blink URL": state.redactor(spec.blink_url),
+                "Runner name": spec.runner_name,
+                "Log window": spec.log_window,
+                "Catalog": str(spec.catalog_path),
+                "Suite version": tool_version(),
+            }
+        )
+
     def pytest_html_report_title(self, report: Any) -> None:
         report.title = "Blink runner health check"
 
