@@ -7,6 +7,7 @@ socket of our own in front of the real /var/run/docker.sock.
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import subprocess
@@ -16,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from lab.docker import scenarios as lab
@@ -45,6 +47,7 @@ def assert_report_written(run: CheckRun) -> None:
     assert (run.report_dir / "results.json").exists()
     assert (run.report_dir / "report.html").exists()
     assert "Traceback" not in run.stdout + run.stderr, run.stdout[-3000:]
+    jsonschema.validate(run.results, json.loads((ROOT / "blinkcheck" / "results.schema.json").read_text()))
     ids = {c["id"] for c in run.results["checks"]}
     assert len(ids) == 10, ids  # every Docker condition has a result, none silently missing
 

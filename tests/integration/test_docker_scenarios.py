@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 
+import jsonschema
 import pytest
 
 from lab.docker import scenarios as lab
@@ -88,6 +89,7 @@ REMEDY_IN_HTML = {
     "no-socket": ["-v /var/run/docker.sock:/var/run/docker.sock"],
 }
 
+RESULTS_SCHEMA = json.loads((ROOT / "blinkcheck" / "results.schema.json").read_text())
 TIMINGS = ROOT / "reports" / "integration" / "docker-timings.json"
 
 
@@ -122,6 +124,7 @@ def test_scenario(scenario: str):
         assert got.get(cid) == outcomes, f"{scenario}: {cid} gave {got.get(cid)}, not {outcomes}\n{run.stdout[-4000:]}"
     assert run.exit_code == exit_code, run.stdout[-4000:] + run.stderr[-2000:]
     assert run.results["exit_code"] == exit_code
+    jsonschema.validate(run.results, RESULTS_SCHEMA)
     html = run.html
     ids = {"runner_id": _short_id("blink-runner"), "new_id": _short_id("blink-runner-1.0.995")}
     for text in REMEDY_IN_HTML.get(scenario, []):
