@@ -551,7 +551,8 @@ def describe_pod(p: PodFacts) -> str:
     if p.restarts:
         last = max((c for c in p.containers), key=lambda c: c.restart_count)
         return (
-            f"Running and Ready, restarted {p.restarts} times (last exit code {last.last_exit_code}"
+            f"Running and Ready, restarted {p.restarts} time{'s' if p.restarts != 1 else ''} "
+            f"(last exit code {last.last_exit_code}"
             + (f", {last.last_reason}" if last.last_reason else "")
             + ")"
         )

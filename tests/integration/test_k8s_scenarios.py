@@ -17,6 +17,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -313,6 +314,31 @@ def _sa_kubeconfig(lab: Any, tmp: Path, sa: str) -> Path:
     return path
 
 
+def _assert_audit(lab: Any, user: str, since: datetime) -> None:
+    """The API server's audit log: each kind listed once per run, nothing written, no refused read tried."""
+    calls: dict[tuple[str, str], int] = {}
+    for line in (lab.state / "logs" / "audit.log").read_text(errors="replace").splitlines():
+        if user not in line:
+            continue
+        ev = json.loads(line)
+        when = datetime.fromisoformat(ev["requestReceivedTimestamp"].replace("Z", "+00:00"))
+        if ev["user"]["username"] != user or when < since:
+            continue
+        ref = ev.get("objectRef") or {}
+        res = ref.get("resource", "") + (f"/{ref['subresource']}" if ref.get("subresource") else "")
+        calls[(ev["verb"], res)] = calls.get((ev["verb"], res), 0) + 1
+    assert calls.get(("list", "pods")) == 1, calls
+    assert calls.get(("list", "deployments")) == 1, calls
+    assert calls.get(("list", "horizontalpodautoscalers")) == 1, calls
+    assert ("get", "pods/log") not in calls, f"a read SelfSubjectAccessReview denied was still tried: {calls}"
+    writes = {k for k in calls if k[0] not in ("get", "list", "watch")}
+    assert writes <= {
+        ("create", "selfsubjectaccessreviews"),
+        ("create", "selfsubjectreviews"),
+        ("create", "pods/exec"),
+    }, writes
+
+
 def test_service_account_without_pods_log(lab: Any, tmp_path: Path):
     """rbac/role.yaml minus pods/log (plus the exec Role): only the log checks are not-evaluable."""
     apply(lab, "healthy")
@@ -330,7 +356,9 @@ def test_service_account_without_pods_log(lab: Any, tmp_path: Path):
     kubectl(lab, "apply", "-f", "-", input_text=yaml.safe_dump_all(docs))
     try:
         kubeconfig = _sa_kubeconfig(lab, tmp_path, "blink-check-nolog")
+        started = datetime.now(UTC)
         run = check(lab, ROOT / "reports" / "integration" / "k8s-no-pods-log", kubeconfig=kubeconfig)
+        _assert_audit(lab, "system:serviceaccount:blink:blink-check-nolog", started)
         log_checks = {
             "k8s.disconnected.logs-readable",
             "k8s.disconnected.no-network-errors",
