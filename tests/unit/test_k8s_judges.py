@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -876,3 +878,124 @@ def test_k8s_remedies_survive_the_redactor():
             continue
         text = fill(c.remedy, {name: f"value-of-{name}" for name in placeholders(c.remedy)})
         assert Redactor()(text) == text, c.id
+
+
+# ------------------------------------------------------------------ the gatherer against a fake API server
+
+
+class FakeApi:
+    """A tiny HTTP stand-in for the API server: canned JSON per path, every request recorded."""
+
+    def __init__(self, deny: tuple[str, ...] = ()) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        fake = self
+        self.requests: list[tuple[str, str]] = []
+        self.deny = deny
+        self.secret_value = base64.b64encode(b"fake-app-key-0123456789").decode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _send(self, code: int, obj: Any, raw: bytes | None = None) -> None:
+                body = raw if raw is not None else json.dumps(obj).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:
+                fake.requests.append(("GET", self.path))
+                self._send(*fake.answer(self.path))
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                fake.requests.append(("POST", self.path))
+                if "selfsubjectreviews" in self.path:
+                    return self._send(201, {"status": {"userInfo": {"username": "alice"}}})
+                attrs = body.get("spec", {}).get("resourceAttributes", {})
+                what = attrs.get("resource", "") + ("/" + attrs["subresource"] if attrs.get("subresource") else "")
+                return self._send(201, {"status": {"allowed": what not in fake.deny}})
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def answer(self, path: str) -> tuple[int, Any, bytes | None]:
+        if path.startswith("/version"):
+            return 200, {"gitVersion": "v1.34.4"}, None
+        if "/log?" in path:
+            return 200, None, b'level=info msg=hello\nlevel=error msg="dial tcp: i/o timeout"\n'
+        if "/secrets/" in path:
+            return (
+                200,
+                {"metadata": {"name": "blink-runner-secret"}, "data": {"appKey": self.secret_value, "x": ""}},
+                None,
+            )
+        if "/deployments" in path:
+            return 200, {"items": [deployment()], "metadata": {}}, None
+        if "/pods" in path:
+            runner = pod(containers=[container(restarts=1, last_reason="Error", last_exit=1)])
+            return 200, {"items": [runner], "metadata": {}}, None
+        return 200, {"items": [], "metadata": {}}, None
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+@pytest.fixture
+def fake_facts(tmp_path, request):
+    from blinkcheck.redact import Redactor
+    from fixtures.k8s_facts import K8sFacts
+
+    api = FakeApi(deny=getattr(request, "param", ()))
+    path = tmp_path / "kubeconfig"
+    path.write_text(KUBECONFIG.replace("https://127.0.0.1:1", api.url))
+    facts = K8sFacts(_spec(tmp_path, kubeconfig=str(path)), Redactor())
+    yield api, facts
+    api.close()
+
+
+def test_gatherer_lists_each_kind_once_and_bounds_logs(fake_facts):
+    api, k8s = fake_facts
+    assert k8s.api.reachable and k8s.namespaces == ("blink",)
+    pods = k8s.runner_pods()
+    assert [p.name for p in pods] == ["blink-runner-7d9f8-abcde"]
+    k8s.runner_pods(), k8s.operators, k8s.deployments, k8s.hpa_for(k8s.runner_deployment("blink"))  # again
+    window = k8s.log_window(pods[0])
+    assert window.lines[-1].endswith('"dial tcp: i/o timeout"') and window.previous  # restartCount 1: previous too
+    k8s.log_window(pods[0])
+    gets = [p for m, p in api.requests if m == "GET"]
+    assert sum(p.startswith("/api/v1/namespaces/blink/pods?") for p in gets) == 1
+    assert sum(p.startswith("/apis/apps/v1/namespaces/blink/deployments?") for p in gets) == 1
+    assert sum("horizontalpodautoscalers" in p for p in gets) == 1
+    logs = [p for p in gets if "/log?" in p]
+    assert len(logs) == 2 and all(x in logs[0] for x in ("tailLines=2000", "sinceSeconds=3600", "limitBytes="))
+    assert "previous=true" in logs[1]
+
+
+def test_gatherer_keeps_secret_key_names_and_registers_values(fake_facts):
+    api, k8s = fake_facts
+    s = k8s.secret("blink", "blink-runner-secret")
+    assert (s.found, s.keys, s.empty_keys) == (True, ("appKey", "x"), ("x",))
+    assert "fake-app-key-0123456789" in k8s.redactor.values and api.secret_value in k8s.redactor.values
+    assert "fake-app-key" not in repr(s) and api.secret_value not in repr(s)
+
+
+@pytest.mark.parametrize("fake_facts", [("pods/log",)], indirect=True)
+def test_gatherer_refuses_only_what_is_denied_naming_verb_and_resource(fake_facts):
+    from blinkcheck.model import CouldNotLook
+
+    api, k8s = fake_facts
+    pods = k8s.runner_pods()  # allowed
+    with pytest.raises(CouldNotLook) as err:
+        k8s.log_window(pods[0])
+    assert err.value.because_of == "k8s.cluster.permissions"
+    assert "missing permission: get pods/log in namespace blink" in err.value.reason
+    assert "--user=alice" in err.value.how_to_fix
+    assert not any("/log?" in p for _, p in api.requests), "a read the review denied must not be tried"
+    f = kj.judge_permissions(k8s.accesses, "blink", k8s.subject)
+    assert f.outcome is Outcome.FAILED and "get pods/log" in f.summary
