@@ -30,20 +30,26 @@ class Rule:
 
 @dataclass
 class FaultProxy:
-    path: Path
+    path: Path | None  # a unix socket of our own; None: listen on a free loopback TCP port instead
     rules: list[Rule] = field(default_factory=list)
     _server: socket.socket | None = None
     _stopped: threading.Event = field(default_factory=threading.Event)
+    _port: int = 0
 
     @property
     def url(self) -> str:
-        return f"unix://{self.path}"
+        return f"unix://{self.path}" if self.path else f"tcp://127.0.0.1:{self._port}"
 
     def start(self) -> FaultProxy:
-        self.path.unlink(missing_ok=True)
-        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        srv.bind(str(self.path))
-        os.chmod(self.path, 0o666)
+        if self.path:
+            self.path.unlink(missing_ok=True)
+            srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            srv.bind(str(self.path))
+            os.chmod(self.path, 0o666)
+        else:
+            srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            srv.bind(("127.0.0.1", 0))  # loopback only
+            self._port = srv.getsockname()[1]
         srv.listen(64)
         srv.settimeout(0.2)
         self._server = srv
@@ -54,7 +60,8 @@ class FaultProxy:
         self._stopped.set()
         if self._server:
             self._server.close()
-        self.path.unlink(missing_ok=True)
+        if self.path:
+            self.path.unlink(missing_ok=True)
 
     def _accept(self) -> None:
         while not self._stopped.is_set():

@@ -61,6 +61,18 @@ def test_daemon_absent_socket_missing(tmp_path):
     assert_report_written(run)
 
 
+def test_tcp_docker_host_works(tmp_path):
+    """`--docker-host tcp://`: the same healthy verdict through a loopback TCP endpoint of the engine."""
+    proxy = FaultProxy(None).start()
+    try:
+        run = run_checks(*BASE, "--docker-host", proxy.url, report_dir=tmp_path)
+    finally:
+        proxy.stop()
+    assert run.exit_code == 0, run.stdout[-3000:]
+    assert proxy.url in run.entries("docker.host.daemon-reachable")[0]["summary"]
+    assert run.outcome("docker.disconnected.blink-reachable") == "passed"
+
+
 @pytest.mark.reliability(fault='`DOCKER_HOST` pointing nowhere', sees='not-evaluable naming the address; exit 1 within seconds; report written')
 def test_docker_host_env_pointing_nowhere(tmp_path):
     run = run_checks(*BASE, report_dir=tmp_path, env={"DOCKER_HOST": "tcp://127.0.0.1:1"})
