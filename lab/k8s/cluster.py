@@ -623,7 +623,11 @@ def up(s: Settings, kwok_nodes: int = 0) -> Path:
     s.containerd_dir.joinpath("config.toml").write_text(containerd_config(s))
     (s.cni_conf_dir / "10-blinklab.conflist").write_text(json.dumps(cni_conflist(s), indent=1))
     log("starting containerd (own root, state and socket)")
-    procs.spawn("containerd", ["/usr/bin/containerd", "--config", str(s.containerd_dir / "config.toml")])
+    # image pulls must never leave the machine: every registry request goes to a dead loopback "proxy"
+    no_pull = {k: "http://127.0.0.1:9" for k in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")}
+    no_pull.update(NO_PROXY="", no_proxy="")
+    procs.spawn("containerd", ["/usr/bin/containerd", "--config", str(s.containerd_dir / "config.toml")],
+                env=no_pull)
 
     wait_for("etcd /health", "etcd", lambda: _http_ok(f"http://127.0.0.1:{s.etcd_port}/health"), 30, s, procs)
 

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import time
 
 import pytest
@@ -73,3 +75,32 @@ def test_audit_log_records_verbs_and_resources(healthy, kubectl):
     mine = [e for e in events if e["user"]["username"] == "blink-lab-admin" and e["verb"] == "list"
             and e.get("objectRef", {}).get("resource") == "pods"]
     assert mine and mine[-1]["level"] == "Metadata"
+
+
+def test_image_pulls_never_leave_the_machine(k8s_lab, kubectl):
+    """containerd's registry traffic goes to a dead loopback proxy: a pull fails at once, locally."""
+    ns = f"blink-lab-pull-test-{os.getpid()}"
+    kubectl("create", "namespace", ns)
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "pull"},
+           "spec": {"containers": [{"name": "c", "image": "registry.invalid/blink-lab/none:1",
+                                    "imagePullPolicy": "IfNotPresent"}]}}
+    try:
+        deadline = time.monotonic() + 30
+        while True:  # a new namespace's default ServiceAccount appears a moment after the namespace
+            r = subprocess.run([str(k8s_lab.kubectl), f"--kubeconfig={k8s_lab.admin_kubeconfig}", "-n", ns, "apply",
+                                "-f", "-"], input=json.dumps(pod), text=True, capture_output=True)
+            if r.returncode == 0:
+                break
+            assert time.monotonic() < deadline, r.stderr
+            time.sleep(0.5)
+        deadline = time.monotonic() + 60
+        while True:
+            p = kubectl("-n", ns, "get", "pod", "pull", "-o", "json", as_json=True)
+            w = ((p["status"].get("containerStatuses") or [{}])[0].get("state", {}).get("waiting") or {})
+            if w.get("reason") in ("ErrImagePull", "ImagePullBackOff") and w.get("message"):
+                break
+            assert time.monotonic() < deadline, p["status"]
+            time.sleep(1)
+        assert "127.0.0.1:9" in w["message"], w["message"]
+    finally:
+        kubectl("delete", "namespace", ns, "--wait=false", check=False)
