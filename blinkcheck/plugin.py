@@ -198,7 +198,7 @@ def _blocker(state: RunState, cid: str) -> Finding | None:
             return Finding(
                 cid,
                 Outcome.NOT_EVALUABLE,
-                f"Not evaluable because {root} could not be evaluated: {summary}",
+                f"Not evaluable because of {root}: {summary}",
                 because_of=root,
             )
         # Name the first condition that actually failed, not the chain of blocked ones after it.
