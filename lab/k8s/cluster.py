@@ -89,6 +89,15 @@ class Procs:
             return rec["pid"]
         return None
 
+    def exited(self, name: str) -> bool:
+        """The recorded process is gone (or a zombie). Unlike pid(), this does not read the command line,
+        which is briefly empty while a just-spawned child runs execve."""
+        try:
+            rec = json.loads(self.record(name).read_text())
+        except (OSError, ValueError):
+            return False
+        return not _alive(rec["pid"])
+
     def stop(self, name: str, timeout: float = 10) -> bool:
         pid = self.pid(name)
         if pid is not None:
@@ -135,8 +144,7 @@ def wait_for(what: str, component: str, fn, timeout: float, s: Settings, procs: 
                 return value
         except Exception as exc:
             last_exc = exc
-        if procs is not None and component in COMPONENTS and procs.pid(component) is None \
-                and procs.record(component).exists():
+        if procs is not None and component in COMPONENTS and procs.exited(component):
             raise LabError(f"{component} exited while waiting for {what}; tail of "
                            f"{s.logs / (component + '.log')}:\n{tail(s.logs / (component + '.log'))}")
         if time.monotonic() > deadline:
