@@ -813,6 +813,9 @@ def judge_logs_readable(
             values=values,
             because_of="k8s.disconnected.pods-ready",
         )
+    if window.gone:
+        return Finding(cid, Outcome.NOT_EVALUABLE, f"Could not read the logs of {p.label}: {window.error}", p.label,
+                       values=values)  # fmt: skip
     if window.error:
         return Finding(cid, Outcome.FAILED, f"Could not read the logs of {p.label}: {window.error}", p.label,
                        values=values)  # fmt: skip

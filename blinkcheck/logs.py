@@ -26,6 +26,7 @@ class LogWindow:
     truncated: bool = False  # stopped at the byte cap
     error: str = ""  # why it could not be read; empty when it was
     previous: tuple[str, ...] = field(default=())  # previous container's lines (Kubernetes restarts)
+    gone: bool = False  # the object vanished between listing and reading: could not look, not a failure
 
 
 def read_bounded(chunks: Iterable[bytes], max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[list[str], bool]:

@@ -1,4 +1,5 @@
-"""A fault-injecting proxy in front of the real Docker socket, on a unix socket of our own.
+"""A fault-injecting proxy in front of the real Docker socket (or a loopback TCP service such as the
+lab's API server or `kubectl proxy`), on a unix socket or loopback port of our own.
 
 It forwards bytes both ways, and on a matching request line it can: delay the answer (a slow
 API), drop the connection and stop accepting (the daemon goes away mid-run), or run a callback
@@ -35,6 +36,8 @@ class FaultProxy:
     _server: socket.socket | None = None
     _stopped: threading.Event = field(default_factory=threading.Event)
     _port: int = 0
+    # Where bytes go: the real Docker socket, or ("127.0.0.1", port) of a loopback TCP service.
+    upstream: str | tuple[str, int] = DOCKER_SOCK
 
     @property
     def url(self) -> str:
@@ -73,9 +76,10 @@ class FaultProxy:
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, client: socket.socket) -> None:
-        upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        family = socket.AF_UNIX if isinstance(self.upstream, str) else socket.AF_INET
+        upstream = socket.socket(family, socket.SOCK_STREAM)
         try:
-            upstream.connect(DOCKER_SOCK)
+            upstream.connect(self.upstream)
             threading.Thread(target=self._pipe, args=(upstream, client), daemon=True).start()
             while True:
                 data = client.recv(65536)

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import tests.integration
+import tests.unit
 
 ROOT = Path(__file__).resolve().parents[1]
 START, END = "<!-- reliability:start -->", "<!-- reliability:end -->"
@@ -23,12 +24,16 @@ START, END = "<!-- reliability:start -->", "<!-- reliability:end -->"
 
 def rows() -> list[tuple[str, str, str]]:
     out = []
-    for mod in sorted(pkgutil.iter_modules(tests.integration.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"tests.integration.{mod.name}")
-        for name, fn in inspect.getmembers(module, inspect.isfunction):
+    found = [("tests.integration", m.name) for m in pkgutil.iter_modules(tests.integration.__path__)]
+    found += [("tests.unit", m.name) for m in pkgutil.iter_modules(tests.unit.__path__)]
+    for package, name in sorted(found, key=lambda x: x[1]):
+        module = importlib.import_module(f"{package}.{name}")
+        for fn_name, fn in inspect.getmembers(module, inspect.isfunction):
+            if fn.__module__ != module.__name__:
+                continue
             for mark in getattr(fn, "pytestmark", []):
                 if mark.name == "reliability":
-                    out.append((mark.kwargs["fault"], mark.kwargs["sees"], f"{mod.name}::{name}"))
+                    out.append((mark.kwargs["fault"], mark.kwargs["sees"], f"{name}::{fn_name}"))
     from tests.integration.test_bad_input import BAD_OPTIONS
 
     for args, message in BAD_OPTIONS:

@@ -14,9 +14,6 @@ from __future__ import annotations
 import base64
 import html
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,13 +21,12 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.harness import ROOT, CheckRun, run_checks
+from tests.harness import ROOT, CheckRun
+from tests.integration.k8s_lab import NS, apply, check, kubectl, names
 
 pytestmark = pytest.mark.k8s_lab
 
 P, F, W, M, B, S, N = "passed", "failed", "warning", "manual", "blocked", "skipped", "not-evaluable"
-NS = "blink"
-RUNNERS = "app=blink-runner,release=blink-runner"
 OPERATORS = "app=blink-operator"
 OPERATOR = "blink-operator-1.0.995"
 TIMINGS = ROOT / "reports" / "integration" / "k8s-timings.json"
@@ -119,86 +115,6 @@ REMEDY = {
     ],
     "upgrade-in-progress": ["is running: an upgrade to 1.0.995 is in progress"],
 }
-
-
-# ------------------------------------------------------------------ the lab
-
-
-def lab_command(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
-    """The lab's own command (`python3 -m lab.k8s ...`): the tests never reach into its code."""
-    return subprocess.run(
-        [sys.executable, "-m", "lab.k8s", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
-    )
-
-
-@pytest.fixture(scope="module")
-def lab() -> Any:
-    from lab.k8s.settings import Settings
-
-    s = Settings()
-    if not s.admin_kubeconfig.is_file():
-        pytest.skip(f"the lab cluster's kubeconfig {s.admin_kubeconfig} is absent: python3 -m lab.k8s up")
-    if os.geteuid() != 0:
-        pytest.skip("the Kubernetes lab's scenarios need root (iptables, hostPath)")
-    status = lab_command("status", timeout=60)
-    if status.returncode != 0:
-        pytest.skip(f"the lab cluster is not (fully) up: python3 -m lab.k8s status says\n{status.stdout}")
-    yield s
-    lab_command("scenario", "clear")
-
-
-def apply(lab: Any, name: str) -> None:
-    r = lab_command("scenario", name, "--timeout", "180")
-    assert r.returncode == 0, f"python3 -m lab.k8s scenario {name} failed:\n{r.stdout}{r.stderr}"
-    print(r.stdout.strip())
-
-
-def kubectl(lab: Any, *args: str, input_text: str | None = None, check: bool = True) -> str:
-    r = subprocess.run(
-        [str(lab.kubectl), f"--kubeconfig={lab.admin_kubeconfig}", *args],
-        input=input_text,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    if check:
-        assert r.returncode == 0, f"kubectl {' '.join(args)}: {r.stdout}{r.stderr}"
-    return r.stdout
-
-
-def pods(lab: Any, selector: str) -> list[dict[str, Any]]:
-    items = json.loads(kubectl(lab, "-n", NS, "get", "pods", "-l", selector, "-o", "json"))["items"]
-    return [p for p in items if not p["metadata"].get("deletionTimestamp")]
-
-
-def names(lab: Any) -> dict[str, str]:
-    runners = pods(lab, RUNNERS)
-    ready = [p for p in runners if all(c.get("ready") for c in p["status"].get("containerStatuses") or [{}])]
-    failing = [p for p in runners if p not in ready]
-    return {
-        "pod": runners[0]["metadata"]["name"] if runners else "?",
-        "failing_pod": failing[0]["metadata"]["name"] if failing else "?",
-    }
-
-
-def check(lab: Any, report_dir: Path, *extra: str, kubeconfig: Path | None = None) -> CheckRun:
-    return run_checks(
-        "--target",
-        "kubernetes",
-        "--kubeconfig",
-        str(kubeconfig or lab.admin_kubeconfig),
-        "--namespace",
-        NS,
-        "--blink-url",
-        lab.standin_url,
-        "--operator-wait",
-        "10s",
-        "--probe-timeout",
-        "4",
-        *extra,
-        report_dir=report_dir,
-        timeout=240,
-    )
 
 
 def _record_timing(scenario: str, run: CheckRun) -> None:

@@ -76,6 +76,17 @@ def test_container_running_states(status, kwargs, outcome, words):
         assert all(SECRET not in e.text for e in f.evidence)
 
 
+@pytest.mark.reliability(
+    fault="a runner container with thousands of restarts (canned API data)",
+    sees="`docker.disconnected.container-running` failed: \"restarting (restart count 4023, last exit code 2)\"",
+)
+def test_thousands_of_restarts():
+    c = dj.container_facts(inspect(status="restarting", restarts=4023, exit_code=2))
+    f = dj.judge_container_running(c, window("panic: cannot reach Blink"))
+    assert f.outcome is Outcome.FAILED
+    assert "restarting (restart count 4023, last exit code 2)" in f.summary
+
+
 def test_exited_leftover_beside_a_running_runner_only_warns():
     c = dj.container_facts(inspect(name="blink-runner-1.0.763", status="exited", exit_code=0))
     assert dj.judge_container_running(c, window(), others_running=True).outcome is Outcome.WARNING

@@ -346,7 +346,12 @@ def test_not_ready_startup_grace_edges(started_ago, outcome):
         (5, 60, Outcome.FAILED),  # many, and recent
         (5, 3599, Outcome.FAILED),
         (5, 3601, Outcome.WARNING),  # many, but over an hour ago
+        (4023, 30, Outcome.FAILED),  # thousands
     ],
+)
+@pytest.mark.reliability(
+    fault="a runner pod with thousands of restarts (canned API data)",
+    sees="`k8s.disconnected.pods-ready` failed: \"restarted 4023 times\", last exit code and reason as evidence",
 )
 def test_high_restart_counts(restarts, last_ago, outcome):
     c = container(restarts=restarts, last_reason="Error", last_exit=2, last_finished_ago=last_ago)

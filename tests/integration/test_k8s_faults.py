@@ -1,0 +1,226 @@
+"""Faults on the lab cluster: every one ends with a clear outcome per check and a written report.
+
+Faults between the suite and the API server go through tests/faultproxy.py on a loopback port of
+our own: raw bytes (TLS passes through) for a slow API, or plain HTTP behind `kubectl proxy` when a
+fault needs to see the request (delete a pod just as its logs are read).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.faultproxy import FaultProxy, Rule
+from tests.harness import CheckRun
+from tests.integration.k8s_lab import NS, RUNNERS, apply, check, kubectl, pods
+from tests.integration.test_k8s_scenarios import ALL, _sa_kubeconfig
+
+pytestmark = pytest.mark.k8s_lab
+
+
+def kubeconfig_with(lab: Any, tmp: Path, server: str | None = None, user: dict[str, Any] | None = None) -> Path:
+    """A copy of the lab's admin kubeconfig with another server address and/or credentials."""
+    cfg = yaml.safe_load(lab.admin_kubeconfig.read_text())
+    if server:
+        cfg["clusters"][0]["cluster"]["server"] = server
+    if user is not None:
+        cfg["users"][0]["user"] = user
+    path = tmp / "kubeconfig"
+    path.write_text(yaml.safe_dump(cfg))
+    path.chmod(0o600)
+    return path
+
+
+def assert_all_not_evaluable_but_manual(run: CheckRun, reason: str) -> None:
+    assert run.exit_code == 1, run.stdout[-3000:]
+    api = run.entries("k8s.cluster.api-reachable")[0]
+    assert api["outcome"] == "not-evaluable" and reason in api["summary"], api["summary"]
+    for cid in ALL:
+        if cid in ("k8s.cluster.api-reachable", "k8s.disconnected.blink-status"):
+            continue
+        for entry in run.entries(cid):
+            assert entry["outcome"] == "not-evaluable", (cid, entry["summary"])
+            assert entry["because_of"] == "k8s.cluster.api-reachable", (cid, entry)
+    assert (run.report_dir / "report.html").exists() and (run.report_dir / "junit.xml").exists()
+    assert "Traceback" not in run.stdout + run.stderr
+
+
+@pytest.mark.reliability(
+    fault="Kubernetes API server down (nothing listens)",
+    sees="`k8s.cluster.api-reachable` not-evaluable (\"connection refused\"); every other check not-evaluable naming it; exit 1 within seconds",
+)
+def test_api_server_down(lab: Any, tmp_path: Path):
+    kc = kubeconfig_with(lab, tmp_path, server="https://127.0.0.1:1")
+    run = check(lab, tmp_path / "r", kubeconfig=kc)
+    assert run.wall_s < 30, run.wall_s
+    assert_all_not_evaluable_but_manual(run, "refused")
+
+
+@pytest.mark.reliability(
+    fault="wrong credentials in the kubeconfig (a bogus token)",
+    sees="not-evaluable \"the API server rejected the credentials (HTTP 401)\"; exit 1",
+)
+def test_wrong_token(lab: Any, tmp_path: Path):
+    kc = kubeconfig_with(lab, tmp_path, user={"token": "not-a-real-token-0123456789"})
+    run = check(lab, tmp_path / "r", kubeconfig=kc)
+    assert_all_not_evaluable_but_manual(run, "HTTP 401")
+    assert "not-a-real-token-0123456789" not in (tmp_path / "r" / "results.json").read_text()
+    assert "not-a-real-token-0123456789" not in (tmp_path / "r" / "report.html").read_text()
+
+
+@pytest.mark.reliability(
+    fault="expired client certificate in the kubeconfig",
+    sees="not-evaluable \"the API server rejected the credentials (HTTP 401)\"; exit 1",
+)
+def test_expired_client_certificate(lab: Any, tmp_path: Path):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    ca_cert = x509.load_pem_x509_certificate((lab.pki / "ca.crt").read_bytes())
+    ca_key = serialization.load_pem_private_key((lab.pki / "ca.key").read_bytes(), password=None)
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = dt.datetime.now(dt.UTC)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "expired-admin"),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "system:masters")])  # fmt: skip
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(ca_cert.subject).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=30)).not_valid_after(now - dt.timedelta(days=1))
+        .sign(ca_key, hashes.SHA256())  # type: ignore[arg-type]
+    )  # fmt: skip
+    crt, keyfile = tmp_path / "expired.crt", tmp_path / "expired.key"
+    crt.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    keyfile.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))  # fmt: skip
+    kc = kubeconfig_with(lab, tmp_path, user={"client-certificate": str(crt), "client-key": str(keyfile)})
+    run = check(lab, tmp_path / "r", kubeconfig=kc)
+    assert_all_not_evaluable_but_manual(run, "HTTP 401")
+
+
+@pytest.mark.reliability(
+    fault="a kubeconfig context that does not exist",
+    sees="not-evaluable \"context 'nope' is not in <kubeconfig> (contexts: …)\"; exit 1",
+)
+def test_context_that_does_not_exist(lab: Any, tmp_path: Path):
+    run = check(lab, tmp_path / "r", "--kube-context", "nope")
+    assert_all_not_evaluable_but_manual(run, "context 'nope' is not in")
+
+
+@pytest.mark.reliability(
+    fault="slow Kubernetes API (answers after the timeout)",
+    sees="not-evaluable \"timed out\" after `--api-timeout`; the run stays bounded; exit 1",
+)
+def test_slow_api(lab: Any, tmp_path: Path):
+    proxy = FaultProxy(None, upstream=("127.0.0.1", 6443)).start()
+    proxy.rules.append(Rule("", delay_s=8))  # every chunk from the client waits: TLS passes through, late
+    try:
+        kc = kubeconfig_with(lab, tmp_path, server=proxy.url.replace("tcp://", "https://"))
+        run = check(lab, tmp_path / "r", "--api-timeout", "2", kubeconfig=kc)
+    finally:
+        proxy.stop()
+    assert run.wall_s < 60, run.wall_s
+    assert_all_not_evaluable_but_manual(run, "")
+    assert "timed out" in run.entries("k8s.cluster.api-reachable")[0]["summary"].lower()
+
+
+@pytest.mark.reliability(
+    fault="a runner pod deleted in the middle of a run",
+    sees="its log read answers 404: not-evaluable \"… gone during the run\" for that pod, never passed; report written",
+)
+def test_pod_deleted_mid_run(lab: Any, tmp_path: Path):
+    apply(lab, "healthy")
+    pod = pods(lab, RUNNERS)[0]["metadata"]["name"]
+    port = 18441
+    kproxy = subprocess.Popen([str(lab.kubectl), f"--kubeconfig={lab.admin_kubeconfig}", "proxy",
+                               "--address=127.0.0.1", f"--port={port}"], stdout=subprocess.PIPE, text=True)  # fmt: skip
+    proxy = FaultProxy(None, upstream=("127.0.0.1", port)).start()
+
+    def delete_pod(_: Any) -> None:
+        kubectl(lab, "-n", NS, "delete", "pod", pod, "--grace-period=0", "--force", "--wait=true")
+
+    proxy.rules.append(Rule(rf"GET /api/v1/namespaces/{NS}/pods/{pod}/log", before=delete_pod))
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                kubectl(lab, f"--server=http://127.0.0.1:{port}", "version")
+                break
+            except AssertionError:
+                time.sleep(0.2)
+        kc = tmp_path / "kubeconfig"
+        kc.write_text(yaml.safe_dump({
+            "apiVersion": "v1", "kind": "Config", "current-context": "p",
+            "clusters": [{"name": "p", "cluster": {"server": proxy.url.replace("tcp://", "http://")}}],
+            "users": [{"name": "p", "user": {}}],
+            "contexts": [{"name": "p", "context": {"cluster": "p", "user": "p", "namespace": NS}}],
+        }))  # fmt: skip
+        run = check(lab, tmp_path / "r", kubeconfig=kc)
+    finally:
+        proxy.stop()
+        kproxy.terminate()
+        kproxy.wait(timeout=10)
+        apply(lab, "healthy")
+    rules_hit = proxy.rules[0].hits
+    assert rules_hit >= 1, "the log read never happened"
+    logs = [e for e in run.entries("k8s.disconnected.logs-readable") if pod in e["object"]]
+    assert logs and logs[0]["outcome"] == "not-evaluable", logs
+    assert "gone during the run" in logs[0]["summary"], logs[0]["summary"]
+    nets = [e for e in run.entries("k8s.disconnected.no-network-errors") if pod in e["object"]]
+    assert all(e["outcome"] != "passed" for e in nets), nets
+    assert run.exit_code == 1
+    assert (tmp_path / "r" / "report.html").exists()
+
+
+@pytest.mark.reliability(
+    fault="the whole Kubernetes suite as a ServiceAccount bound only to rbac/role.yaml (audit log)",
+    sees="every check judged as with admin rights; the audit log shows only get/list (and the access reviews): no write verb",
+)
+def test_read_only_role_is_enough_and_writes_nothing(lab: Any, tmp_path: Path):
+    apply(lab, "operator-stuck")  # a scenario that exercises operators, logs, events and the secret
+    docs = list(yaml.safe_load_all((Path(__file__).resolve().parents[2] / "rbac" / "role.yaml").read_text()))
+    for d in docs:
+        d["metadata"].setdefault("labels", {})["blink-lab.io/scenario"] = "operator-stuck"
+    kubectl(lab, "apply", "-f", "-", input_text=yaml.safe_dump_all(docs))
+    user = "system:serviceaccount:blink:blink-health-check"
+    try:
+        kc = _sa_kubeconfig(lab, tmp_path, "blink-health-check")
+        started = dt.datetime.now(dt.UTC)
+        run = check(lab, tmp_path / "r", "--probe", "off", kubeconfig=kc)
+        time.sleep(1)  # the audit backend flushes in batches of at most a second
+        verbs = audit_verbs(lab, user, started)
+    finally:
+        kubectl(lab, "-n", NS, "delete", "serviceaccount,role,rolebinding", "-l",
+                "app.kubernetes.io/name=blink-health-check", "--ignore-not-found", check=False)  # fmt: skip
+    assert run.outcome("k8s.cluster.permissions") == "passed", run.stdout[-3000:]
+    assert run.outcome("k8s.upgrade.operator-stuck") == "failed"
+    assert verbs, "no audit events for the ServiceAccount"
+    writes = {v for v in verbs if v[0] not in ("get", "list", "watch")}
+    # SelfSubjectAccessReview ("may I?") and SelfSubjectReview ("who am I?") are questions: they store nothing.
+    assert writes <= {("create", "selfsubjectaccessreviews"), ("create", "selfsubjectreviews")}, writes
+    (Path(__file__).resolve().parents[2] / "reports" / "integration" / "k8s-audit-verbs.txt").write_text(
+        "\n".join(f"{v} {r}" for v, r in sorted(verbs)) + "\n"
+    )
+
+
+def audit_verbs(lab: Any, user: str, since: dt.datetime) -> set[tuple[str, str]]:
+    import json
+
+    out = set()
+    for line in (lab.state / "logs" / "audit.log").read_text(errors="replace").splitlines():
+        if user not in line:
+            continue
+        ev = json.loads(line)
+        when = dt.datetime.fromisoformat(ev["requestReceivedTimestamp"].replace("Z", "+00:00"))
+        if ev["user"]["username"] != user or when < since:
+            continue
+        ref = ev.get("objectRef") or {}
+        out.add((ev["verb"], ref.get("resource", "") + (f"/{ref['subresource']}" if ref.get("subresource") else "")))
+    return out
