@@ -232,6 +232,9 @@ def judge_upgrade_indicators(c: ContainerFacts, window: LogWindow, lines: Sequen
     """No upgrade lines: nothing to judge, so it passes. Lines found: report version and ids."""
     cid = "docker.upgrade.indicators"
     values = {"container_id": c.short_id, "container_name": c.name}
+    if window.error:
+        return Finding(cid, Outcome.NOT_EVALUABLE, f"Could not read the logs of {c.label}: {window.error}",
+                       c.label, values=values)  # fmt: skip
     if not lines:
         return Finding(
             cid,

@@ -898,11 +898,14 @@ def judge_exec_probe(result: ProbeResult, values: dict[str, str], tool: str) -> 
     values = {**values, "probe_command": result.command.split(" -- ", 1)[-1] if result.command else ""}
     finding = judge_probe(cid, result, values)
     if tool == "nc" and finding.outcome is Outcome.PASSED:
+        # A bare TCP connect proves the firewall lets it through, not that TLS or HTTP work.
+        https = result.url.startswith("https://")
         return Finding(
             cid,
-            Outcome.PASSED,
-            f"From {result.target}, a TCP connection to {result.url} succeeds (nc; HTTP not tried: "
-            "the pod has no curl or wget).",
+            Outcome.WARNING if https else Outcome.PASSED,
+            f"From {result.target}, a TCP connection to {result.url} succeeds (nc; "
+            + ("TLS and HTTP not verified" if https else "HTTP not tried")
+            + ": the pod has no curl or wget).",
             finding.object,
             values=finding.values,
         )
@@ -990,6 +993,9 @@ def judge_operator_handoff(
 ) -> Finding:
     cid = "k8s.upgrade.operator-handoff"
     values = {"pod": p.name, "namespace": p.namespace, "deployment": deployment_name}
+    if handoff is None and window.error:
+        return Finding(cid, Outcome.NOT_EVALUABLE, f"Could not read the logs of {p.label}: {window.error}", p.label,
+                       values=values)  # fmt: skip
     if handoff is None:
         return Finding(cid, Outcome.PASSED, f"{p.label} logged no operator handoff ({window.window}).", p.label,
                        values=values)  # fmt: skip

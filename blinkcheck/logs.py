@@ -101,6 +101,14 @@ def judge_network_errors(
     values: dict[str, str],
 ) -> Finding:
     host = blink_host(blink_url)
+    if window.error:
+        return Finding(
+            condition_id,
+            Outcome.NOT_EVALUABLE,
+            f"Could not read the logs of {window.source}: {window.error}",
+            object=window.source,
+            values={**values, "blink_host": host, "log_window": window.window},
+        )
     errors = match_network_errors([*window.previous, *window.lines], catalog.network_error_families)
     base = {**values, "blink_host": host, "log_window": window.window}
     if not errors.count:

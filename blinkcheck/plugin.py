@@ -97,6 +97,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[STATE] = RunState(spec=spec, catalog=catalog, redactor=Redactor(), enabled=enabled)
     if not enabled:
         return
+    # The project's own tests turn warnings into errors; a user's run must not (an SDK's
+    # InsecureRequestWarning would make every check not-evaluable).
+    config.addinivalue_line("filterwarnings", "default")
     try:
         spec.report_dir.mkdir(parents=True, exist_ok=True)
         probe = spec.report_dir / ".write-test"
@@ -208,11 +211,11 @@ def _blocker(state: RunState, cid: str) -> Finding | None:
     return None
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_setup(item: pytest.Item) -> None:
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
     cid = condition_of(item)
     if not cid:
-        return
+        return (yield)
     state = state_of(item.config)
     blocker = _blocker(state, cid)
     if state.deadline_hit:
@@ -221,6 +224,12 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if blocker:
         item.stash[FINDINGS] = [blocker]
         pytest.skip(blocker.summary)
+    # Fixtures gather facts here (listing runners, pods): the deadline may interrupt them too.
+    state.in_check = True
+    try:
+        return (yield)
+    finally:
+        state.in_check = False
 
 
 @pytest.hookimpl(wrapper=True)
@@ -241,17 +250,20 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         return rep
     state = state_of(item.config)
     findings = item.stash.setdefault(FINDINGS, [])
-    if call.excinfo is not None and not findings:
+    # An exception during the call always adds a finding, even after others were recorded: a check that
+    # judged object 1 and then could not look at object 2 is not "passed".
+    if call.excinfo is not None and (not findings or call.when == "call"):
         exc = call.excinfo.value
+        partial = f" (after {len(findings)} object(s) were judged)" if findings else ""
         if isinstance(exc, CouldNotLook):
-            reason = exc.reason + (f" — {exc.how_to_fix}" if exc.how_to_fix else "")
+            reason = exc.reason + (f" — {exc.how_to_fix}" if exc.how_to_fix else "") + partial
             findings.append(Finding(cid, Outcome.NOT_EVALUABLE, reason, because_of=exc.because_of))
         elif call.excinfo.errisinstance(pytest.skip.Exception):
             findings.append(Finding(cid, Outcome.SKIPPED, str(getattr(exc, "msg", exc))))
         elif not isinstance(exc, KeyboardInterrupt):
             # A crash in a check is "could not look", never healthy. Message only: no locals, no secrets.
             findings.append(
-                Finding(cid, Outcome.NOT_EVALUABLE, f"The check crashed: {type(exc).__name__}: {exc}")
+                Finding(cid, Outcome.NOT_EVALUABLE, f"The check crashed: {type(exc).__name__}: {exc}{partial}")
             )
     last_phase = rep.when == "call" or (rep.when == "setup" and (rep.failed or rep.skipped))
     if not last_phase:
@@ -291,9 +303,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[
 
         state.bundle_path, listing = write_bundle(state)
         _say(session.config, f"{listing}Escalation packet: {state.bundle_path} (check the list before sending it)")
-    leaks = report.leak_gate(state)
+    # Also wherever the user pointed --html / --junitxml.
+    chosen = [getattr(session.config.option, o, None) for o in ("htmlpath", "xmlpath")]
+    leaks = report.leak_gate(state, [Path(p) for p in chosen if p])
     if leaks:
         session.exitstatus = state.exit_code = 3
+        results = state.spec.report_dir / "results.json"
+        if results.exists():  # it held no secret (else it is gone): let it say how the run ended
+            data = json.loads(results.read_text(encoding="utf-8"))
+            data["exit_code"] = 3
+            data["leak_gate"] = leaks
+            write_json(results, data)
     return None
 
 

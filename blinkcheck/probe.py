@@ -69,6 +69,15 @@ def judge_probe(condition_id: str, result: ProbeResult, values: dict[str, str]) 
             evidence=evidence,
             values={**values, "layer": "probe", "detail": result.error},
         )
+    if result.exit_code > 128:  # the probe was killed (OOM, signal): that says nothing about the network
+        return Finding(
+            condition_id,
+            Outcome.NOT_EVALUABLE,
+            f"The egress probe in {result.target} was killed (exit code {result.exit_code}) before it could answer.",
+            result.target,
+            evidence=evidence,
+            values={**values, "layer": "probe", "detail": f"killed, exit code {result.exit_code}"},
+        )
     if result.exit_code == 0:
         status = result.http_code or "?"
         outcome = Outcome.WARNING if status.startswith("5") else Outcome.PASSED

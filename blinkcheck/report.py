@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -249,9 +250,10 @@ def write_results_json(state: RunState, session: pytest.Session) -> None:
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def leak_gate(state: RunState) -> list[str]:
+def leak_gate(state: RunState, extra: list[Path] | None = None) -> list[str]:
     """Search every artifact for every secret value seen; remove any artifact that holds one."""
     files = [p for p in state.spec.report_dir.glob("*") if p.is_file()]
+    files += [p for p in extra or [] if p.is_file() and p not in files]
     hits = find_leaks(files, state.redactor.values)
     for path, _ in hits:
         path.unlink(missing_ok=True)

@@ -56,7 +56,12 @@ def verdict_html(state: RunState) -> list[str]:
         bad = [r for r in results if r.outcome in (Outcome.FAILED, Outcome.NOT_EVALUABLE)]
         # The first own failure (not one caused by another condition) is the section's conclusion.
         lead = next((r for r in bad if not r.because_of), bad[0] if bad else None)
-        conclusion = (lead.verdict or lead.title) if lead else word
+        if lead is None:
+            conclusion = word
+        elif lead.outcome is Outcome.FAILED:
+            conclusion = lead.verdict or lead.title
+        else:  # could not look: no diagnosis, say so
+            conclusion = f"could not look ({lead.title})"
         out.append(f'<h3 class="{css}">{e(title)}: {e(conclusion)}</h3>')
         if lead:
             out.append(f"<p>{e(lead.summary)}</p>")

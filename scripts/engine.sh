@@ -7,7 +7,9 @@ if timeout 10 docker info >/dev/null 2>&1; then exit 0; fi
 [ "$(id -u)" = 0 ] || { echo "engine: no Docker engine answers and we are not root to start one" >&2; exit 1; }
 command -v dockerd >/dev/null || { echo "engine: dockerd is not installed (apt-get install docker.io)" >&2; exit 1; }
 log "starting dockerd (log: /var/log/blink-lab-dockerd.log)"
-nohup dockerd >/var/log/blink-lab-dockerd.log 2>&1 &
+# A dead loopback proxy: no registry can be reached anyway, and nothing may ever try (network rule).
+HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 NO_PROXY= \
+  nohup dockerd >/var/log/blink-lab-dockerd.log 2>&1 &
 for _ in $(seq 1 60); do
   if timeout 5 docker info >/dev/null 2>&1; then log "dockerd is up"; exit 0; fi
   sleep 0.5

@@ -8,7 +8,7 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 log() { printf '[setup %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 
 need_pkgs=()
-for p in docker.io containerd busybox-static curl iptables containernetworking-plugins chromium; do
+for p in python3 python3-venv docker.io containerd busybox-static curl iptables containernetworking-plugins chromium; do
   dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then
@@ -16,6 +16,15 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   log "installing Debian packages: ${need_pkgs[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+fi
+
+# Go builds the lab's programs (and the Kubernetes lab from upstream modules). Our machines come with
+# Go 1.26 at /usr/local/go; Debian's golang (1.19) is too old for kwok and Kubernetes 1.34.
+export PATH="$PATH:/usr/local/go/bin"
+go_minor=$(go env GOVERSION 2>/dev/null | sed -n 's/^go1\.\([0-9]*\).*/\1/p')
+if [ -z "$go_minor" ] || [ "$go_minor" -lt 26 ]; then
+  echo "setup: Go >= 1.26 is needed at /usr/local/go/bin or on PATH (found: $(go env GOVERSION 2>/dev/null || echo none))" >&2
+  exit 1
 fi
 
 bash "$top/scripts/engine.sh"

@@ -26,6 +26,7 @@ class Rule:
     delay_s: float = 0.0
     die: bool = False  # stop the proxy: every later call is refused, like a stopped daemon
     before: Callable[[re.Match[str]], None] | None = None
+    after: int = 0  # act only from the (after+1)-th matching request on
     hits: int = 0
 
 
@@ -91,6 +92,8 @@ class FaultProxy:
                     if not m:
                         continue
                     rule.hits += 1
+                    if rule.hits <= rule.after:
+                        continue
                     if rule.before:
                         rule.before(m)
                     if rule.die:

@@ -254,10 +254,20 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
+def require_images(dc: docker.DockerClient) -> None:
+    """The lab's images are built locally (lab/images/build.sh); never let the SDK pull one from a registry."""
+    for image in (RUNNER_IMAGE, UPGRADE_IMAGE, PROBE_IMAGE):
+        try:
+            dc.images.get(image)
+        except NotFound:
+            raise SystemExit(f"lab: image {image} is missing: run bash lab/images/build.sh") from None
+
+
 def up(name: str) -> None:
     if name not in SCENARIOS:
         raise SystemExit(f"lab: unknown scenario '{name}' (one of: {', '.join(SCENARIOS)})")
     dc = client()
+    require_images(dc)
     ensure_network(dc)
     start_standin()
     clear(dc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import fcntl
 import sys
+import time
 
 from .cluster import down, set_kwok_nodes, status, up
 from .settings import Settings
@@ -29,7 +30,16 @@ def main(argv: list[str] | None = None) -> int:
         # one up/down at a time on this machine (a second `up` waits, then finds the lab up)
         s.state_root.mkdir(parents=True, exist_ok=True)
         lock = open(s.state_root / "k8s.lock", "w")  # noqa: SIM115 - held until the process exits
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        waited_until = time.monotonic() + 45 * 60  # a cold build under another `up` takes up to ~30 min
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > waited_until:
+                    print("lab.k8s: another up/down still holds the lab lock after 45 min; giving up", file=sys.stderr)
+                    return 1
+                time.sleep(1)
     try:
         if a.cmd == "up":
             up(s, kwok_nodes=a.kwok_nodes)

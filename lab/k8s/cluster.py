@@ -546,7 +546,11 @@ def ensure_built(s: Settings) -> None:
         return
     log(f"binaries missing in {s.cache}: running lab/k8s/build.sh (cold: 15-30 min)")
     env = {**os.environ, "BLINK_LAB_CACHE": str(s.cache)}
-    r = subprocess.run(["bash", str(HERE / "build.sh")], env=env)
+    try:
+        # Bounded: a cold build takes 15-30 min on 2 cores; past an hour something is wrong.
+        r = subprocess.run(["bash", str(HERE / "build.sh")], env=env, timeout=60 * 60)
+    except subprocess.TimeoutExpired:
+        raise LabError("lab/k8s/build.sh did not finish within 60 min") from None
     if r.returncode != 0:
         raise LabError("lab/k8s/build.sh failed (see its output above)")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -96,6 +97,23 @@ def test_daemon_stops_mid_run(tmp_path, proxy):
 
 
 @pytest.mark.reliability(fault='slow Docker API (answers after the timeout)', sees='not-evaluable "timed out" after `--api-timeout`, once, not once per check; exit 1; report written')
+@pytest.mark.reliability(
+    fault="the engine goes away after one of two runner containers was judged",
+    sees="that check is not-evaluable (\"… after 1 object(s) were judged\"), never passed on half the facts; exit 1",
+)
+def test_check_that_could_not_look_at_every_object_is_not_passed(tmp_path, proxy):
+    lab.up("upgrade-healthy")  # two runner containers: blink-runner and blink-runner-1.0.995
+    proxy.rules.append(Rule(r"GET /v[\d.]+/containers/\w+/logs", die=True, after=1))
+    try:
+        run = run_checks(*BASE, "--docker-host", proxy.url, report_dir=tmp_path)
+    finally:
+        lab.up("healthy")
+    logs = run.entries("docker.disconnected.logs-readable")
+    assert {e["outcome"] for e in logs} == {"passed", "not-evaluable"}, logs
+    assert any("after 1 object(s) were judged" in e["summary"] for e in logs)
+    assert run.exit_code == 1
+
+
 def test_slow_api_times_out_bounded(tmp_path, proxy):
     proxy.rules.append(Rule(r"GET /v[\d.]+/containers/json", delay_s=6))
     run = run_checks(*BASE, "--docker-host", proxy.url, "--api-timeout", "2", report_dir=tmp_path)
@@ -132,7 +150,18 @@ def test_socket_permission_denied_for_a_user_without_docker_group(tmp_path):
         pytest.skip("no 'nobody' user on this machine")
     if os.geteuid() != 0:
         pytest.skip("needs root to switch user")
-    report_dir = Path(tempfile.mkdtemp(prefix="blink-perm-", dir="/tmp"))
+    # A world-readable copy of the suite, wherever this checkout lives (it may be under /root).
+    work = Path(tempfile.mkdtemp(prefix="blink-perm-", dir="/tmp"))
+    os.chmod(work, 0o755)
+    src = work / "suite"
+    for part in ("blinkcheck", "fixtures", "checks"):
+        shutil.copytree(ROOT / part, src / part, ignore=shutil.ignore_patterns("__pycache__"))
+    for part in ("conftest.py", "pyproject.toml"):
+        shutil.copy(ROOT / part, src / part)
+    for path in [src, *src.rglob("*")]:
+        os.chmod(path, 0o755 if path.is_dir() else 0o644)
+    report_dir = work / "reports"
+    report_dir.mkdir()
     os.chmod(report_dir, 0o777)
     # The venv's interpreter may live under /root (not readable by others): use Debian's python3.11
     # with the venv's packages on the path.
@@ -143,9 +172,9 @@ def test_socket_permission_denied_for_a_user_without_docker_group(tmp_path):
            "--report-dir", str(report_dir), *BASE, "--docker-host", "unix:///var/run/docker.sock"]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k not in ("DOCKER_HOST", "PYTEST_ADDOPTS")}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
-    env["PYTHONPATH"] = f"{sysconfig.get_paths()['purelib']}:{ROOT}"
+    env["PYTHONPATH"] = f"{src}:{sysconfig.get_paths()['purelib']}"
     started = time.monotonic()
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
+    proc = subprocess.run(cmd, cwd=src, capture_output=True, text=True, timeout=120, env=env)
     run = CheckRun(proc.returncode, proc.stdout, proc.stderr, report_dir, time.monotonic() - started)
     assert run.exit_code == 1, run.stdout[-2000:] + run.stderr[-2000:]
     entry = run.entries("docker.host.daemon-reachable")[0]

@@ -29,15 +29,21 @@ def test_egress_blocked_is_a_real_firewall_rule_and_down_removes_everything(host
     assert not lab.client().networks.list(filters={"label": "blink-lab=1"})
 
 
-def test_target_auto_picks_what_answers(tmp_path):
+def test_target_auto_picks_what_is_there(tmp_path):
     lab.up("healthy")
-    empty_kubeconfig = tmp_path / "kubeconfig"
-    empty_kubeconfig.write_text("apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n")
+    no_kube = {"KUBECONFIG": "", "HOME": str(tmp_path), "KUBERNETES_SERVICE_HOST": ""}
+    broken = tmp_path / "kubeconfig"
+    broken.write_text("apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n")
+    args = ("--target", "auto", "--blink-url", lab.BLINK_URL, "--probe-image", lab.PROBE_IMAGE)
     try:
-        run = run_checks("--target", "auto", "--blink-url", lab.BLINK_URL, "--probe-image", lab.PROBE_IMAGE,
-                         "--kubeconfig", str(empty_kubeconfig), report_dir=tmp_path / "r")  # fmt: skip
+        docker_only = run_checks(*args, report_dir=tmp_path / "a", env=no_kube)
+        both = run_checks(*args, "--kubeconfig", str(broken), report_dir=tmp_path / "b", env=no_kube)
     finally:
         lab.down()
-    assert run.results["target"]["platforms"] == ["docker"], run.results["target"]
-    assert {c["runbook"]["platform"] for c in run.results["checks"]} == {"docker"}
-    assert run.exit_code == 0, run.stdout[-2000:]
+    assert docker_only.results["target"]["platforms"] == ["docker"], docker_only.results["target"]
+    assert {c["runbook"]["platform"] for c in docker_only.results["checks"]} == {"docker"}
+    assert docker_only.exit_code == 0, docker_only.stdout[-2000:]
+    # A kubeconfig that is there but broken is not silently dropped: it says why it could not look.
+    assert both.results["target"]["platforms"] == ["docker", "kubernetes"]
+    assert both.outcome("k8s.cluster.api-reachable") == "not-evaluable"
+    assert both.exit_code == 1

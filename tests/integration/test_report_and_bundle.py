@@ -4,6 +4,7 @@ redaction with a leak search over every artifact byte, and report size at scale.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -93,6 +94,8 @@ def test_bundle_on_failure_only_when_something_failed(tmp_path):
 
 def chromium() -> str:
     path = shutil.which("chromium")
+    if not path and os.environ.get("CI"):
+        pytest.fail("Debian's chromium is not installed, but scripts/setup.sh installs it")
     if not path:
         pytest.skip("Debian's chromium is not installed (scripts/setup.sh installs it)")
     return path

@@ -160,3 +160,9 @@ def test_daemon_unreachable_is_not_evaluable_never_healthy():
     f = dj.judge_daemon(dj.EngineFacts(False, "tcp://127.0.0.1:1", error="connection refused"))
     assert f.outcome is Outcome.NOT_EVALUABLE
     assert "connection refused" in f.summary
+
+
+def test_upgrade_indicators_on_unreadable_logs_are_not_evaluable():
+    c = dj.container_facts(inspect())
+    w = LogWindow("c", "w", error="engine went away")
+    assert dj.judge_upgrade_indicators(c, w, []).outcome is Outcome.NOT_EVALUABLE

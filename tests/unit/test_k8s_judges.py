@@ -495,7 +495,7 @@ def test_network_errors_per_pod_share_the_docker_judge():
             "HTTP",
         ),
         ("wget", 0, "", "  HTTP/1.1 200 OK", Outcome.PASSED, "HTTP"),
-        ("nc", 0, "", "", Outcome.PASSED, "HTTP"),
+        ("nc", 0, "", "", Outcome.WARNING, "HTTP"),  # https: a bare TCP connect does not verify TLS
         ("nc", 1, "", "nc: bad address 'app.blinkops.com'", Outcome.FAILED, "DNS"),
         ("nc", 1, "", "", Outcome.FAILED, "TCP connect"),
     ],

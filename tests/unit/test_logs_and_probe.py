@@ -75,3 +75,15 @@ def test_probe_layers(code, stderr, outcome, layer):
 def test_probe_server_error_is_a_warning():
     r = ProbeResult("c", "https://x", 0, "503")
     assert judge_probe("docker.disconnected.blink-reachable", r, {}).outcome is Outcome.WARNING
+
+
+def test_unreadable_window_is_not_evaluable_never_passed():
+    w = LogWindow("container c", "last 10 lines", error="connection reset by the engine")
+    f = judge_network_errors("docker.disconnected.no-network-errors", w, CATALOG, "https://app.blinkops.com", {})
+    assert f.outcome is Outcome.NOT_EVALUABLE
+
+
+def test_killed_probe_is_not_a_network_verdict():
+    r = ProbeResult("container c", "https://x", 137, "", "")
+    f = judge_probe("docker.disconnected.blink-reachable", r, {})
+    assert f.outcome is Outcome.NOT_EVALUABLE and "killed" in f.summary

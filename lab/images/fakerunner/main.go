@@ -105,7 +105,9 @@ func runner() {
 	}
 	base := strings.TrimRight(os.Getenv("BLINK_URL"), "/")
 	if base == "" {
-		base = "https://app.blinkops.com"
+		// Lab-only program: it talks to the lab's stand-in and nothing else, never to a real Blink host.
+		logf("fatal", "BLINK_URL is not set: the lab runner needs the stand-in's URL")
+		os.Exit(1)
 	}
 	interval := time.Duration(envInt("PING_INTERVAL", 2)) * time.Second
 	client := &http.Client{Timeout: time.Duration(envInt("PING_TIMEOUT", 3)) * time.Second}

@@ -41,6 +41,8 @@ def lab_settings() -> Settings:
 def k8s_lab(lab_settings) -> Settings:
     """A running lab cluster (brought up if needed; never torn down here)."""
     reason = _missing()
+    if reason and os.environ.get("BLINK_LAB_K8S_UP") == "1":
+        pytest.fail(f"the lab cluster should be up (scripts/test.sh started it): {reason}")
     if reason:
         pytest.skip(reason)
     if not is_up(lab_settings):

@@ -59,13 +59,32 @@ def test_kubectl_exec_and_pod_reaches_standin(healthy, kubectl):
 
 
 def test_pods_cannot_leave_the_machine(healthy, kubectl):
-    """The guard drops pod traffic to any address outside the pod network and the machine."""
+    """The guard drops pod traffic routed beyond the machine. The target is a network namespace of our
+    own behind a veth (never an outside address): unguarded, its kernel would answer at once with a
+    reset (curl exit 7); guarded, the packet is dropped and curl times out (exit 28)."""
     ns = healthy.namespace
     pod = runner_pod(kubectl, ns)["metadata"]["name"]
-    # 192.0.2.1 is TEST-NET-1 (documentation only): the packet must be dropped on this machine
-    r = kubectl("-n", ns, "exec", pod, "--", "curl", "-sS", "-m", "3", "http://192.0.2.1:9/",
-                check=False, timeout=30)
-    assert r.returncode != 0
+    netns, host_if, peer_if = "blinklab-guardtest", "blgt0", "blgt1"
+    cmds = [
+        ["ip", "netns", "add", netns],
+        ["ip", "link", "add", host_if, "type", "veth", "peer", "name", peer_if],
+        ["ip", "link", "set", peer_if, "netns", netns],
+        ["ip", "addr", "add", "10.250.99.1/30", "dev", host_if],
+        ["ip", "link", "set", host_if, "up"],
+        ["ip", "-n", netns, "addr", "add", "10.250.99.2/30", "dev", peer_if],
+        ["ip", "-n", netns, "link", "set", peer_if, "up"],
+        ["ip", "-n", netns, "route", "add", "default", "via", "10.250.99.1"],
+    ]
+    try:
+        for cmd in cmds:
+            subprocess.run(cmd, check=True, capture_output=True, timeout=10)
+        r = kubectl("-n", ns, "exec", pod, "--", "curl", "-sS", "-m", "3", "http://10.250.99.2:9/",
+                    check=False, timeout=30)
+        assert r.returncode != 0
+        assert "timed out" in r.stderr.lower() or "timeout" in r.stderr.lower(), r.stderr
+    finally:
+        subprocess.run(["ip", "link", "del", host_if], capture_output=True, timeout=10)
+        subprocess.run(["ip", "netns", "del", netns], capture_output=True, timeout=10)
 
 
 def test_audit_log_records_verbs_and_resources(healthy, kubectl):
