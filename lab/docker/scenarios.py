@@ -60,13 +60,24 @@ def _standin_pidfile() -> Path:
     return STATE_DIR / "standin.pid"
 
 
+def _standin_answers() -> bool:
+    import socket
+
+    try:
+        with socket.create_connection((GATEWAY, STANDIN_PORT), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
 def standin_running() -> bool:
+    """Our process is alive and the port answers (a pid file can outlive its process: reboot, new session)."""
     try:
         pid = int(_standin_pidfile().read_text())
         os.kill(pid, 0)
-        return True
     except (OSError, ValueError):
         return False
+    return _standin_answers()
 
 
 def start_standin() -> None:
@@ -83,14 +94,9 @@ def start_standin() -> None:
         start_new_session=True,
     )
     _standin_pidfile().write_text(str(proc.pid))
-    import socket
 
     def answers() -> bool:
-        try:
-            with socket.create_connection((GATEWAY, STANDIN_PORT), timeout=0.5):
-                return True
-        except OSError:
-            return proc.poll() is not None and _raise_standin_died()
+        return _standin_answers() or (proc.poll() is not None and _raise_standin_died())
 
     wait_until("the Blink stand-in listening", answers, 15)
     log(f"Blink stand-in at {BLINK_URL}")
