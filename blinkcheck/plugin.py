@@ -211,7 +211,8 @@ def _blocker(state: RunState, cid: str) -> Finding | None:
     return None
 
 
-@pytest.hookimpl(wrapper=True, tryfirst=True)
+# trylast: the innermost wrapper, so other plugins' setup wrappers (logging's) have run when we skip.
+@pytest.hookimpl(wrapper=True, trylast=True)
 def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
     cid = condition_of(item)
     if not cid:
@@ -341,6 +342,7 @@ def _account_for_unfinished(state: RunState) -> None:
             state.finished.add(nodeid)
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     state = config.stash.get(STATE, None)
     if state is None or not state.enabled or not state.results:

@@ -30,6 +30,13 @@ class CheckRun:
     def html(self) -> str:
         return (self.report_dir / "report.html").read_text()
 
+    @property
+    def pytest_summary(self) -> str:
+        """pytest's closing line ("1 failed, 9 skipped in 0.3s"): a check that could not look must never
+        surface as a pytest error (a crash in the plugin would)."""
+        lines = [line for line in self.stdout.strip().splitlines() if line.strip()]
+        return lines[-1] if lines else ""
+
     def entries(self, condition_id: str) -> list[dict[str, Any]]:
         return [c for c in self.results["checks"] if c["id"] == condition_id]
 

@@ -70,4 +70,6 @@ def test_unreachable_docker_host_is_not_evaluable_fast(tmp_path):
         if entry["id"] not in ("docker.host.daemon-reachable", "docker.disconnected.blink-status"):
             assert entry["because_of"] == "docker.host.daemon-reachable", entry
     assert (tmp_path / "report.html").exists() and (tmp_path / "junit.xml").exists()
+    # Grouped under the precondition: one failure, the rest skipped (not-evaluable in results.json).
+    assert run.pytest_summary.startswith("1 failed, 9 skipped"), run.pytest_summary
     assert "tcp://127.0.0.1:1" in run.entries("docker.host.daemon-reachable")[0]["remediation"]

@@ -124,6 +124,7 @@ def test_scenario(scenario: str):
         assert got.get(cid) == outcomes, f"{scenario}: {cid} gave {got.get(cid)}, not {outcomes}\n{run.stdout[-4000:]}"
     assert run.exit_code == exit_code, run.stdout[-4000:] + run.stderr[-2000:]
     assert run.results["exit_code"] == exit_code
+    assert "error" not in run.pytest_summary, run.stdout[-3000:]
     jsonschema.validate(run.results, RESULTS_SCHEMA)
     html = run.html
     ids = {"runner_id": _short_id("blink-runner"), "new_id": _short_id("blink-runner-1.0.995")}

@@ -142,6 +142,7 @@ def test_scenario(lab: Any, scenario: str):
     report_dir = ROOT / "reports" / "integration" / f"k8s-{scenario}"
     run = check(lab, report_dir, *extra)
     _record_timing(scenario, run)
+    assert "error" not in run.pytest_summary, run.stdout[-3000:]
     got = run.outcomes()
     for cid, outcomes in expected.items():
         assert got.get(cid) == outcomes, f"{scenario}: {cid} gave {got.get(cid)}, not {outcomes}\n{run.stdout[-5000:]}"
