@@ -252,3 +252,23 @@ def test_sigterm_still_writes_reports(tmp_path):
     assert entry["outcome"] == "not-evaluable" and "terminated" in entry["summary"]
     assert (tmp_path / "report.html").exists() and (tmp_path / "junit.xml").exists()
     assert not lab.client().containers.list(all=True, filters={"label": "blink-check=egress-probe"})
+
+
+def test_logs_unreadable_with_logging_driver_none_fails_with_remedy(tmp_path):
+    """Runbook step 2 failing for real: the engine refuses `docker logs` for a container with driver none."""
+    from docker.types import LogConfig
+
+    dc = lab.client()
+    c = dc.containers.create(lab.RUNNER_IMAGE, name="blink-runner-nolog", labels=lab.LABEL, network=lab.NETWORK,
+                             environment={"BLINK_URL": lab.BLINK_URL, "BLINK_RUNNER_GROUP_API_KEY": lab.LAB_API_KEY},
+                             log_config=LogConfig(type="none"))  # fmt: skip
+    c.start()
+    try:
+        run = run_checks(*BASE, "--probe", "off", report_dir=tmp_path)
+    finally:
+        c.remove(force=True)
+    entry = next(e for e in run.entries("docker.disconnected.logs-readable") if "nolog" in e["object"])
+    assert entry["outcome"] == "failed", entry
+    assert "logging driver" in entry["remediation"] and f"docker logs {c.id[:12]}" in entry["remediation"]
+    assert "docker logs" in run.html
+    assert run.exit_code == 1
