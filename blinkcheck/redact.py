@@ -71,7 +71,7 @@ def _name_value(m: re.Match[str]) -> str:
     # `key=<8+ chars>` (logfmt) or a random-looking value is taken for one.
     name = m["name"].strip("\"'").lower()
     value = m["v"].strip("\"'[]")
-    if len(value) < MIN_SECRET or name == "key" and not (("=" in m["sep"] and len(value) >= 8) or _tokenish(value)):
+    if len(value) < MIN_SECRET or (name == "key" and not (("=" in m["sep"] and len(value) >= 8) or _tokenish(value))):
         return m[0]
     return _keep_quotes(m)
 
