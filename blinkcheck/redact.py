@@ -249,6 +249,20 @@ class Redactor:
             if SECRET_NAME.search(name) or _tokenish(value.strip()):
                 self.add(value)
 
+    def add_args(self, args: Iterable[str]) -> None:
+        """Register the values given to secret-looking flags of a command line: `--token VALUE`, `--api-key=V`."""
+        items = [str(a) for a in args]
+        for i, arg in enumerate(items):
+            if not arg.startswith("-"):
+                continue
+            name, eq, value = arg.lstrip("-").partition("=")
+            if not SECRET_NAME.search(name):
+                continue
+            if eq:
+                self.add(value)
+            elif i + 1 < len(items) and not items[i + 1].startswith("-"):
+                self.add(items[i + 1])
+
     @property
     def values(self) -> frozenset[str]:
         """Every form of every known secret value (what the leak gate searches for)."""

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -239,7 +238,7 @@ def write_results_json(state: RunState, session: pytest.Session) -> None:
         "target": {
             "requested": spec.target,
             "platforms": list(state.selected_platforms),
-            "notes": state.platform_notes,
+            "notes": [state.redactor(n) for n in state.platform_notes],
             "docker_host": state.redactor(spec.docker_host),
             "blink_url": state.redactor(spec.blink_url),
             "runner_name": spec.runner_name,
@@ -247,21 +246,23 @@ def write_results_json(state: RunState, session: pytest.Session) -> None:
             "log_window": spec.log_window,
         },
         "catalog": str(spec.catalog_path),
+        "notes": [state.redactor(n) for n in state.notes],
         "counts": dict(counts(state)),
         "checks": [r.as_json() for r in state.results],
     }
-    path = spec.report_dir / "results.json"
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    path = state.reports.get("results.json", spec.report_dir / "results.json")
+    try:
+        state.artifacts.write(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    except OSError as exc:
+        print(f"results.json: could not write {path}: {exc.strerror or exc}", file=sys.stderr, flush=True)
 
 
-def leak_gate(state: RunState, extra: list[Path] | None = None) -> list[str]:
-    """Search every artifact for every secret value seen; remove any artifact that holds one."""
-    files = [p for p in state.spec.report_dir.glob("*") if p.is_file()]
-    files += [p for p in extra or [] if p.is_file() and p not in files]
-    hits = find_leaks(files, state.redactor.values)
-    for path, _ in hits:
-        path.unlink(missing_ok=True)
-    messages = [f"LEAK GATE: a secret value was found in {p}; the file was removed" for p, _ in hits]
+def leak_gate(state: RunState) -> list[str]:
+    """Search every file this run wrote (and every member of its packet) for every form of every secret
+    value known; remove those that hold one. Nothing else is read or touched, no link is followed."""
+    hits = find_leaks(state.artifacts.paths, state.redactor.values)
+    removed = [p for p, _ in hits if state.artifacts.remove(p)]
+    messages = [f"LEAK GATE: a secret value was found in {p}; the file was removed" for p in removed]
     for m in messages:
         print(m, file=sys.stderr, flush=True)
     return messages
