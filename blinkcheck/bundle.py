@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from blinkcheck.model import Outcome
-from blinkcheck.redact import read_no_follow
+from blinkcheck.redact import WITHHELD, read_no_follow
 
 if TYPE_CHECKING:
     from blinkcheck.plugin import RunState
@@ -133,7 +133,6 @@ def json_text(obj: object) -> str:
 
 # ------------------------------------------------------------------ objects in the packet: an allow-list
 
-WITHHELD = "[withheld]"
 PACKET_NOTE = (
     "Only the fields diagnosis needs are kept; values of environment variables, command, args, entrypoint, "
     "labels (Docker), annotations and probe headers are withheld."

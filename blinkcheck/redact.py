@@ -27,6 +27,7 @@ from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 MASK = "[REDACTED]"
+WITHHELD = "[withheld]"
 MIN_SECRET = 6  # shorter values would redact half the report ("1", "true"); they are not keys
 
 # Environment variable names whose values are secrets.
@@ -58,6 +59,8 @@ def _keep_quotes(m: re.Match[str]) -> str:
     """name<sep>value -> name<sep>[REDACTED], keeping the value's quotes or brackets."""
     value = m["v"]
     if "[REDACTED" in value or value.startswith("-----BEGIN"):  # an earlier, more precise shape took it
+        return m[0]
+    if value.strip("\"'").startswith(WITHHELD):  # withheld at the source (packet objects)
         return m[0]
     if len(value) >= 2 and value[0] in "\"'[" and value[-1] == {"[": "]"}.get(value[0], value[0]):
         masked = value[0] + MASK + value[-1]
@@ -162,10 +165,25 @@ def _entropy(text: str) -> float:
     return -sum(c / n * math.log2(c / n) for c in counts.values())
 
 
-def _tokenish(text: str) -> bool:
-    """Long and random-looking: letters and digits mixed, high entropy. Names and versions are not."""
-    classes = sum(bool(re.search(p, text)) for p in ("[a-z]", "[A-Z]", "[0-9]"))
-    return len(text) >= 16 and classes >= 2 and any(ch.isdigit() for ch in text) and _entropy(text) >= 3.3
+_TOKEN_CHARS = re.compile(r"[A-Za-z0-9+/=_~.-]+")
+
+
+def _classes(text: str) -> int:
+    return sum(bool(re.search(p, text)) for p in ("[a-z]", "[A-Z]", "[0-9]"))
+
+
+def _tokenish(text: str, min_len: int = 16, classes: int = 2) -> bool:
+    """Long and random-looking: token characters only, digits and letters mixed, high entropy. Names, paths,
+    URLs and versions are not."""
+    return (
+        len(text) >= min_len
+        and bool(_TOKEN_CHARS.fullmatch(text))
+        and "//" not in text
+        and not text.startswith("/")
+        and any(ch.isdigit() for ch in text)
+        and _classes(text) >= classes
+        and _entropy(text) >= 3.3
+    )
 
 
 def _strict_after_name(m: re.Match[str]) -> str:
@@ -174,8 +192,7 @@ def _strict_after_name(m: re.Match[str]) -> str:
 
 def _strict_anywhere(m: re.Match[str]) -> str:
     tok = m[0]
-    classes = sum(bool(re.search(p, tok)) for p in ("[a-z]", "[A-Z]", "[0-9]"))
-    return MASK if classes == 3 and _entropy(tok) >= 4.0 else tok
+    return MASK if _tokenish(tok, 32, 3) and _entropy(tok) >= 4.0 else tok
 
 
 # ------------------------------------------------------------------ control characters
@@ -246,7 +263,7 @@ class Redactor:
         name, and any value that looks like a random token whatever its name."""
         for item in env:
             name, _, value = item.partition("=")
-            if SECRET_NAME.search(name) or _tokenish(value.strip()):
+            if SECRET_NAME.search(name) or _tokenish(value.strip(), 20, 3):
                 self.add(value)
 
     def add_args(self, args: Iterable[str]) -> None:

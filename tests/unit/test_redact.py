@@ -143,6 +143,8 @@ HARMLESS = [
     "docker logs 3f2a9c1b7d4e5f60718293a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4",
     "ssh://deploy@runner-host.corp",
     "token_expiry=2024-05-01T10:00:00Z",
+    "BLINK_RUNNER_GROUP_API_KEY=[withheld]",
+    '"Cmd": "[withheld] (2 values)", "apiKey": "[withheld]"',
 ]
 
 
@@ -261,3 +263,14 @@ def test_leak_gate_searches_archive_members_and_never_follows_links(tmp_path: Pa
     os.symlink(outside, tmp_path / "link.json")
     hits = find_leaks([tmp_path / "p.tar.gz", tmp_path / "link.json"], {"lab-secret-123456"})
     assert [p.name for p, _ in hits] == ["p.tar.gz"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["http://172.30.251.1:18080", "https://app.blinkops.com/api/v1", "/var/run/docker.sock",
+     "blink-runner-7d9f8b5c4-x2k9p", "1.0.994", "3f2a9c1b7d4e5f60718293a4b5c6d7e8", "kubernetes"],
+)
+def test_plain_env_values_are_not_taken_for_secrets(value: str):
+    r = Redactor()
+    r.add_env([f"SOME_SETTING={value}"])
+    assert not r.values
