@@ -171,7 +171,7 @@ def test_two_sigterms_as_timeout_sends_them_end_cleanly(tmp_path):
 
 
 @pytest.mark.reliability(
-    fault="a crafted upgrade line in a runner's log (`Creating new container with name: blink-runner-1.0;curl${IFS}…|sh …`)",
+    fault="a crafted upgrade line in a runner's log (`Creating new container with name: blink-runner-1.0;curl${IFS}… and configuration …`)",
     sees="no remedy holds it: versions are captured only in a version's shape, and every filled value must fit its object's shape or is shown apart",
 )
 def test_crafted_log_line_cannot_put_shell_into_a_remedy(tmp_path):
