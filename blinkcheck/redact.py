@@ -195,6 +195,22 @@ def _strict_anywhere(m: re.Match[str]) -> str:
     return MASK if _tokenish(tok, 32, 3) and _entropy(tok) >= 4.0 else tok
 
 
+# The shapes are applied in three groups: the PEM block (may span lines); those that need no key-like
+# word (URLs with credentials, JWTs, token formats); and those that do. On a whole log (the packet's),
+# the last group runs only on the lines that hold one of these words.
+_PEM = _PATTERNS[:1]
+_WORDLESS = _PATTERNS[6:10]
+_WORDED = _PATTERNS[1:6] + _PATTERNS[10:]
+_HINT = re.compile(r"(?i)key|token|secret|passw|pwd|passphrase|credential|sess|cookie|sig|auth|bearer|basic|-u\b|--us")
+_BIG = 64 * 1024
+
+
+def _apply(patterns: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...], text: str) -> str:
+    for pattern, repl in patterns:
+        text = pattern.sub(repl, text)
+    return text
+
+
 # ------------------------------------------------------------------ control characters
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
@@ -295,8 +311,11 @@ class Redactor:
         return self._regex.sub(MASK, text)
 
     def shapes(self, text: str) -> str:
-        for pattern, repl in _PATTERNS:
-            text = pattern.sub(repl, text)
+        text = _apply(_WORDLESS, _apply(_PEM, text))
+        if len(text) > _BIG:
+            text = "\n".join(_apply(_WORDED, line) if _HINT.search(line) else line for line in text.split("\n"))
+        else:
+            text = _apply(_WORDED, text)
         if self.strict:
             text = _STRICT_AFTER_NAME.sub(_strict_after_name, text)
             text = _STRICT_ANYWHERE.sub(_strict_anywhere, text)

@@ -274,3 +274,12 @@ def test_plain_env_values_are_not_taken_for_secrets(value: str):
     r = Redactor()
     r.add_env([f"SOME_SETTING={value}"])
     assert not r.values
+
+
+def test_a_whole_log_is_redacted_like_its_lines():
+    """The packet's logs (megabytes) take the line-by-line path: same result as line by line."""
+    lines = [s[1] for s in SHAPES] * 60
+    big = "\n".join(lines)
+    assert len(big) > 64 * 1024
+    r = Redactor()
+    assert r(big) == "\n".join(r(line) for line in lines)
