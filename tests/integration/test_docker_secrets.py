@@ -13,13 +13,12 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from blinkcheck.bundle import archive_members
 from lab.docker import scenarios as lab
-from tests.harness import ROOT, CheckRun, run_checks
+from tests.harness import ROOT, CheckRun, every_byte, run_checks
 
 pytestmark = pytest.mark.docker_lab
 
@@ -32,17 +31,6 @@ def lab_down_after():
     lab.up("healthy")
     yield
     lab.down()
-
-
-def every_byte(report_dir: Path) -> dict[str, bytes]:
-    """Every file in the folder (links not followed) and every member of every packet."""
-    out: dict[str, bytes] = {}
-    for path in report_dir.rglob("*"):
-        if path.is_file() and not path.is_symlink():
-            out[str(path)] = path.read_bytes()
-            if path.name.endswith(".tar.gz"):
-                out.update({f"{path}:{k}": v for k, v in archive_members(path).items()})
-    return out
 
 
 def assert_nowhere(secret: str, run: CheckRun, forms: tuple[str, ...] = ()) -> None:

@@ -8,7 +8,6 @@ fault needs to see the request (delete a pod just as its logs are read).
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ import yaml
 
 from tests.faultproxy import FaultProxy, Rule
 from tests.harness import CheckRun
-from tests.integration.k8s_lab import NS, RUNNERS, apply, check, kubectl, pods
+from tests.integration.k8s_lab import NS, RUNNERS, apply, check, kubectl, kubectl_proxy, plain_kubeconfig, pods
 from tests.integration.test_k8s_scenarios import ALL, _sa_kubeconfig
 
 pytestmark = pytest.mark.k8s_lab
@@ -138,36 +137,19 @@ def test_slow_api(lab: Any, tmp_path: Path):
 def test_pod_deleted_mid_run(lab: Any, tmp_path: Path):
     apply(lab, "healthy")
     pod = pods(lab, RUNNERS)[0]["metadata"]["name"]
-    port = 18441
-    kproxy = subprocess.Popen([str(lab.kubectl), f"--kubeconfig={lab.admin_kubeconfig}", "proxy",
-                               "--address=127.0.0.1", f"--port={port}"], stdout=subprocess.PIPE, text=True)  # fmt: skip
-    proxy = FaultProxy(None, upstream=("127.0.0.1", port)).start()
+    with kubectl_proxy(lab, 18441):
+        proxy = FaultProxy(None, upstream=("127.0.0.1", 18441)).start()
 
-    def delete_pod(_: Any) -> None:
-        kubectl(lab, "-n", NS, "delete", "pod", pod, "--grace-period=0", "--force", "--wait=true")
+        def delete_pod(_: Any) -> None:
+            kubectl(lab, "-n", NS, "delete", "pod", pod, "--grace-period=0", "--force", "--wait=true")
 
-    proxy.rules.append(Rule(rf"GET /api/v1/namespaces/{NS}/pods/{pod}/log", before=delete_pod))
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                kubectl(lab, f"--server=http://127.0.0.1:{port}", "version")
-                break
-            except AssertionError:
-                time.sleep(0.2)
-        kc = tmp_path / "kubeconfig"
-        kc.write_text(yaml.safe_dump({
-            "apiVersion": "v1", "kind": "Config", "current-context": "p",
-            "clusters": [{"name": "p", "cluster": {"server": proxy.url.replace("tcp://", "http://")}}],
-            "users": [{"name": "p", "user": {}}],
-            "contexts": [{"name": "p", "context": {"cluster": "p", "user": "p", "namespace": NS}}],
-        }))  # fmt: skip
-        run = check(lab, tmp_path / "r", kubeconfig=kc)
-    finally:
-        proxy.stop()
-        kproxy.terminate()
-        kproxy.wait(timeout=10)
-        apply(lab, "healthy")
+        proxy.rules.append(Rule(rf"GET /api/v1/namespaces/{NS}/pods/{pod}/log", before=delete_pod))
+        try:
+            kc = plain_kubeconfig(tmp_path, proxy.url.replace("tcp://", "http://"))
+            run = check(lab, tmp_path / "r", kubeconfig=kc)
+        finally:
+            proxy.stop()
+            apply(lab, "healthy")
     rules_hit = proxy.rules[0].hits
     assert rules_hit >= 1, "the log read never happened"
     logs = [e for e in run.entries("k8s.disconnected.logs-readable") if pod in e["object"]]

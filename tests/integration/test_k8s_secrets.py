@@ -12,7 +12,6 @@ import json
 import os
 import secrets
 import signal
-import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,24 +22,14 @@ import pytest
 import yaml
 
 from blinkcheck.bundle import archive_members
-from tests.harness import ROOT, CheckRun, run_checks
-from tests.integration.k8s_lab import NS, RUNNERS, apply, check, kubectl, pods
+from tests.harness import ROOT, CheckRun, every_byte, run_checks
+from tests.integration.k8s_lab import NS, RUNNERS, apply, check, kubectl, kubectl_proxy, plain_kubeconfig, pods
 from tests.integration.test_k8s_scenarios import _sa_kubeconfig
 
 pytestmark = pytest.mark.k8s_lab
 
 LAB_SECRET = "lab-runner-group-key-not-a-secret"  # the lab's appKey (lab/k8s/scenarios/secret.yaml)
 SCENARIO_LABELS = ["app=blink-runner", "release=blink-runner", "blink-lab.io/scenario=true"]  # cleared with it
-
-
-def every_byte(report_dir: Path) -> dict[str, bytes]:
-    out: dict[str, bytes] = {}
-    for path in report_dir.rglob("*"):
-        if path.is_file() and not path.is_symlink():
-            out[str(path)] = path.read_bytes()
-            if path.name.endswith(".tar.gz"):
-                out.update({f"{path}:{k}": v for k, v in archive_members(path).items()})
-    return out
 
 
 def assert_nowhere(key: str, run: CheckRun) -> None:
@@ -187,44 +176,21 @@ class EndlessPodList:
         self.server.shutdown()
 
 
-def _plain_kubeconfig(tmp: Path, server: str, user: dict[str, Any]) -> Path:
-    path = tmp / "kubeconfig"
-    path.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": "p",
-        "clusters": [{"name": "p", "cluster": {"server": server}}],
-        "users": [{"name": "p", "user": user}],
-        "contexts": [{"name": "p", "context": {"cluster": "p", "user": "p", "namespace": NS}}],
-    }))  # fmt: skip
-    path.chmod(0o600)
-    return path
-
-
 @pytest.mark.reliability(
     fault="an API server whose pod list never ends (a new `continue` token on every page)",
     sees="the list stops after its page limit and deadline (3 × `--api-timeout`), once per run: the pod checks not-evaluable \"listing pods … did not end\"; exit 1; report written",
 )
 def test_a_list_that_never_ends_is_bounded(lab: Any, tmp_path: Path):
     apply(lab, "healthy")
-    port = 18442
-    kproxy = subprocess.Popen([str(lab.kubectl), f"--kubeconfig={lab.admin_kubeconfig}", "proxy",
-                               "--address=127.0.0.1", f"--port={port}"], stdout=subprocess.PIPE, text=True)  # fmt: skip
-    stand_in = EndlessPodList(port)
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                kubectl(lab, f"--server=http://127.0.0.1:{port}", "version")
-                break
-            except AssertionError:
-                time.sleep(0.2)
-        kc = _plain_kubeconfig(tmp_path, stand_in.url, {})
-        run = run_checks("--target", "kubernetes", "--kubeconfig", str(kc), "--namespace", NS, "--blink-url",
-                         lab.standin_url, "--api-timeout", "2", "--operator-wait", "0", "--probe", "off",
-                         report_dir=tmp_path / "r", timeout=120)  # fmt: skip
-    finally:
-        stand_in.close()
-        kproxy.terminate()
-        kproxy.wait(timeout=10)
+    with kubectl_proxy(lab, 18442):
+        stand_in = EndlessPodList(18442)
+        try:
+            kc = plain_kubeconfig(tmp_path, stand_in.url)
+            run = run_checks("--target", "kubernetes", "--kubeconfig", str(kc), "--namespace", NS, "--blink-url",
+                             lab.standin_url, "--api-timeout", "2", "--operator-wait", "0", "--probe", "off",
+                             report_dir=tmp_path / "r", timeout=120)  # fmt: skip
+        finally:
+            stand_in.close()
     from fixtures.k8s_facts import MAX_PAGES
 
     assert run.wall_s < 60, run.wall_s
