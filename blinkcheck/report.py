@@ -223,7 +223,8 @@ def one_line_summary(state: RunState) -> str:
     c = counts(state)
     order = [str(o) for o in Outcome]
     parts = ", ".join(f"{c[o]} {o}" for o in order if c[o])
-    return f"blink-checks: {parts} (exit {state.exit_code}) — report: {state.spec.report_dir / 'report.html'}"
+    where = state.reports.get("report.html", state.spec.report_dir / "report.html")
+    return f"blink-checks: {parts} (exit {state.exit_code}) — report: {where}"
 
 
 def write_results_json(state: RunState, session: pytest.Session) -> None:

@@ -167,6 +167,10 @@ def _with(tmp_path: Path, old: str, new: str) -> Path:
     return path
 
 
+@pytest.mark.reliability(
+    fault="a site catalog (`--catalog`) with a `javascript:` link, an upgrade pattern without its named groups, or a `{placeholder:>500000000}` format",
+    sees="exit 4 naming the entry and field (\"… must be an http:// or https:// URL\", \"… must have the named groups …\", \"only plain {name} placeholders\")",
+)
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [

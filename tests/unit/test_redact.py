@@ -118,6 +118,10 @@ SHAPES: list[tuple[str, str, tuple[str, ...], tuple[str, ...]]] = [
 ]
 
 
+@pytest.mark.reliability(
+    fault="secrets in 50 shapes from real log formats (logrus, zap JSON, Go `%v` maps, HTTP dumps, curl -v, URLs, command lines, config files) (canned lines)",
+    sees="each secret masked (`[REDACTED]`), the rest of the line readable",
+)
 @pytest.mark.parametrize(("line", "secrets", "keep"), [s[1:] for s in SHAPES], ids=[s[0] for s in SHAPES])
 def test_shape_is_redacted_and_line_stays_readable(line: str, secrets: tuple[str, ...], keep: tuple[str, ...]):
     out = Redactor()(line)
