@@ -11,7 +11,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -77,6 +77,7 @@ class CheckResult:
     test: str
     duration_s: float
     verdict: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -99,6 +100,7 @@ class CheckResult:
             "link": self.link,
             "test": self.test,
             "duration_s": round(self.duration_s, 3),
+            **({"details": self.details} if self.details else {}),
         }
 
 
@@ -133,7 +135,7 @@ def build_result(state: RunState, nodeid: str, finding: Finding, duration: float
     if finding.outcome in (Outcome.FAILED, Outcome.WARNING, Outcome.MANUAL) or (
         finding.outcome is Outcome.NOT_EVALUABLE and cond.kind == "precondition"
     ):
-        remediation = fill(cond.remedy, values)
+        remediation = fill(cond.remedy_for(finding.variant), values)
     evidence = []
     for ev in finding.evidence:
         text, cut = _cap(red(ev.text))
@@ -156,7 +158,8 @@ def build_result(state: RunState, nodeid: str, finding: Finding, duration: float
         link=state.catalog.link_url(cond),
         test=nodeid,
         duration_s=duration,
-        verdict=cond.verdict,
+        verdict=cond.verdict_for(finding.variant),
+        details=json.loads(red(json.dumps(dict(finding.details), default=str))) if finding.details else {},
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,11 +12,12 @@ import pytest
 
 from blinkcheck import k8s_judges as kj
 from blinkcheck.catalog import fill, load_catalog
-from blinkcheck.logs import LogWindow, judge_network_errors
+from blinkcheck.logs import LogPatterns, LogWindow, judge_network_errors, scan_lines
 from blinkcheck.model import Outcome
 from fixtures.k8s_facts import ExecOutcome
 
 CATALOG = load_catalog()
+PATTERNS = LogPatterns.from_catalog(CATALOG)
 NOW = datetime(2026, 11, 28, 12, 0, 0, tzinfo=UTC)
 NS = "blink"
 
@@ -158,9 +160,8 @@ def operator(
 
 
 def window(*lines: str, previous: tuple[str, ...] = (), error: str = "") -> LogWindow:
-    return LogWindow(
-        f"pod {NS}/blink-runner-7d9f8-abcde", "last 2000 lines, since 1h", tuple(lines), error=error, previous=previous
-    )
+    w = scan_lines(lines, PATTERNS, f"pod {NS}/blink-runner-7d9f8-abcde", "last 2000 lines, since 1h", previous)
+    return replace(w, error=error)
 
 
 def remedy(finding) -> str:
@@ -596,9 +597,8 @@ def test_operator_state_variants():
 
 def test_operator_logs_are_evidence():
     logs = {
-        "blink-operator-x": LogWindow(
-            "pod blink/blink-operator-x", "w", ("upgrading to 1.0.995",), previous=("panic: boom",)
-        )
+        "blink-operator-x": scan_lines(["upgrading to 1.0.995"], PATTERNS, "pod blink/blink-operator-x", "w",
+                                       previous=["panic: boom"])
     }
     f = kj.judge_operator_state([operator(ready=False, state="waiting", reason="CrashLoopBackOff")], NS, NOW, 300, logs)
     text = "\n".join(e.text for e in f.evidence)
@@ -959,7 +959,7 @@ def fake_facts(tmp_path, request):
     api = FakeApi(deny=getattr(request, "param", ()))
     path = tmp_path / "kubeconfig"
     path.write_text(KUBECONFIG.replace("https://127.0.0.1:1", api.url))
-    facts = K8sFacts(_spec(tmp_path, kubeconfig=str(path)), Redactor())
+    facts = K8sFacts(_spec(tmp_path, kubeconfig=str(path)), Redactor(), CATALOG)
     yield api, facts
     api.close()
 
@@ -971,15 +971,16 @@ def test_gatherer_lists_each_kind_once_and_bounds_logs(fake_facts):
     assert [p.name for p in pods] == ["blink-runner-7d9f8-abcde"]
     k8s.runner_pods(), k8s.operators, k8s.deployments, k8s.hpa_for(k8s.runner_deployment("blink"))  # again
     window = k8s.log_window(pods[0])
-    assert window.lines[-1].endswith('"dial tcp: i/o timeout"') and window.previous  # restartCount 1: previous too
+    assert window.lines[-1].endswith('"dial tcp: i/o timeout"') and window.previous_lines  # restarted: previous too
     k8s.log_window(pods[0])
     gets = [p for m, p in api.requests if m == "GET"]
     assert sum(p.startswith("/api/v1/namespaces/blink/pods?") for p in gets) == 1
     assert sum(p.startswith("/apis/apps/v1/namespaces/blink/deployments?") for p in gets) == 1
     assert sum("horizontalpodautoscalers" in p for p in gets) == 1
     logs = [p for p in gets if "/log?" in p]
-    assert len(logs) == 2 and all(x in logs[0] for x in ("tailLines=2000", "sinceSeconds=3600", "limitBytes="))
-    assert "previous=true" in logs[1]
+    # The previous container first (older), then the current one; each the whole window, with timestamps.
+    assert len(logs) == 2 and all(x in logs[1] for x in ("tailLines=2000", "sinceSeconds=3600", "timestamps=true"))
+    assert "previous=true" in logs[0] and "limitBytes" not in logs[1]
 
 
 def test_gatherer_keeps_secret_key_names_and_registers_values(fake_facts):
