@@ -59,6 +59,19 @@ EXPECTED: dict[str, tuple[int, dict[str, set[str]]]] = {
         "docker.disconnected.blink-reachable": {F},
         "docker.upgrade.new-container-healthy": {S},
     }),
+    # Judge the present: errors that stopped because the runner connected again only warn.
+    "egress-recovered": (0, {
+        "docker.disconnected.container-running": {P},
+        "docker.disconnected.logs-readable": {P},
+        "docker.disconnected.no-network-errors": {W},
+        "docker.disconnected.blink-reachable": {P},
+    }),
+    # Errors to the end while the probe passes: the runner's own configuration, not the firewall.
+    "runner-misconfigured": (1, {
+        "docker.disconnected.container-running": {P},
+        "docker.disconnected.no-network-errors": {F},
+        "docker.disconnected.blink-reachable": {P},
+    }),
     "upgrade-healthy": (0, {
         "docker.disconnected.container-running": {P},
         "docker.upgrade.indicators": {P},
@@ -84,6 +97,12 @@ REMEDY_IN_HTML = {
         "likely due to a firewall",
         "TCP connect (timeout)",
         "docker run --rm --network container:{runner_id} blink-lab/probe:1",
+    ],
+    "egress-recovered": ["has been connected again since", "Nothing to do now", "Timeline"],
+    "runner-misconfigured": [
+        "the egress probe from its own network namespace reaches",
+        "docker exec {runner_id} env | grep -i _proxy",
+        "the runner cannot connect to Blink although the network path is open",
     ],
     "upgrade-failed": ["docker container restart {runner_id}", "docker logs {new_id}", "runner group not found"],
     "no-socket": ["-v /var/run/docker.sock:/var/run/docker.sock"],

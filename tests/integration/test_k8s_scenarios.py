@@ -68,6 +68,10 @@ EXPECTED: dict[str, tuple[tuple[str, ...], int, dict[str, set[str]]]] = {
     ),
     "hpa": ((), 1, expect(pods_ready={P, F}, blink_reachable={B})),
     "egress-blocked": ((), 1, expect(no_network_errors={F}, blink_reachable={F})),
+    # Judge the present: errors that stopped because the runner connected again only warn.
+    "egress-recovered": ((), 0, expect(no_network_errors={W})),
+    # Errors to the end while the probe passes: the runner's own configuration, not the firewall.
+    "runner-misconfigured": ((), 1, expect(no_network_errors={F})),
     "upgrade-in-progress": ((), 0, expect(operator_state={W})),
     "operator-gone": ((), 1, expect(operator_handoff={F})),
     "operator-stuck": ((), 1, expect(operator_state={W}, operator_handoff={F}, operator_stuck={F})),
@@ -98,6 +102,11 @@ REMEDY = {
         "From inside runner pod {pod} (blink)",
         "failed at the TCP connect (timeout) layer",
         "`kubectl exec -n blink {pod} -- curl",
+    ],
+    "egress-recovered": ["Runner pod {pod} in blink lost its connection to", "Nothing to do now"],
+    "runner-misconfigured": [
+        "yet the egress probe from inside the pod reaches",
+        "`kubectl exec -n blink {pod} -- env | grep -i _proxy`",
     ],
     "operator-gone": [
         "The upgrade to 1.0.995 has failed: runner pod {pod} logged the operator handoff",
