@@ -82,6 +82,7 @@ class PodCondition:
     status: str
     reason: str = ""
     message: str = ""
+    since: str = ""  # lastTransitionTime
 
 
 @dataclass(frozen=True)
@@ -252,6 +253,20 @@ class OperatorFacts:
     def label(self) -> str:
         return f"deployment {self.namespace}/{self.name}" if self.deployment else f"pod {self.namespace}/{self.name}"
 
+    def not_running_since(self) -> datetime | None:
+        """Since when the API says it has not been running: the latest moment one of its pods stopped being
+        Ready (or was created, never Ready), else the deployment's creation. None when unknown or running."""
+        if self.running:
+            return None
+        times = []
+        for p in self.pods:
+            ready = p.condition("Ready")
+            times.append(parse_time(ready.since if ready and ready.since else p.created))
+        if not self.pods and self.deployment:
+            times.append(parse_time(self.deployment.created))
+        known = [t for t in times if t is not None]
+        return max(known) if known and len(known) == len(times) else None
+
     def state(self) -> str:
         if not self.pods:
             d = self.deployment
@@ -291,7 +306,8 @@ def _container_status(raw: Mapping[str, Any]) -> ContainerStatus:
 def _conditions(raw: Iterable[Mapping[str, Any]] | None) -> tuple[PodCondition, ...]:
     return tuple(
         PodCondition(
-            str(c.get("type", "")), str(c.get("status", "")), str(c.get("reason") or ""), str(c.get("message") or "")
+            str(c.get("type", "")), str(c.get("status", "")), str(c.get("reason") or ""), str(c.get("message") or ""),
+            str(c.get("lastTransitionTime") or ""),
         )
         for c in raw or []
     )
@@ -1026,12 +1042,25 @@ class Wait:
     waited_s: float
     polls: int
     recovered: bool  # the operator ran (or was gone) before the deadline
+    # How long the API already showed it not running at the first look: the runbook's wait counts it.
+    already_s: float | None = None
+
+    @property
+    def down_for_s(self) -> float:
+        """How long it has been seen not running in all (before the run and while waiting)."""
+        return (self.already_s or 0) + self.waited_s
 
     def text(self) -> str:
         if self.allowed_s <= 0:
             return "did not wait (--operator-wait 0)"
+        before = f"not running for {human(self.already_s)} at the first look" if self.already_s is not None else ""
+        if self.polls == 0 and self.already_s is not None and self.already_s >= self.allowed_s:
+            return f"{before}, already longer than the {human(self.allowed_s)} wait: no need to wait"
         how = "until it recovered" if self.recovered else "until the deadline"
-        return f"waited {human(self.waited_s)} of {human(self.allowed_s)} ({self.polls} checks, {how})"
+        left = self.allowed_s - (self.already_s or 0)
+        waited = f"waited {human(self.waited_s)} of the remaining {human(left)}" if before else (
+            f"waited {human(self.waited_s)} of {human(self.allowed_s)}")  # fmt: skip
+        return (f"{before}; " if before else "") + f"{waited} ({self.polls} checks, {how})"
 
 
 def judge_operator_stuck(
@@ -1052,7 +1081,7 @@ def judge_operator_stuck(
         "version": before.version,
         "deployment": runner_deployment,
         "state": o.state(),
-        "waited": human(wait.waited_s),
+        "waited": human(wait.down_for_s),
         "wait": wait.text(),
     }
     if after is None:

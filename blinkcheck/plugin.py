@@ -8,6 +8,7 @@ terminal and pytest-html), into results.json, and into the run's exit code:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import sys
@@ -316,6 +317,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[
             data["leak_gate"] = leaks
             write_json(results, data)
     return None
+
+
+def say_now(config: pytest.Config, text: str) -> None:
+    """A progress line on the terminal in the middle of a check (captured output is switched off for it)."""
+    capman = config.pluginmanager.getplugin("capturemanager")
+    terminal = config.pluginmanager.get_plugin("terminalreporter")
+    with capman.global_and_fixture_disabled() if capman is not None else contextlib.nullcontext():
+        if terminal is not None:
+            terminal.ensure_newline()
+            terminal.write_line(f"blink-checks: {text}")
+        else:
+            print(f"blink-checks: {text}", file=sys.stderr, flush=True)
 
 
 def _say(config: pytest.Config, text: str) -> None:

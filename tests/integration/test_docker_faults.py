@@ -183,7 +183,7 @@ def test_socket_permission_denied_for_a_user_without_docker_group(tmp_path):
     assert_report_written(run)
 
 
-@pytest.mark.reliability(fault='1 GB of runner logs, invalid UTF-8, 2 MB lines', sees='read through the window (`--log-since`/`--log-tail`, byte cap) in seconds; bad bytes replaced, long lines cut; evidence capped; report < 5 MB')
+@pytest.mark.reliability(fault='1 GB of runner logs, invalid UTF-8, 2 MB lines', sees='read through the window (`--log-since`/`--log-tail`) in seconds, streamed in flat memory; bad bytes replaced, long lines cut; evidence capped; report < 5 MB')
 def test_huge_logs_invalid_utf8_and_long_lines_are_bounded(tmp_path):
     """A runner with ~1 GB of logs, invalid UTF-8 and 2 MB lines: read through the window, quickly."""
     dc = lab.client()

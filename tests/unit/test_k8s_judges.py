@@ -648,13 +648,35 @@ def test_operator_stuck_after_the_wait():
     text = remedy(still)
     assert "`kubectl delete deployment blink-operator-1.0.995 -n blink`" in text
     assert "`kubectl rollout restart deployment blink-runner -n blink`" in text
-    assert "still after waiting 1m" in text
+    assert "has not been running for 1m (" in text
     recovered = kj.judge_operator_stuck(before, operator(), kj.Wait(60, 12, 4, True), "blink-runner", NOW)
     assert (
         recovered.outcome is Outcome.PASSED and "waited 12s of 1m (4 checks, until it recovered)" in recovered.summary
     )
     gone = kj.judge_operator_stuck(before, None, kj.Wait(60, 3, 1, True), "blink-runner", NOW)
     assert gone.outcome is Outcome.PASSED and "gone" in gone.summary
+
+
+def test_operator_down_longer_than_the_wait_needs_no_wait():
+    before = operator(ready=False, state="waiting", reason="CrashLoopBackOff", restarts=3)
+    already = kj.Wait(60, 0, 0, False, already_s=81)
+    f = kj.judge_operator_stuck(before, before, already, "blink-runner", NOW)
+    assert f.outcome is Outcome.FAILED
+    assert "not running for 1m 21s at the first look, already longer than the 1m wait: no need to wait" in f.summary
+    assert "has not been running for 1m 21s (" in remedy(f)
+    rest = kj.Wait(60, 20.3, 7, False, already_s=40)
+    f = kj.judge_operator_stuck(before, before, rest, "blink-runner", NOW)
+    assert "not running for 40s at the first look; waited 20s of the remaining 20s" in f.summary
+    assert "has not been running for 1m (" in remedy(f)
+
+
+def test_operator_not_running_since_comes_from_the_api():
+    from datetime import timedelta
+
+    crashing = operator(ready=False, state="waiting", reason="CrashLoopBackOff", restarts=3, age=300)
+    since = crashing.not_running_since()
+    assert since is not None and NOW - since <= timedelta(seconds=300)
+    assert operator().not_running_since() is None  # running
 
 
 def test_operator_stuck_without_waiting_is_honestly_pending():
@@ -827,6 +849,7 @@ def _spec(tmp_path, **kw: Any):
         log_since_s=3600,
         log_since="1h",
         log_tail=2000,
+        log_timeout_s=30,
         api_timeout_s=2.0,
         probe=True,
         probe_image="x",
