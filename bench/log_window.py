@@ -51,10 +51,10 @@ def make_container(lines: int, line_bytes: int) -> str:
         pass
     body = "level=info msg=processing action run for plugin http 200 OK " + "p" * max(0, line_bytes - 62)
     script = (f"yes '{body}' | head -n {lines - 1}; echo 'dial tcp 10.0.0.1:443: i/o timeout'; "
-              "echo written >&2; sleep 7200")  # fmt: skip
+              "sleep 7200")  # fmt: skip
     c = dc.containers.run(lab.RUNNER_IMAGE, ["sh", "-c", script], name=NAME, detach=True, labels=lab.LABEL,
                           network=lab.NETWORK)  # fmt: skip
-    lab.wait_until("the logs written", lab.logs_contain(dc, c.id, "written"), deadline_s=1200, every_s=2)
+    lab.wait_until("the logs written", lab.logs_contain(dc, c.id, "i/o timeout"), deadline_s=1200, every_s=2)
     return str(c.id)
 
 
