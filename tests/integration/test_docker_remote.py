@@ -136,7 +136,7 @@ def test_docker_contexts_written_by_the_docker_cli(sshd, tmp_path):
 def test_unknown_docker_context_is_a_usage_error(sshd, tmp_path):
     run = as_user(sshd, "--docker-context", "nope", report_dir=tmp_path)
     assert run.exit_code == 4
-    assert f"--docker-context: context 'nope' (--docker-context) is not in {sshd.home}/.docker/contexts" in run.stderr
+    assert f"--docker-context: context 'nope' is not in {sshd.home}/.docker/contexts" in run.stderr
 
 
 def _tls_material(folder: Path) -> dict[str, Path]:
