@@ -85,7 +85,8 @@ def test_docker_tls_verify_and_cert_path_for_a_tcp_docker_host(home, tmp_path):
     for pem in ("ca", "cert", "key"):
         (certs / f"{pem}.pem").write_text("x")
     env = env_of(home, DOCKER_HOST="tcp://h:2376", DOCKER_TLS_VERIFY="1", DOCKER_CERT_PATH=str(certs))
-    assert resolve(None, None, env).tls == DockerTLS(*(str(certs / f"{p}.pem") for p in ("ca", "cert", "key")), True)
+    ca, cert, key = (str(certs / f"{p}.pem") for p in ("ca", "cert", "key"))
+    assert resolve(None, None, env).tls == DockerTLS(ca, cert, key, verify=True)
     assert resolve(None, None, env_of(home, DOCKER_HOST="tcp://h:2375")).tls is None
 
 
