@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -41,6 +42,7 @@ class FaultProxy:
     _port: int = 0
     # Where bytes go: the real Docker socket, or ("127.0.0.1", port) of a loopback TCP service.
     upstream: str | tuple[str, int] = DOCKER_SOCK
+    tls: ssl.SSLContext | None = None  # serve TLS (e.g. a tcp:// engine endpoint with certificates)
 
     @property
     def url(self) -> str:
@@ -82,6 +84,10 @@ class FaultProxy:
         family = socket.AF_UNIX if isinstance(self.upstream, str) else socket.AF_INET
         upstream = socket.socket(family, socket.SOCK_STREAM)
         try:
+            if self.tls:
+                client.settimeout(10)
+                client = self.tls.wrap_socket(client, server_side=True)
+                client.settimeout(None)
             upstream.connect(self.upstream)
             drip: list[float] = []  # set by a matching rule: how the answer goes back
             threading.Thread(target=self._pipe, args=(upstream, client, drip), daemon=True).start()
