@@ -54,8 +54,17 @@ class CheckRun:
         return next(iter(found))
 
 
-def run_checks(*args: str, report_dir: Path, env: dict[str, str] | None = None, timeout: float = 300) -> CheckRun:
-    cmd = [sys.executable, "-m", "pytest", "checks/", "-q", "-p", "no:randomly", "--report-dir", str(report_dir), *args]
+def run_checks(
+    *args: str,
+    report_dir: Path,
+    env: dict[str, str] | None = None,
+    timeout: float = 300,
+    paths: tuple[str, ...] = ("checks/",),
+    verbosity: str = "-q",
+) -> CheckRun:
+    """`pytest checks/ -q ...`; `paths` for node ids (`checks/docker/test_upgrade.py::...`), `verbosity` -q/-v/""."""
+    flags = [verbosity] if verbosity else []
+    cmd = [sys.executable, "-m", "pytest", *paths, *flags, "-p", "no:randomly", "--report-dir", str(report_dir), *args]
     full_env = {**os.environ, **(env or {})}
     full_env.pop("PYTEST_ADDOPTS", None)
     started = time.monotonic()

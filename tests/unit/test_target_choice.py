@@ -7,7 +7,8 @@ from fixtures.reachability import Look, decide
 
 DOCKER_RUNNER = Look("docker", True, True, found="runner container blink-runner", where="unix:///var/run/docker.sock")
 DOCKER_EMPTY = Look("docker", True, True, where="containers named blink-runner* at unix:///var/run/docker.sock")
-K8S_DEAD = Look("kubernetes", True, False, why="https://127.0.0.1:1: connection refused", namespace="blink")
+K8S_DEAD = Look("kubernetes", True, False, why="API did not answer (https://127.0.0.1:1: connection refused)",
+                namespace="blink")
 K8S_EMPTY = Look("kubernetes", True, True, where="namespace blink-empty of context lab", namespace="blink-empty")
 K8S_RUNNER = Look("kubernetes", True, True, found="deployment blink/blink-runner", where="namespace blink")
 K8S_ABSENT = Look("kubernetes", False, why="no kubeconfig")
@@ -24,7 +25,7 @@ def test_a_stale_kubeconfig_beside_a_docker_runner_is_not_checked():
 def test_a_cluster_without_a_runner_is_not_checked():
     choice = decide("auto", [DOCKER_RUNNER, K8S_EMPTY])
     assert choice.platforms == ("docker",)
-    assert choice.skipped == (("kubernetes", "no runner found (namespace blink-empty of context lab)"),)
+    assert choice.skipped == (("kubernetes", "no runner found (looked for namespace blink-empty of context lab)"),)
 
 
 def test_both_platforms_with_a_runner_are_both_checked():
@@ -36,8 +37,8 @@ def test_no_runner_anywhere_checks_every_platform_there_and_says_where_it_looked
     choice = decide("auto", [DOCKER_EMPTY, K8S_EMPTY])
     assert choice.platforms == ("docker", "kubernetes") and not choice.skipped
     [note] = choice.notes
-    assert note.startswith("no runner found on any platform (docker: looked at containers named blink-runner*")
-    assert "kubernetes: looked at namespace blink-empty of context lab" in note
+    assert note.startswith("no runner found on any platform (docker: looked for containers named blink-runner*")
+    assert "kubernetes: looked for namespace blink-empty of context lab" in note
     assert "`docker ps -a | grep blink-runner`, `kubectl get pods -n blink-empty`" in note
 
 
