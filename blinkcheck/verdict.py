@@ -6,7 +6,7 @@ import html
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
-from blinkcheck.model import Outcome, worst
+from blinkcheck.model import SEVERITY, Outcome, worst
 
 if TYPE_CHECKING:
     from blinkcheck.plugin import RunState
@@ -129,7 +129,7 @@ def per_object_html(lead: CheckResult, results: list[CheckResult]) -> list[str]:
     for obj, rs in by_object.items():
         healthy = all(r.outcome.healthy for r in rs)
         parts = []
-        for outcome in Outcome:
+        for outcome in SEVERITY:  # the worst first
             ids = sorted({r.id for r in rs if r.outcome is outcome})
             if ids:
                 parts.append(f"{outcome}: {', '.join(ids)}")

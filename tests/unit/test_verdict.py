@@ -63,6 +63,7 @@ def test_one_crashing_pod_of_three_with_the_healthy_pods_beside_it():
     assert "Each runner pod on its own" in page
     assert "pod blink/a</span> — passed: k8s.disconnected.blink-reachable, k8s.disconnected.pods-ready" in page
     assert "pod blink/c</span> — failed: k8s.disconnected.pods-ready; blocked: k8s.disconnected.blink-reachable" in page
+    assert "pod blink/a</span> — passed: k8s.disconnected.blink-reachable, k8s.disconnected.pods-ready</li>" in page
     assert f"Blocked by <code>{ready}</code>: {reach} (pod blink/c)" in page
 
 
