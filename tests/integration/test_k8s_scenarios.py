@@ -166,6 +166,10 @@ def _per_pod(run: CheckRun, cid: str) -> dict[str, str]:
     return {e["object"]: e["outcome"] for e in run.entries(cid)}
 
 
+@pytest.mark.reliability(
+    fault="one crash-looping runner pod of three (HPA)",
+    sees="the two Ready pods judged and probed (passed), only the crashing one blocked; verdict \"1 of 3 runner pods is failing\" with its remedy",
+)
 def test_hpa_each_pod_judged_on_its_own(lab: Any):
     """Issue 16: 3 runner pods, one crashing: the two Ready pods are probed (passed), only the crashing one is
     blocked; the verdict says "1 of 3 runner pods is failing" with its remedy and the healthy pods beside it."""

@@ -57,6 +57,10 @@ def platforms(run: CheckRun) -> set[str]:
     return {c["runbook"]["platform"] for c in run.results["checks"]}
 
 
+@pytest.mark.reliability(
+    fault="a stale ~/.kube/config (its API server gone) beside a healthy Docker runner, default `--target auto`",
+    sees="exit 0: Docker checked; \"kubernetes: not checked: API did not answer (…)\" in the terminal, results.json and the report",
+)
 @pytest.mark.docker_lab
 def test_stale_kubeconfig_beside_a_healthy_docker_runner(docker_lab: Any, tmp_path: Path):
     """The issue's run: exit 0, Kubernetes noted as not checked and why; the report starts with what matters."""
