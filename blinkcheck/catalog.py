@@ -48,11 +48,25 @@ class Condition:
         chosen = self.variants.get(variant)
         return (chosen.verdict or self.verdict) if chosen else self.verdict
 
+    @property
+    def markers(self) -> tuple[str, ...]:
+        """pytest markers of its check: platform, section, step (`step3`; a range "3-4" gives step3 and step4)."""
+        return (self.platform, self.section, *(f"step{n}" for n in step_numbers(self.step)))
+
 
 @dataclass(frozen=True)
 class Variant:
     remedy: str
     verdict: str = ""
+
+
+def step_numbers(step: str) -> tuple[int, ...]:
+    """The runbook step numbers of a step field: "3" -> (3,), "3-4" -> (3, 4), "-" -> ()."""
+    m = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+))?\s*", step)
+    if not m:
+        return ()
+    first, last = int(m[1]), int(m[2] or m[1])
+    return tuple(range(first, max(first, last) + 1))
 
 
 @dataclass(frozen=True)

@@ -56,10 +56,19 @@ class CheckRun:
 
 
 def run_checks(
-    *args: str, report_dir: Path, env: dict[str, str] | None = None, timeout: float = 300, prefix: Sequence[str] = ()
+    *args: str,
+    report_dir: Path,
+    env: dict[str, str] | None = None,
+    timeout: float = 300,
+    paths: tuple[str, ...] = ("checks/",),
+    verbosity: str = "-q",
+    prefix: Sequence[str] = (),
 ) -> CheckRun:
-    """`prefix`: a command that runs pytest (e.g. in a namespace of its own)."""
-    cmd = [*prefix, sys.executable, "-m", "pytest", "checks/", "-q", "-p", "no:randomly", "--report-dir", str(report_dir), *args]
+    """`pytest checks/ -q ...`; `paths` for node ids (`checks/docker/test_upgrade.py::...`), `verbosity` -q/-v/"";
+    `prefix`: a command that runs pytest (e.g. in a namespace of its own)."""
+    flags = [verbosity] if verbosity else []
+    cmd = [*prefix, sys.executable, "-m", "pytest", *paths, *flags, "-p", "no:randomly", "--report-dir",
+           str(report_dir), *args]  # fmt: skip
     full_env = {**os.environ, **(env or {})}
     full_env.pop("PYTEST_ADDOPTS", None)
     started = time.monotonic()

@@ -69,9 +69,13 @@ def test_unreachable_docker_host_is_not_evaluable_fast(tmp_path):
     assert outcomes.pop("docker.host.daemon-reachable") == {"not-evaluable"}
     assert outcomes.pop("docker.disconnected.blink-status") == {"manual"}
     assert set().union(*outcomes.values()) == {"not-evaluable"}
+    [daemon] = run.entries("docker.host.daemon-reachable")
+    assert daemon["summary"].startswith("Could not reach the Docker engine at tcp://127.0.0.1:1")
     for entry in run.results["checks"]:
         if entry["id"] not in ("docker.host.daemon-reachable", "docker.disconnected.blink-status"):
             assert entry["because_of"] == "docker.host.daemon-reachable", entry
+            # said once, down the whole chain (container-exists -> container-running -> ...)
+            assert entry["summary"] == f"Not evaluable because of docker.host.daemon-reachable: {daemon['summary']}"
     assert (tmp_path / "report.html").exists() and (tmp_path / "junit.xml").exists()
     # Grouped under the precondition: one failure, the rest skipped (not-evaluable in results.json).
     assert run.pytest_summary.startswith("1 failed, 9 skipped"), run.pytest_summary

@@ -184,3 +184,21 @@ def _record_timing(scenario: str, run: CheckRun) -> None:
     TIMINGS.write_text(json.dumps(data, indent=2) + "\n")
 
 
+
+
+def test_a_running_and_an_exited_runner_are_judged_each_on_its_own():
+    """Two runner containers, one exited: the running one is probed (passed), only the exited one is blocked."""
+    lab.up("healthy")
+    dc = lab.client()
+    lab.run_runner(dc, name="blink-runner-old", RUNNER_CRASH="1")
+    lab.wait_until("the old runner exiting", lab.status_is(dc, "blink-runner-old", "exited"))
+    run = run_checks("--target", "docker", "--blink-url", lab.BLINK_URL, "--probe-image", lab.PROBE_IMAGE,
+                     "--probe-timeout", "4", report_dir=ROOT / "reports" / "integration" / "docker-two-runners")  # fmt: skip
+
+    def by_name(cid: str) -> dict[str, str]:
+        return {e["object"].split()[1]: e["outcome"] for e in run.entries(cid)}
+
+    assert by_name("docker.disconnected.container-running") == {"blink-runner": P, "blink-runner-old": W}
+    assert by_name("docker.disconnected.blink-reachable") == {"blink-runner": P, "blink-runner-old": B}
+    assert by_name("docker.disconnected.logs-readable") == {"blink-runner": P, "blink-runner-old": P}
+    assert run.exit_code == 0, run.stdout[-3000:]

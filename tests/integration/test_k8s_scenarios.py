@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.harness import ROOT, CheckRun
-from tests.integration.k8s_lab import NS, apply, check, kubectl, names
+from tests.harness import ROOT, CheckRun, run_checks
+from tests.integration.k8s_lab import NS, apply, check, kubectl, lab_command, names
 
 pytestmark = pytest.mark.k8s_lab
 
@@ -66,7 +66,8 @@ EXPECTED: dict[str, tuple[tuple[str, ...], int, dict[str, set[str]]]] = {
         1,
         expect(pods_ready={F}, logs_readable={B}, no_network_errors={B}, blink_reachable={B}, operator_handoff={B}),
     ),
-    "hpa": ((), 1, expect(pods_ready={P, F}, blink_reachable={B})),
+    # one crashing pod of three: the two Ready pods are probed, only the crashing one is blocked (issue 16)
+    "hpa": ((), 1, expect(pods_ready={P, F}, blink_reachable={P, B})),
     "egress-blocked": ((), 1, expect(no_network_errors={F}, blink_reachable={F})),
     # Judge the present: errors that stopped because the runner connected again only warn.
     "egress-recovered": ((), 0, expect(no_network_errors={W})),
@@ -168,6 +169,63 @@ def test_scenario(lab: Any, scenario: str):
     for path in report_dir.iterdir():
         assert "lab-runner-group-key-not-a-secret" not in path.read_text(errors="replace"), path
     assert 'name="condition" value="k8s.cluster.api-reachable"' in (report_dir / "junit.xml").read_text()
+
+
+def _per_pod(run: CheckRun, cid: str) -> dict[str, str]:
+    return {e["object"]: e["outcome"] for e in run.entries(cid)}
+
+
+@pytest.mark.reliability(
+    fault="one crash-looping runner pod of three (HPA)",
+    sees="the two Ready pods judged and probed (passed), only the crashing one blocked; verdict \"1 of 3 runner pods is failing\" with its remedy",
+)
+def test_hpa_each_pod_judged_on_its_own(lab: Any):
+    """Issue 16: 3 runner pods, one crashing: the two Ready pods are probed (passed), only the crashing one is
+    blocked; the verdict says "1 of 3 runner pods is failing" with its remedy and the healthy pods beside it."""
+    apply(lab, "hpa")
+    run = check(lab, ROOT / "reports" / "integration" / "k8s-hpa-per-pod")
+    failing = f"pod {NS}/{names(lab)['failing_pod']}"
+    ready = _per_pod(run, "k8s.disconnected.pods-ready")
+    reach = _per_pod(run, "k8s.disconnected.blink-reachable")
+    assert len(ready) == 3 and ready.pop(failing) == F and set(ready.values()) == {P}, ready
+    assert reach.pop(failing) == B and len(reach) == 2 and set(reach.values()) == {P}, reach
+    [blocked] = [e for e in run.entries("k8s.disconnected.blink-reachable") if e["outcome"] == B]
+    assert blocked["because_of"] == "k8s.disconnected.pods-ready" and failing in blocked["summary"]
+    page = run.html
+    assert "Runner Disconnected: 1 of 3 runner pods is failing: a runner pod is not Running and Ready" in page
+    assert f"`kubectl describe pod {names(lab)['failing_pod']} -n {NS}`" in page
+    assert "Each runner pod on its own" in page
+    for pod in reach:
+        assert f"{pod}</span> — passed: " in page
+    (ROOT / "reports" / "integration" / "k8s-hpa-per-pod.json").write_text(json.dumps(
+        {cid: _per_pod(run, cid) for cid in ALL}, indent=2) + "\n")  # fmt: skip
+
+
+SECOND_NS = "blink-second"
+
+
+def test_two_namespaces_each_judged_on_its_own(lab: Any):
+    """--all-namespaces: a healthy runner in one namespace, a crash-looping one in another."""
+    apply(lab, "healthy")
+    r = lab_command("scenario", "crashloop", "-n", SECOND_NS, "--timeout", "180")
+    assert r.returncode == 0, r.stdout + r.stderr
+    try:
+        run = run_checks(
+            "--target", "kubernetes", "--kubeconfig", str(lab.admin_kubeconfig), "--all-namespaces", "on",
+            "--blink-url", lab.standin_url, "--operator-wait", "10s", "--probe-timeout", "4",
+            report_dir=ROOT / "reports" / "integration" / "k8s-two-namespaces", timeout=240,
+        )  # fmt: skip
+    finally:
+        lab_command("scenario", "clear", "-n", SECOND_NS, timeout=120)
+    ready = {o: v for o, v in _per_pod(run, "k8s.disconnected.pods-ready").items() if o.split("/")[0] in
+             (f"pod {NS}", f"pod {SECOND_NS}")}  # fmt: skip
+    reach = _per_pod(run, "k8s.disconnected.blink-reachable")
+    mine = {o.split("/")[0].split()[1]: v for o, v in ready.items()}
+    assert mine == {NS: P, SECOND_NS: F}, ready
+    assert {o.split("/")[0].split()[1]: v for o, v in reach.items() if o in ready} == {NS: P, SECOND_NS: B}, reach
+    healthy_pod = next(o for o in ready if o.startswith(f"pod {NS}/"))
+    [blocked] = [e for e in run.entries("k8s.disconnected.blink-reachable") if e["outcome"] == B]
+    assert SECOND_NS in blocked["summary"] and healthy_pod not in blocked["summary"]
 
 
 def test_failing_pod_evidence_has_status_table_events_and_logs(lab: Any):
