@@ -160,7 +160,8 @@ class LogPatterns:
     upgrade: Mapping[str, re.Pattern[str]]
     success: tuple[re.Pattern[str], ...]
     rare: Any  # combined: network errors and upgrade lines (few; each one is classified)
-    ok: Any  # combined: successful connections (many; only the ones that matter are located)
+    ok: Any  # combined: successful connections (often many; only the ones that matter are located)
+    any: Any  # rare and ok in one search, for blocks where successes are few
 
     @classmethod
     def from_catalog(cls, catalog: Catalog) -> LogPatterns:
@@ -168,7 +169,11 @@ class LogPatterns:
         upgrade = {k: catalog.upgrade_patterns[k] for k in UPGRADE_KINDS if k in catalog.upgrade_patterns}
         rare = [p.pattern for f in families for p in f.patterns] + [p.pattern for p in upgrade.values()]
         success = tuple(catalog.success_patterns)
-        return cls(families, upgrade, success, _compile_fast(rare), _compile_fast([p.pattern for p in success]))
+        ok = [p.pattern for p in success]
+        return cls(families, upgrade, success, _compile_fast(rare), _compile_fast(ok), _compile_fast(rare + ok))
+
+    def is_success(self, text: str) -> bool:
+        return any(p.search(text) for p in self.success)
 
     def classify(self, text: str) -> list[str]:
         """The hit keys of one line: the first network-error family (catalog order), and upgrade kinds."""
@@ -201,6 +206,28 @@ class _HitsBuilder:
         assert self.first is not None
         last = self.tail[-1] if self.tail else self.head[-1]
         return Hits(self.count, self.first, last, (*self.head, *self.tail))
+
+
+class _Cursor:
+    """Finds whole lines in a block and their numbers, counting newlines only once over the block."""
+
+    def __init__(self, block: bytes, base: int) -> None:
+        self.block = block
+        self.pos = 0
+        self.index = base
+
+    def line_at(self, start: int, end: int, make: Callable[[int, bytes], LogLine]) -> tuple[LogLine, int]:
+        """The line around [start, end), and where the next line begins. Calls go forward through the block."""
+        block = self.block
+        s = block.rfind(b"\n", 0, start) + 1
+        e = block.find(b"\n", end)
+        e = len(block) if e < 0 else e
+        if s >= self.pos:
+            self.index += block.count(b"\n", self.pos, s)
+        else:  # a search back from the newest bytes
+            self.index -= block.count(b"\n", s, self.pos)
+        self.pos = s
+        return make(self.index, block[s:e]), e + 1
 
 
 class LogScan:
@@ -295,33 +322,35 @@ class LogScan:
         at, body = parse_stamp(raw) if self.stamped else (None, raw)
         return LogLine(index, at, self.clean(_decode(body)))
 
-    def _locate(self, block: bytes, start: int, end: int, base: int) -> tuple[LogLine, int]:
-        """The whole line around [start, end) of block, and where the next line begins."""
-        s = block.rfind(b"\n", 0, start) + 1
-        e = block.find(b"\n", end)
-        e = len(block) if e < 0 else e
-        index = base + block.count(b"\n", 0, s)
-        return self._line(index, block[s:e]), e + 1
-
     def _block(self, block: bytes, complete: bool) -> None:
-        base = self.lines
+        """One pass over a block of whole lines. Successful connections are usually on many lines: when the
+        newest bytes hold one, errors are searched alone and only the successes that matter are located;
+        otherwise one combined search finds errors and the few successes together."""
         if self._first_at is None and self.stamped:
             self._first_at = parse_stamp(block[:64])[0]
+        pats = self.patterns
+        frequent_ok = bool(pats.success) and pats.ok.search(block, max(0, len(block) - 4096)) is not None
+        finder = pats.rare if frequent_ok or not pats.success else pats.any
+        cursor = _Cursor(block, self.lines)
         pos = 0
         error_end = -1
-        while True:
-            m = self.patterns.rare.search(block, pos)
+        while pos < len(block):
+            m = finder.search(block, pos)
             if m is None:
                 break
-            line, pos = self._locate(block, m.start(), m.end(), base)
-            for key in self.patterns.classify(line.text):
+            line, pos = cursor.line_at(m.start(), m.end(), self._line)
+            keys = pats.classify(line.text)
+            for key in keys:
                 self._hits.setdefault(key, _HitsBuilder()).add(line)
-                if key.startswith(NET):
-                    self._last_error, error_end = line, pos
-                    self._recovered = None
-            if pos >= len(block):
-                break
-        self._successes(block, base, error_end)
+            if any(key.startswith(NET) for key in keys):
+                self._last_error, error_end = line, pos
+                self._recovered = None
+            elif finder is pats.any and pats.is_success(line.text):
+                self._last_success = line
+                if self._last_error is not None and self._recovered is None:
+                    self._recovered = line
+        if frequent_ok:
+            self._frequent_successes(block, error_end)
         self.lines += block.count(b"\n") if complete else 0
         self._keep_tail(block)
         if self.stamped:
@@ -329,16 +358,14 @@ class LogScan:
             last = last[last.rfind(b"\n") + 1 :]
             self._last_at = parse_stamp(last[:64])[0] or self._last_at
 
-    def _successes(self, block: bytes, base: int, error_end: int) -> None:
+    def _frequent_successes(self, block: bytes, error_end: int) -> None:
         ok = self.patterns.ok
-        if not self.patterns.success:
-            return
         # The first success after the last error (only while errors were seen and none followed yet).
         if self._last_error is not None and self._recovered is None:
             m = ok.search(block, max(error_end, 0))
             if m is not None:
-                self._recovered = self._locate(block, m.start(), m.end(), base)[0]
-        # The last success of the block: look in the newest bytes first (successes are frequent).
+                self._recovered = _Cursor(block, self.lines).line_at(m.start(), m.end(), self._line)[0]
+        # The last success of the block: in the newest bytes (that is where one was seen).
         size = 4096
         while True:
             start = max(0, len(block) - size)
@@ -346,7 +373,7 @@ class LogScan:
             for last in ok.finditer(block, start):  # noqa: B007 - the last one is wanted
                 pass
             if last is not None:
-                self._last_success = self._locate(block, last.start(), last.end(), base)[0]
+                self._last_success = _Cursor(block, self.lines).line_at(last.start(), last.end(), self._line)[0]
                 return
             if start == 0:
                 return

@@ -227,3 +227,29 @@ def test_killed_probe_is_not_a_network_verdict():
     r = ProbeResult("container c", "https://x", 137, "", "")
     f = judge_probe("docker.disconnected.blink-reachable", r, {})
     assert f.outcome is Outcome.NOT_EVALUABLE and "killed" in f.summary
+
+
+@pytest.mark.parametrize("filler", [0, 5000])
+def test_timeline_order_with_few_or_many_successes(filler):
+    """Blocks whose newest bytes hold a success and blocks where successes are rare take different paths:
+    both give the same timeline and line numbers."""
+    noise = [f"noise {i}" for i in range(filler)]
+    ok_every_line = [OK] * 3 if not filler else []
+    lines = [*noise, OK, *noise, GO_ERRORS["timeout"], *noise, OK, *noise, GO_ERRORS["refused"], *noise, *ok_every_line]
+    w = scan_lines(lines, PATTERNS)
+    refused = w.hit(NET + "refused")
+    assert refused is not None and refused.last.index == lines.index(GO_ERRORS["refused"])
+    if ok_every_line:
+        assert w.recovered is not None and w.recovered.index == len(lines) - 3
+        assert w.last_success is not None and w.last_success.index == len(lines) - 1
+    else:
+        assert w.recovered is None  # no success after the last error
+        assert w.last_success is not None and w.last_success.index == 3 * filler + 2
+
+
+def test_many_errors_keep_their_line_numbers():
+    lines = [GO_ERRORS["timeout"] if i % 2 else f"line {i}" for i in range(40_000)]
+    hits = scan_lines(lines, PATTERNS).hit(NET + "timeout")
+    assert hits is not None and hits.count == 20_000
+    assert hits.first.index == 1 and hits.last.index == 39_999
+    assert [s.index for s in hits.samples[:3]] == [1, 3, 5]
