@@ -7,6 +7,7 @@ import shlex
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -45,6 +46,35 @@ class Condition:
     requires: tuple[str, ...]
     # One line for the report's verdict when this condition fails ("egress to Blink is blocked - ...").
     verdict: str = ""
+    # Other remedies a judge may choose by name (a Finding's `variant`), each with its own verdict line.
+    variants: Mapping[str, Variant] = dataclass_field(default_factory=dict)
+
+    def remedy_for(self, variant: str) -> str:
+        return self.variants[variant].remedy if variant in self.variants else self.remedy
+
+    def verdict_for(self, variant: str) -> str:
+        chosen = self.variants.get(variant)
+        return (chosen.verdict or self.verdict) if chosen else self.verdict
+
+    @property
+    def markers(self) -> tuple[str, ...]:
+        """pytest markers of its check: platform, section, step (`step3`; a range "3-4" gives step3 and step4)."""
+        return (self.platform, self.section, *(f"step{n}" for n in step_numbers(self.step)))
+
+
+@dataclass(frozen=True)
+class Variant:
+    remedy: str
+    verdict: str = ""
+
+
+def step_numbers(step: str) -> tuple[int, ...]:
+    """The runbook step numbers of a step field: "3" -> (3,), "3-4" -> (3, 4), "-" -> ()."""
+    m = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+))?\s*", step)
+    if not m:
+        return ()
+    first, last = int(m[1]), int(m[2] or m[1])
+    return tuple(range(first, max(first, last) + 1))
 
 
 @dataclass(frozen=True)
@@ -64,6 +94,8 @@ class Catalog:
     site: Mapping[str, str]
     network_error_families: tuple[PatternFamily, ...]
     upgrade_patterns: Mapping[str, re.Pattern[str]]
+    # Lines that say the runner is connected to Blink: a timeline's "connected again since".
+    success_patterns: tuple[re.Pattern[str], ...] = ()
 
     def __getitem__(self, condition_id: str) -> Condition:
         for c in self.conditions:
@@ -210,6 +242,18 @@ def _condition(entry: Any, index: int, links: Mapping[str, str]) -> Condition:
     for field in ("remedy", "checks", "title", "verdict"):
         if isinstance(entry.get(field), str):
             _check_placeholders(entry[field], where, field)
+    variants = {}
+    raw_variants = entry.get("variants") or {}
+    if not isinstance(raw_variants, dict):
+        raise CatalogError(f"{where}: field 'variants' must be a mapping of name to {{remedy, verdict}}")
+    for name, v in raw_variants.items():
+        vwhere = f"{where}: variant '{name}'"
+        if not isinstance(v, dict):
+            raise CatalogError(f"{vwhere}: must be a mapping with 'remedy'")
+        for field in ("remedy", "verdict"):
+            if field == "remedy" or isinstance(v.get(field), str):
+                _check_placeholders(_need(v, field, vwhere), vwhere, field)
+        variants[str(name)] = Variant(v["remedy"], str(v.get("verdict") or ""))
     return Condition(
         id=cid,
         section=entry["section"],
@@ -222,6 +266,7 @@ def _condition(entry: Any, index: int, links: Mapping[str, str]) -> Condition:
         link=link,
         requires=tuple(requires),
         verdict=str(entry.get("verdict") or ""),
+        variants=variants,
     )
 
 
@@ -288,6 +333,13 @@ def load_catalog(path: Path | str = DEFAULT_CATALOG) -> Catalog:
                 f"upgrade_patterns: field '{key}' must have the named groups {', '.join(groups)} "
                 f"(missing: {', '.join(missing)})"
             )
+    success_raw = raw.get("success_patterns") or []
+    if not isinstance(success_raw, list) or not all(isinstance(x, str) for x in success_raw):
+        raise CatalogError("success_patterns: must be a list of regular expressions")
+    try:
+        success = tuple(re.compile(x) for x in success_raw)
+    except re.error as exc:
+        raise CatalogError(f"success_patterns: bad regular expression: {exc}") from None
     return Catalog(
         path=path,
         conditions=conditions,
@@ -296,4 +348,5 @@ def load_catalog(path: Path | str = DEFAULT_CATALOG) -> Catalog:
         site=site,
         network_error_families=_families(raw.get("network_error_families", [])),
         upgrade_patterns=upgrade,
+        success_patterns=success,
     )

@@ -39,6 +39,13 @@ class ProbeResult:
     command: str = ""
 
 
+def reached(result: ProbeResult) -> bool | None:
+    """Did the probe get an HTTP answer from Blink (the network path is open)? None: it could not run."""
+    if result.exit_code is None or result.exit_code > 128:
+        return None
+    return result.exit_code == 0
+
+
 def curl_layer(result: ProbeResult) -> tuple[str, str]:
     code = result.exit_code if result.exit_code is not None else -1
     layer, meaning = CURL_LAYERS.get(code, ("network", f"curl exit code {code}"))

@@ -3,9 +3,9 @@
 import pytest
 
 from blinkcheck import docker_judges as judge
-from blinkcheck.logs import judge_network_errors
+from blinkcheck.logs import has_network_errors, judge_network_errors
 from blinkcheck.model import Finding, Outcome
-from blinkcheck.probe import judge_probe
+from blinkcheck.probe import judge_probe, reached
 
 
 @pytest.mark.condition("docker.disconnected.container-exists")
@@ -37,7 +37,11 @@ def test_no_network_errors(runner_containers, docker_facts, catalog, spec, recor
     for c in runner_containers:
         values = {"container_id": c.short_id, "container_name": c.name}
         window = docker_facts.log_window(c)
-        record(judge_network_errors("docker.disconnected.no-network-errors", window, catalog, spec.blink_url, values))
+        # Errors: the egress probe says whether the path is open now (firewall or the runner's own configuration).
+        probe = spec.probe and c.status == "running" and has_network_errors(window)
+        probe_passed = reached(docker_facts.probe(c)) if probe else None
+        record(judge_network_errors("docker.disconnected.no-network-errors", window, catalog, spec.blink_url, values,
+                                    probe_passed))  # fmt: skip
 
 
 @pytest.mark.condition("docker.disconnected.blink-reachable")

@@ -154,12 +154,27 @@ def container_ip(dc: docker.DockerClient, ref: str) -> str:
     return str(c.attrs["NetworkSettings"]["Networks"][NETWORK]["IPAddress"])
 
 
+def _recent_logs(dc: docker.DockerClient, ref: str) -> str:
+    try:
+        return str(dc.containers.get(ref).logs(tail=500).decode("utf-8", "replace"))
+    except NotFound:
+        return ""
+
+
 def logs_contain(dc: docker.DockerClient, ref: str, text: str) -> Callable[[], bool]:
+    return lambda: text in _recent_logs(dc, ref)
+
+
+def logs_count(dc: docker.DockerClient, ref: str, text: str, n: int) -> Callable[[], bool]:
+    return lambda: _recent_logs(dc, ref).count(text) >= n
+
+
+def logs_after(dc: docker.DockerClient, ref: str, first: str, then: str) -> Callable[[], bool]:
+    """`then` logged after the last `first`."""
+
     def probe() -> bool:
-        try:
-            return text in dc.containers.get(ref).logs(tail=500).decode("utf-8", "replace")
-        except NotFound:
-            return False
+        text = _recent_logs(dc, ref)
+        return first in text and then in text.rsplit(first, 1)[1]
 
     return probe
 
@@ -222,6 +237,24 @@ def _egress_blocked(dc: docker.DockerClient) -> None:
     wait_until("the runner logging a timeout", logs_contain(dc, ref, "Client.Timeout exceeded"), 30)
 
 
+def _egress_recovered(dc: docker.DockerClient) -> None:
+    """A blip: egress dropped long enough for a few timeouts, then allowed again; the runner reconnects."""
+    ref = run_runner(dc)
+    wait_until("the runner connecting first", logs_contain(dc, ref, "Connected to Blink controller"))
+    block_egress(container_ip(dc, ref))
+    wait_until("the runner logging timeouts", logs_count(dc, ref, "Client.Timeout exceeded", 2), 30)
+    remove_firewall_rules()
+    wait_until("the runner connecting again", logs_after(dc, ref, "Client.Timeout exceeded",
+                                                          "Connected to Blink controller"), 30)  # fmt: skip
+
+
+def _runner_misconfigured(dc: docker.DockerClient) -> None:
+    """The runner's own configuration is wrong (its Blink URL points at a port where nothing listens), while
+    the path to Blink is open: errors go on to the end, and the egress probe passes."""
+    ref = run_runner(dc, BLINK_URL=f"http://{GATEWAY}:{STANDIN_PORT + 1}")
+    wait_until("the runner logging refused connections", logs_count(dc, ref, "connection refused", 2), 30)
+
+
 def _upgrade_healthy(dc: docker.DockerClient) -> None:
     ref = run_runner(dc, RUNNER_UPGRADE_TO="1.0.995", RUNNER_UPGRADE_IMAGE=UPGRADE_IMAGE)
     wait_until("blink-runner-1.0.995 running", status_is(dc, "blink-runner-1.0.995", "running"))
@@ -253,6 +286,10 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("no-runner", "no runner container at all", lambda dc: None),
         Scenario("runner-exited", "the runner exited with an error (config missing)", _exited),
         Scenario("egress-blocked", "iptables drops the runner's traffic to Blink: real timeouts", _egress_blocked),
+        Scenario("egress-recovered", "egress dropped for a few timeouts, then allowed: the runner reconnected",
+                 _egress_recovered),
+        Scenario("runner-misconfigured", "the runner's Blink URL is wrong (refused) while the path is open",
+                 _runner_misconfigured),
         Scenario("upgrade-healthy", "upgrade to 1.0.995, new container runs ('Found existing')", _upgrade_healthy),
         Scenario("upgrade-failed", "upgrade to 1.0.995: the new container exits with an error", _upgrade_failed),
         Scenario("no-socket", "a running runner without the Docker socket mounted", _no_socket),

@@ -7,8 +7,10 @@ fault needs to see the request (delete a pod just as its logs are read).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +132,19 @@ def test_slow_api(lab: Any, tmp_path: Path):
     assert "timed out" in run.entries("k8s.cluster.api-reachable")[0]["summary"].lower()
 
 
+@contextlib.contextmanager
+def api_behind_fault_proxy(lab: Any, tmp_path: Path, rule: Rule, port: int = 18441) -> Iterator[Path]:
+    """A kubeconfig whose API server is plain HTTP through `kubectl proxy` and the fault proxy, so a rule
+    sees each request line."""
+    with kubectl_proxy(lab, port):
+        proxy = FaultProxy(None, upstream=("127.0.0.1", port)).start()
+        proxy.rules.append(rule)
+        try:
+            yield plain_kubeconfig(tmp_path, proxy.url.replace("tcp://", "http://"))
+        finally:
+            proxy.stop()
+
+
 @pytest.mark.reliability(
     fault="a runner pod deleted in the middle of a run",
     sees="its log read answers 404: not-evaluable \"… gone during the run\" for that pod, never passed; report written",
@@ -137,21 +152,17 @@ def test_slow_api(lab: Any, tmp_path: Path):
 def test_pod_deleted_mid_run(lab: Any, tmp_path: Path):
     apply(lab, "healthy")
     pod = pods(lab, RUNNERS)[0]["metadata"]["name"]
-    with kubectl_proxy(lab, 18441):
-        proxy = FaultProxy(None, upstream=("127.0.0.1", 18441)).start()
 
-        def delete_pod(_: Any) -> None:
-            kubectl(lab, "-n", NS, "delete", "pod", pod, "--grace-period=0", "--force", "--wait=true")
+    def delete_pod(_: Any) -> None:
+        kubectl(lab, "-n", NS, "delete", "pod", pod, "--grace-period=0", "--force", "--wait=true")
 
-        proxy.rules.append(Rule(rf"GET /api/v1/namespaces/{NS}/pods/{pod}/log", before=delete_pod))
-        try:
-            kc = plain_kubeconfig(tmp_path, proxy.url.replace("tcp://", "http://"))
+    rule = Rule(rf"GET /api/v1/namespaces/{NS}/pods/{pod}/log", before=delete_pod)
+    try:
+        with api_behind_fault_proxy(lab, tmp_path, rule) as kc:
             run = check(lab, tmp_path / "r", kubeconfig=kc)
-        finally:
-            proxy.stop()
-            apply(lab, "healthy")
-    rules_hit = proxy.rules[0].hits
-    assert rules_hit >= 1, "the log read never happened"
+    finally:
+        apply(lab, "healthy")
+    assert rule.hits >= 1, "the log read never happened"
     logs = [e for e in run.entries("k8s.disconnected.logs-readable") if pod in e["object"]]
     assert logs and logs[0]["outcome"] == "not-evaluable", logs
     assert "gone during the run" in logs[0]["summary"], logs[0]["summary"]
@@ -159,6 +170,22 @@ def test_pod_deleted_mid_run(lab: Any, tmp_path: Path):
     assert all(e["outcome"] != "passed" for e in nets), nets
     assert run.exit_code == 1
     assert (tmp_path / "r" / "report.html").exists()
+
+
+@pytest.mark.reliability(
+    fault="a pod log stream that drips one byte every 2 s (each read answers within `--api-timeout`)",
+    sees="the read ends at `--log-timeout`: logs-readable warning, no-network-errors not-evaluable (\"read only in part\"); the run stays bounded",
+)
+def test_dripping_pod_log_is_bounded_by_the_log_timeout(lab: Any, tmp_path: Path):
+    apply(lab, "healthy")
+    rule = Rule(rf"GET /api/v1/namespaces/{NS}/pods/[^/]+/log", drip_s=2)
+    with api_behind_fault_proxy(lab, tmp_path, rule, port=18442) as kc:
+        run = check(lab, tmp_path / "r", "--probe", "off", "--log-timeout", "5s", kubeconfig=kc)
+    assert rule.hits >= 1 and run.wall_s < 60, run.wall_s
+    assert run.outcome("k8s.disconnected.logs-readable") == "warning"
+    net = run.entries("k8s.disconnected.no-network-errors")[0]
+    assert net["outcome"] == "not-evaluable" and "within 5s (--log-timeout)" in net["summary"], net["summary"]
+    assert run.exit_code == 1
 
 
 @pytest.mark.reliability(
