@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import shlex
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -17,6 +19,12 @@ DEFAULT_CATALOG = Path(__file__).with_name("catalog.yaml")
 SECTIONS = ("precondition", "disconnected", "upgrade", "deployment")
 PLATFORMS = ("docker", "kubernetes")
 KINDS = ("precondition", "check", "manual")
+# The named groups each upgrade pattern must capture (the checks read them).
+UPGRADE_GROUPS = {
+    "creating": ("name", "version", "container_id"),
+    "found_existing": ("name", "version", "container_id"),
+    "operator_handoff": ("version",),
+}
 _ID = re.compile(r"^(docker|k8s)\.[a-z0-9-]+\.[a-z0-9-]+$")
 
 
@@ -106,22 +114,99 @@ class Catalog:
         return self.links.get(condition.link, condition.link)
 
 
-class _KeepMissing(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
+# What a value must look like to be filled into a remedy (inside a command or not): the shape of the
+# runbook object it names. A value that does not fit is never put into the text; it is shown apart.
+SHAPES: Mapping[str, tuple[str, re.Pattern[str]]] = {
+    "container_id": ("container id", re.compile(r"[0-9a-f]{12,64}")),
+    "new_container_id": ("container id or name", re.compile(r"[0-9a-f]{12,64}|[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}")),
+    "container_name": ("container name", re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}")),
+    "new_container_name": ("container name", re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}")),
+    "runner_name": ("container/deployment name", re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,252}")),
+    "version": ("version", re.compile(r"[0-9][0-9A-Za-z.+-]{0,63}")),
+    "namespace": ("namespace", re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")),
+    "pod": ("pod name", re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")),
+    "deployment": ("deployment name", re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")),
+    "operator": ("deployment name", re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")),
+    "secret": ("secret name", re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")),
+    "secret_key": ("secret key", re.compile(r"[-._a-zA-Z0-9]{1,253}")),
+    "probe_image": ("image reference", re.compile(r"[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9._-]+)?(@sha256:[0-9a-f]{64})?")),
+    # Built by the suite from its own options: words, flags and a URL, nothing a shell would act on.
+    "probe_command": ("probe command", re.compile(r"[A-Za-z0-9 _./:@%{}=,+-]+")),
+    "window": ("duration", re.compile(r"[0-9][0-9a-z. ]*")),
+    "wait": ("duration", re.compile(r"[0-9][0-9a-z. ]*")),
+}
+_SHELL_SAFE = re.compile(r"[A-Za-z0-9_./:@%+=,-]+")
+
+
+def _shown(value: str) -> str:
+    """A value shown apart: quoted, control characters escaped, long ones cut."""
+    text = value if len(value) <= 200 else value[:200] + "…"
+    return repr(text)
 
 
 def fill(template: str, values: Mapping[str, object]) -> str:
-    """Fill {placeholders}; unknown ones stay visible so a reader sees what was not found."""
-    safe = _KeepMissing({k: str(v) for k, v in values.items()})
+    """Fill plain {placeholders}. A value with a known shape (container id, version, namespace, ...) is
+    filled only when it fits that shape; other values inside a `command` are shell-quoted. A value that
+    does not fit is never put into the text: its placeholder stays visible and the value is listed apart
+    under the remedy. Unknown placeholders stay visible so a reader sees what was not found."""
     try:
-        return string.Formatter().vformat(template, (), safe)
-    except (ValueError, IndexError):  # stray braces in site-supplied text: show it unfilled
+        parts = list(string.Formatter().parse(template))
+    except ValueError:  # stray braces in site-supplied text: show it unfilled
         return template
+    out: list[str] = []
+    apart: dict[str, str] = {}
+    in_command = False
+    for literal, name, spec, conversion in parts:
+        out.append(literal)
+        in_command ^= literal.count("`") % 2 == 1
+        if name is None:
+            continue
+        raw = values.get(name)
+        if raw is None or str(raw) == "" or spec or conversion or not name.isidentifier():
+            out.append("{" + name + ("!" + conversion if conversion else "") + (":" + spec if spec else "") + "}")
+            continue
+        value = str(raw)
+        shape = SHAPES.get(name)
+        if shape is not None and not shape[1].fullmatch(value):
+            apart[name] = f"{name} = {_shown(value)} (does not look like a {shape[0]})"
+            out.append("{" + name + "}")
+        elif in_command and shape is None and not _SHELL_SAFE.fullmatch(value):
+            out.append(shlex.quote(value))
+        else:
+            out.append(value)
+    text = "".join(out)
+    if apart:
+        text += "\nNot filled in above (shown apart, never inside a command):\n" + "\n".join(
+            f"  {line}" for line in apart.values()
+        )
+    return text
 
 
 def placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def _check_placeholders(text: str, where: str, field: str) -> None:
+    """Only plain `{name}`: no format spec (`{x:>500000000}`), conversion, index or attribute."""
+    try:
+        parsed = list(string.Formatter().parse(text))
+    except ValueError as exc:
+        raise CatalogError(f"{where}: field '{field}' has a malformed placeholder: {exc}") from None
+    for _, name, spec, conversion in parsed:
+        if name is None:
+            continue
+        if not name.isidentifier() or spec or conversion:
+            shown = "{" + name + ("!" + conversion if conversion else "") + (":" + spec if spec else "") + "}"
+            raise CatalogError(
+                f"{where}: field '{field}' has placeholder '{shown}': only plain {{name}} placeholders are allowed"
+            )
+
+
+def _check_url(url: object, where: str, field: str, schemes: tuple[str, ...] = ("http", "https")) -> None:
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if parts is None or parts.scheme not in schemes or not parts.netloc or any(ch.isspace() for ch in str(url)):
+        allowed = " or ".join(f"{s}://" for s in schemes)
+        raise CatalogError(f"{where}: field '{field}' must be an {allowed} URL, got {url!r}")
 
 
 def _need(entry: Mapping[str, Any], field: str, where: str, kind: type = str) -> Any:
@@ -149,13 +234,14 @@ def _condition(entry: Any, index: int, links: Mapping[str, str]) -> Condition:
     if not isinstance(requires, list) or not all(isinstance(r, str) for r in requires):
         raise CatalogError(f"{where}: field 'requires' must be a list of condition ids")
     link = _need(entry, "link", where)
-    if link not in links and not link.startswith("https://"):
-        raise CatalogError(f"{where}: field 'link' must name an entry of 'links' or be an https:// URL")
+    if link not in links:
+        if not link.startswith("https://"):
+            raise CatalogError(f"{where}: field 'link' must name an entry of 'links' or be an https:// URL")
+        _check_url(link, where, "link", ("https",))
     remedy = _need(entry, "remedy", where)
-    try:
-        placeholders(remedy)
-    except ValueError as exc:
-        raise CatalogError(f"{where}: field 'remedy' has a malformed placeholder: {exc}") from None
+    for field in ("remedy", "checks", "title", "verdict"):
+        if isinstance(entry.get(field), str):
+            _check_placeholders(entry[field], where, field)
     variants = {}
     raw_variants = entry.get("variants") or {}
     if not isinstance(raw_variants, dict):
@@ -164,10 +250,9 @@ def _condition(entry: Any, index: int, links: Mapping[str, str]) -> Condition:
         vwhere = f"{where}: variant '{name}'"
         if not isinstance(v, dict):
             raise CatalogError(f"{vwhere}: must be a mapping with 'remedy'")
-        try:
-            placeholders(_need(v, "remedy", vwhere))
-        except ValueError as exc:
-            raise CatalogError(f"{vwhere}: field 'remedy' has a malformed placeholder: {exc}") from None
+        for field in ("remedy", "verdict"):
+            if field == "remedy" or isinstance(v.get(field), str):
+                _check_placeholders(_need(v, field, vwhere), vwhere, field)
         variants[str(name)] = Variant(v["remedy"], str(v.get("verdict") or ""))
     return Condition(
         id=cid,
@@ -200,7 +285,9 @@ def _families(raw: Any) -> tuple[PatternFamily, ...]:
             compiled = tuple(re.compile(p) for p in pats)
         except re.error as exc:
             raise CatalogError(f"{where}: field 'patterns' has a bad regular expression: {exc}") from None
-        out.append(PatternFamily(name, _need(entry, "label", where), compiled, _need(entry, "hint", where)))
+        hint = _need(entry, "hint", where)
+        _check_placeholders(hint, where, "hint")
+        out.append(PatternFamily(name, _need(entry, "label", where), compiled, hint))
     return tuple(out)
 
 
@@ -217,6 +304,10 @@ def load_catalog(path: Path | str = DEFAULT_CATALOG) -> Catalog:
     if raw.get("schema_version") != 1:
         raise CatalogError(f"{path}: field 'schema_version' must be 1")
     links = raw.get("links") or {}
+    if not isinstance(links, dict):
+        raise CatalogError("links: must be a mapping of name: URL")
+    for name, url in links.items():
+        _check_url(url, f"links.{name}", "url")
     site = raw.get("site") or {}
     sections = raw.get("sections") or {}
     conditions = tuple(_condition(e, i, links) for i, e in enumerate(_need(raw, "conditions", str(path), list)))
@@ -233,9 +324,15 @@ def load_catalog(path: Path | str = DEFAULT_CATALOG) -> Catalog:
         upgrade = {k: re.compile(v) for k, v in upgrade_raw.items()}
     except re.error as exc:
         raise CatalogError(f"upgrade_patterns: bad regular expression: {exc}") from None
-    for key in ("creating", "found_existing", "operator_handoff"):
+    for key, groups in UPGRADE_GROUPS.items():
         if key not in upgrade:
             raise CatalogError(f"upgrade_patterns: missing field '{key}'")
+        missing = [g for g in groups if g not in upgrade[key].groupindex]
+        if missing:
+            raise CatalogError(
+                f"upgrade_patterns: field '{key}' must have the named groups {', '.join(groups)} "
+                f"(missing: {', '.join(missing)})"
+            )
     success_raw = raw.get("success_patterns") or []
     if not isinstance(success_raw, list) or not all(isinstance(x, str) for x in success_raw):
         raise CatalogError("success_patterns: must be a list of regular expressions")

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import shutil
 import signal
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
@@ -21,6 +24,7 @@ from typing import Any
 import pytest
 
 from blinkcheck import report
+from blinkcheck.artifacts import Artifacts
 from blinkcheck.blocking import Record, per_object, record_of, whole_blocker
 from blinkcheck.catalog import SECTIONS, Catalog, CatalogError, load_catalog, step_numbers
 from blinkcheck.model import CouldNotLook, Finding, Outcome, worst
@@ -60,6 +64,13 @@ class RunState:
     interrupted: str = ""
     bundle_sources: list[Any] = field(default_factory=list)  # gatherers that add files to the packet
     bundle_path: Path | None = None
+    # Every file this run wrote (written without following links); the leak gate judges only these.
+    artifacts: Artifacts = field(default_factory=Artifacts)
+    reports: dict[str, Path] = field(default_factory=dict)  # results.json / report.html / junit.xml -> path
+    private_dir: Path | None = None  # where junitxml writes before its file is moved into place
+    finishing: bool = False  # the reports are being written: a late SIGTERM must not interrupt them
+    # Notes about the run itself (e.g. a Secret the redactor could not learn); shown in every report.
+    notes: list[str] = field(default_factory=list)
 
 
 class DeadlineExceeded(CouldNotLook):
@@ -116,19 +127,27 @@ def pytest_configure(config: pytest.Config) -> None:
     # The project's own tests turn warnings into errors; a user's run must not (an SDK's
     # InsecureRequestWarning would make every check not-evaluable).
     config.addinivalue_line("filterwarnings", "default")
+    state = config.stash[STATE]
     try:
         spec.report_dir.mkdir(parents=True, exist_ok=True)
-        probe = spec.report_dir / ".write-test"
-        probe.write_text("")
-        probe.unlink()
+        fd, probe = tempfile.mkstemp(dir=spec.report_dir, prefix=".write-test.")  # never through a planted link
+        os.close(fd)
+        os.unlink(probe)
     except OSError as exc:
         raise pytest.UsageError(f"--report-dir: cannot write to '{spec.report_dir}': {exc.strerror}") from None
     # pytest-html and junitxml read these in their own pytest_configure, which runs after this one.
     if hasattr(config.option, "htmlpath") and not config.option.htmlpath:
         config.option.htmlpath = str(spec.report_dir / "report.html")
         config.option.self_contained_html = True
-    if hasattr(config.option, "xmlpath") and not config.option.xmlpath:  # absent under -p no:junitxml
-        config.option.xmlpath = str(spec.report_dir / "junit.xml")
+    if getattr(config.option, "htmlpath", None):
+        state.reports["report.html"] = Path(config.option.htmlpath)
+    state.reports["results.json"] = spec.report_dir / "results.json"
+    if hasattr(config.option, "xmlpath"):  # absent under -p no:junitxml
+        # junitxml opens its file by name (a planted link would be followed): it writes into a private
+        # folder, and the file is moved into place without following links (pytest_sessionfinish).
+        state.reports["junit.xml"] = Path(config.option.xmlpath or spec.report_dir / "junit.xml")
+        state.private_dir = Path(tempfile.mkdtemp(prefix="blinkcheck-"))
+        config.option.xmlpath = str(state.private_dir / "junit.xml")
     if config.pluginmanager.hasplugin("html"):
         config.pluginmanager.register(report.HtmlHooks(lambda: config.stash[STATE]), "blinkcheck-html")
     _install_signals(config.stash[STATE])
@@ -139,6 +158,11 @@ def _install_signals(state: RunState) -> None:
     --deadline arms a timer; when it fires, the running check ends not-evaluable and the rest are skipped."""
 
     def on_term(signum: int, frame: object) -> None:
+        # Once: `timeout` signals the process and then its group, so a second SIGTERM follows at once. It
+        # (and any SIGTERM while the reports are written) must not interrupt the stopping run a second time.
+        if state.interrupted or state.finishing:
+            state.interrupted = state.interrupted or "the run was terminated (SIGTERM)"
+            return
         state.interrupted = "the run was terminated (SIGTERM)"
         raise KeyboardInterrupt(state.interrupted)
 
@@ -155,8 +179,29 @@ def _install_signals(state: RunState) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    if config.stash.get(STATE, None) is not None and config.stash[STATE].spec.deadline_s:
+    state = config.stash.get(STATE, None)
+    if state is not None and state.spec.deadline_s:
         signal.setitimer(signal.ITIMER_REAL, 0)
+    if state is not None and state.private_dir is not None:
+        shutil.rmtree(state.private_dir, ignore_errors=True)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    state = session.config.stash.get(STATE, None)
+    if state is None or not state.enabled:
+        return
+    # pytest-html opens its file by name (a planted link would be followed): its report is written
+    # through the run's own writer instead, which never follows links and tracks the file for the gate.
+    for plugin in session.config.pluginmanager.get_plugins():
+        if hasattr(plugin, "_write_report") and hasattr(plugin, "_report_path"):
+            html_plugin: Any = plugin
+
+            def write_report(rendered: str, html_plugin: Any = html_plugin) -> None:
+                state.artifacts.write(Path(html_plugin._report_path), report.arrange_html(rendered))
+
+            html_plugin._write_report = write_report
+            state.reports["report.html"] = Path(html_plugin._report_path)
 
 
 # ------------------------------------------------------------------ collection
@@ -311,6 +356,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[
     state = session.config.stash.get(STATE, None)
     if state is None or not state.enabled or session.config.option.collectonly:
         return (yield)  # --collect-only runs nothing: no results to write
+    state.finishing = True
     code = int(exitstatus)
     stop = session.shouldfail or session.shouldstop  # -x / --maxfail; --sw
     if stop and not state.interrupted:
@@ -322,31 +368,48 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[
     session.exitstatus = code
     report.write_results_json(state, session)
     yield
-    html_path = getattr(session.config.option, "htmlpath", None)
-    if html_path and session.config.pluginmanager.hasplugin("html"):
-        report.arrange_html(Path(html_path))
+    _publish_junit(session.config, state)
     wanted = state.spec.bundle == "on" or (state.spec.bundle == "on-failure" and state.exit_code != 0)
     if wanted:
         from blinkcheck.bundle import write_bundle
 
         state.bundle_path, listing = write_bundle(state)
         _say(session.config, f"{listing}Escalation packet: {state.bundle_path} (check the list before sending it)")
-    # Also wherever the user pointed --html / --junitxml.
-    chosen = [getattr(session.config.option, o, None) for o in ("htmlpath", "xmlpath")]
-    leaks = report.leak_gate(state, [Path(p) for p in chosen if p])
+    leaks = report.leak_gate(state)
     if leaks:
         session.exitstatus = state.exit_code = 3
-        results = state.spec.report_dir / "results.json"
-        if results.exists():  # it held no secret (else it is gone): let it say how the run ended
+        results = state.reports["results.json"]
+        if state.artifacts.owned(results):  # it held no secret (else it is gone): let it say how the run ended
             data = json.loads(results.read_text(encoding="utf-8"))
             data["exit_code"] = 3
             data["leak_gate"] = leaks
-            write_json(results, data)
+            write_json(state, results, data)
     return None
+
+
+def _publish_junit(config: pytest.Config, state: RunState) -> None:
+    """Move junitxml's file from the private folder into place, without following links."""
+    if state.private_dir is None or "junit.xml" not in state.reports:
+        return
+    written = state.private_dir / "junit.xml"
+    final = state.reports["junit.xml"]
+    try:
+        state.artifacts.write(final, written.read_bytes())
+    except OSError as exc:
+        _say(config, f"junit.xml: could not write {final}: {exc.strerror or exc}")
+        return
+    from _pytest.junitxml import xml_key
+
+    xml = config.stash.get(xml_key, None)
+    if xml is not None:
+        xml.logfile = str(final)  # pytest's "generated xml file" line names where it is
 
 
 def say_now(config: pytest.Config, text: str) -> None:
     """A progress line on the terminal in the middle of a check (captured output is switched off for it)."""
+    state = config.stash.get(STATE, None)
+    if state is not None:
+        text = state.redactor(text)  # secrets masked, control characters shown escaped
     capman = config.pluginmanager.getplugin("capturemanager")
     terminal = config.pluginmanager.get_plugin("terminalreporter")
     with capman.global_and_fixture_disabled() if capman is not None else contextlib.nullcontext():
@@ -391,8 +454,10 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     state = config.stash.get(STATE, None)
     if state is None or not state.enabled or config.option.collectonly:
         return
+    for note in state.notes:
+        terminalreporter.write_line(f"blink-checks note: {state.redactor(note)}")
     terminalreporter.write_line(report.one_line_summary(state))
 
 
-def write_json(path: Path, data: object) -> None:
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+def write_json(state: RunState, path: Path, data: object) -> None:
+    state.artifacts.write(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -228,7 +227,7 @@ def one_line_summary(state: RunState) -> str:
     c = counts(state)
     order = [str(o) for o in Outcome]
     parts = ", ".join(f"{c[o]} {o}" for o in order if c[o])
-    where = f"report: {state.spec.report_dir / 'report.html'}"
+    where = f"report: {state.reports.get('report.html', state.spec.report_dir / 'report.html')}"
     if not state.collected:
         return (f"blink-checks: no check was selected (-k, -m or the node ids matched none): nothing was checked; "
                 f"exit {state.exit_code} (pytest's 'no tests ran') — {where}")  # fmt: skip
@@ -263,7 +262,7 @@ def write_results_json(state: RunState, session: pytest.Session) -> None:
         "target": {
             "requested": spec.target,
             "platforms": list(state.selected_platforms),
-            "notes": state.platform_notes,
+            "notes": [state.redactor(n) for n in state.platform_notes],
             "skipped": [{"platform": p, "why": state.redactor(why)} for p, why in state.skipped_platforms],
             "docker_host": state.redactor(spec.docker_host),
             "blink_url": state.redactor(spec.blink_url),
@@ -272,22 +271,24 @@ def write_results_json(state: RunState, session: pytest.Session) -> None:
             "log_window": spec.log_window,
         },
         "catalog": str(spec.catalog_path),
+        "notes": [state.redactor(n) for n in state.notes],
         "counts": dict(counts(state)),
         "checks": [r.as_json() for r in state.results],
         "deselected": deselected_ids(state),
     }
-    path = spec.report_dir / "results.json"
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    path = state.reports.get("results.json", spec.report_dir / "results.json")
+    try:
+        state.artifacts.write(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    except OSError as exc:
+        print(f"results.json: could not write {path}: {exc.strerror or exc}", file=sys.stderr, flush=True)
 
 
-def leak_gate(state: RunState, extra: list[Path] | None = None) -> list[str]:
-    """Search every artifact for every secret value seen; remove any artifact that holds one."""
-    files = [p for p in state.spec.report_dir.glob("*") if p.is_file()]
-    files += [p for p in extra or [] if p.is_file() and p not in files]
-    hits = find_leaks(files, state.redactor.values)
-    for path, _ in hits:
-        path.unlink(missing_ok=True)
-    messages = [f"LEAK GATE: a secret value was found in {p}; the file was removed" for p, _ in hits]
+def leak_gate(state: RunState) -> list[str]:
+    """Search every file this run wrote (and every member of its packet) for every form of every secret
+    value known; remove those that hold one. Nothing else is read or touched, no link is followed."""
+    hits = find_leaks(state.artifacts.paths, state.redactor.values)
+    removed = [p for p, _ in hits if state.artifacts.remove(p)]
+    messages = [f"LEAK GATE: a secret value was found in {p}; the file was removed" for p in removed]
     for m in messages:
         print(m, file=sys.stderr, flush=True)
     return messages
@@ -383,14 +384,11 @@ _ENV_AT_END = (
 )
 
 
-def arrange_html(path: Path) -> None:
+def arrange_html(page: str) -> str:
     """pytest-html puts its environment table (Python, Platform, Packages, Plugins) first; it moves to a
-    collapsed section at the end, so the report opens with the verdict. The page's script still fills it."""
-    try:
-        page = path.read_text(encoding="utf-8")
-    except OSError:
-        return
+    collapsed section at the end, so the report opens with the verdict. The page's script still fills it.
+    Applied to the page as it is written (blinkcheck.plugin), never by rewriting the file."""
     moved, n = _ENV.subn("", page, count=1)
     if n != 1 or "<footer>" not in moved:
-        return  # another pytest-html layout: leave the page as it is
-    path.write_text(moved.replace("<footer>", _ENV_AT_END + "  <footer>", 1), encoding="utf-8")
+        return page  # another pytest-html layout: leave the page as it is
+    return moved.replace("<footer>", _ENV_AT_END + "  <footer>", 1)

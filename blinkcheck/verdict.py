@@ -43,6 +43,7 @@ def verdict_html(state: RunState) -> list[str]:
     for r in state.results:
         by_section[r.section].append(r)
     out = [STYLE, '<div class="blink-verdict">', "<h2>Verdict</h2>"]
+    out += [f'<p class="blink-meh"><b>Note:</b> {e(state.redactor(n))}</p>' for n in state.notes]
     if not state.results:
         out.append("<p>No checks ran.</p></div>")
         return out

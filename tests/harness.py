@@ -74,3 +74,16 @@ def run_checks(
     started = time.monotonic()
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=full_env)
     return CheckRun(proc.returncode, proc.stdout, proc.stderr, report_dir, time.monotonic() - started)
+
+
+def every_byte(report_dir: Path) -> dict[str, bytes]:
+    """Every file below the folder (links not followed) and every member of every packet, by name."""
+    from blinkcheck.bundle import archive_members
+
+    out: dict[str, bytes] = {}
+    for path in report_dir.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            out[str(path)] = path.read_bytes()
+            if path.name.endswith(".tar.gz"):
+                out.update({f"{path}:{k}": v for k, v in archive_members(path).items()})
+    return out

@@ -6,10 +6,14 @@ import json
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.harness import ROOT, CheckRun, run_checks
 
@@ -101,3 +105,35 @@ def check(lab: Any, report_dir: Path, *extra: str, kubeconfig: Path | None = Non
     )
 
 
+
+
+@contextmanager
+def kubectl_proxy(lab: Any, port: int) -> Iterator[str]:
+    """`kubectl proxy` on a loopback port (plain HTTP to the lab's API server), answering when entered."""
+    proc = subprocess.Popen([str(lab.kubectl), f"--kubeconfig={lab.admin_kubeconfig}", "proxy",
+                             "--address=127.0.0.1", f"--port={port}"], stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                kubectl(lab, f"--server=http://127.0.0.1:{port}", "version")
+                break
+            except AssertionError:
+                time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def plain_kubeconfig(tmp: Path, server: str, user: dict[str, Any] | None = None) -> Path:
+    """A kubeconfig for a plain-HTTP server (a proxy of ours), namespace blink."""
+    path = tmp / "kubeconfig"
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "p",
+        "clusters": [{"name": "p", "cluster": {"server": server}}],
+        "users": [{"name": "p", "user": user or {}}],
+        "contexts": [{"name": "p", "context": {"cluster": "p", "user": "p", "namespace": NS}}],
+    }))  # fmt: skip
+    path.chmod(0o600)
+    return path

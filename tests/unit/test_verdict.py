@@ -92,14 +92,12 @@ def test_target_rows_only_for_the_runs_platforms():
     assert "not selected, not run and not counted: k8s.cluster.permissions" in page
 
 
-def test_pytest_environment_moves_to_a_collapsed_section_at_the_end(tmp_path):
+def test_pytest_environment_moves_to_a_collapsed_section_at_the_end():
     from blinkcheck.report import arrange_html
 
-    page = tmp_path / "report.html"
-    page.write_text('<body>\n    <h1 id="title">t</h1>\n    <div id="environment-header">\n      <h2>Environment</h2>\n'
-                    '    </div>\n    <table id="environment"></table>\n    <div class="summary">S</div>\n'
-                    '  <footer>\n  </footer>\n</body>')  # fmt: skip
-    arrange_html(page)
-    text = page.read_text()
+    page = ('<body>\n    <h1 id="title">t</h1>\n    <div id="environment-header">\n      <h2>Environment</h2>\n'
+            '    </div>\n    <table id="environment"></table>\n    <div class="summary">S</div>\n'
+            '  <footer>\n  </footer>\n</body>')  # fmt: skip
+    text = arrange_html(page)
     assert text.index('class="summary"') < text.index("<details") < text.index('id="environment"')
     assert text.count('id="environment"') == 1 and text.count('id="environment-header"') == 1
