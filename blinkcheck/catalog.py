@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import string
 from collections.abc import Mapping
@@ -56,6 +57,8 @@ class Catalog:
     site: Mapping[str, str]
     network_error_families: tuple[PatternFamily, ...]
     upgrade_patterns: Mapping[str, re.Pattern[str]]
+    # The egress probe's advice per failed layer (dns, tcp, proxy, tls, tls-untrusted, http).
+    probe_layers: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def __getitem__(self, condition_id: str) -> Condition:
         for c in self.conditions:
@@ -190,6 +193,9 @@ def load_catalog(path: Path | str = DEFAULT_CATALOG) -> Catalog:
     for key in ("creating", "found_existing", "operator_handoff"):
         if key not in upgrade:
             raise CatalogError(f"upgrade_patterns: missing field '{key}'")
+    layers = raw.get("probe_layers") or {}
+    if not isinstance(layers, dict) or not all(isinstance(v, str) for v in layers.values()):
+        raise CatalogError("probe_layers: must be a mapping of layer name to advice text")
     return Catalog(
         path=path,
         conditions=conditions,
@@ -198,4 +204,5 @@ def load_catalog(path: Path | str = DEFAULT_CATALOG) -> Catalog:
         site=site,
         network_error_families=_families(raw.get("network_error_families", [])),
         upgrade_patterns=upgrade,
+        probe_layers={str(k): v for k, v in layers.items()},
     )

@@ -15,7 +15,6 @@ from typing import Any
 
 from blinkcheck.logs import LogWindow, last_lines
 from blinkcheck.model import Evidence, Finding, Outcome
-from blinkcheck.probe import CURL_LAYERS, ProbeResult, judge_probe
 
 OPERATOR_PREFIX = "blink-operator"
 DEFAULT_SECRET = "blink-runner-secret"
@@ -838,82 +837,6 @@ def judge_logs_readable(
 
 def no_log_windows(condition_id: str, reason: str) -> Finding:
     return Finding(condition_id, Outcome.SKIPPED, f"Nothing to judge: {reason}")
-
-
-# ------------------------------------------------------------------ the egress probe from a pod
-
-# Busybox/GNU wget and nc messages -> the curl exit code with the same meaning, so one judge
-# (blinkcheck.probe.judge_probe) names the layer for every tool.
-_TOOL_ERRORS: tuple[tuple[re.Pattern[str], int], ...] = (
-    (
-        re.compile(
-            r"bad address|unable to resolve|Name or service not known|Temporary failure in name resolution|"
-            r"nodename nor servname|Could not resolve",
-            re.I,
-        ),
-        6,
-    ),
-    (re.compile(r"Connection refused|No route to host|Network is unreachable|can't connect", re.I), 7),
-    (re.compile(r"timed out|timeout", re.I), 28),
-    (re.compile(r"certificate|x509|ssl|tls", re.I), 35),
-    (re.compile(r"Connection reset|error getting response", re.I), 56),
-)
-_HTTP_ERROR = re.compile(r"server returned error: HTTP/\S+ (\d{3})|ERROR (\d{3})")
-
-
-def probe_from_exec(
-    tool: str, target: str, url: str, command: str, rc: int | None, stdout: str, stderr: str, error: str = ""
-) -> ProbeResult:
-    """What an exec'd curl / wget / nc printed -> a ProbeResult in curl's terms."""
-    if rc is None:
-        return ProbeResult(target, url, None, stderr=stderr, error=error or "the exec did not finish", command=command)
-    label = f"[{tool}, exit code {rc}]\n"
-    if rc > 128 and not stdout.strip():  # killed by a signal: the pod was stopping, or a limit hit the probe
-        why = f"{tool} was killed by signal {rc - 128} (the pod restarting or being replaced during the probe?)"
-        return ProbeResult(target, url, None, stderr=label + stderr, error=why, command=command)
-    if tool == "curl":
-        return ProbeResult(target, url, rc, stdout.strip()[-3:], label + stderr, command=command)
-    if tool == "wget":
-        m = _HTTP_ERROR.search(stderr)
-        if rc == 0 or m:
-            code = (m[1] or m[2]) if m else _wget_status(stderr) or "2xx"
-            return ProbeResult(target, url, 0, code, label + stderr, command=command)
-    mapped = next((code for pat, code in _TOOL_ERRORS if pat.search(stderr)), None)
-    if tool == "nc" and rc == 0:
-        return ProbeResult(target, url, 0, "", label + "TCP connect succeeded (nc)", command=command)
-    if mapped == 28 and "HTTP/" not in stderr:
-        stderr += "\n(no answer before the timeout: Connection timed out)"
-    if mapped is None:
-        mapped = 7 if tool == "nc" else rc or 1
-    return ProbeResult(target, url, mapped, "", label + stderr, command=command)
-
-
-def _wget_status(stderr: str) -> str:
-    codes = re.findall(r"HTTP/\S+ (\d{3})", stderr)
-    return codes[-1] if codes else ""
-
-
-def judge_exec_probe(result: ProbeResult, values: dict[str, str], tool: str) -> Finding:
-    cid = "k8s.disconnected.blink-reachable"
-    values = {**values, "probe_command": result.command.split(" -- ", 1)[-1] if result.command else ""}
-    finding = judge_probe(cid, result, values)
-    if tool == "nc" and finding.outcome is Outcome.PASSED:
-        # A bare TCP connect proves the firewall lets it through, not that TLS or HTTP work.
-        https = result.url.startswith("https://")
-        return Finding(
-            cid,
-            Outcome.WARNING if https else Outcome.PASSED,
-            f"From {result.target}, a TCP connection to {result.url} succeeds (nc; "
-            + ("TLS and HTTP not verified" if https else "HTTP not tried")
-            + ": the pod has no curl or wget).",
-            finding.object,
-            values=finding.values,
-        )
-    return finding
-
-
-def curl_meaning(code: int) -> str:
-    return CURL_LAYERS.get(code, ("network", f"exit code {code}"))[1]
 
 
 # ------------------------------------------------------------------ judges: Upgrade

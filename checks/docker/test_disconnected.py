@@ -41,12 +41,12 @@ def test_no_network_errors(runner_containers, docker_facts, catalog, spec, recor
 
 
 @pytest.mark.condition("docker.disconnected.blink-reachable")
-def test_blink_reachable_from_runner(runner_containers, docker_facts, spec, record):
+def test_blink_reachable_from_runner(runner_containers, docker_probe, spec, catalog, record):
     """Step 3: network communication to Blink, tried from the runner's own network namespace."""
     if not spec.probe:
         pytest.skip("the egress probe is switched off (--probe off)")
     for c in runner_containers:
-        values = {"container_id": c.short_id, "container_name": c.name, "probe_image": spec.probe_image}
+        values = {"container_id": c.short_id, "container_name": c.name}
         if c.status != "running":
             record(Finding(
                 "docker.disconnected.blink-reachable", Outcome.BLOCKED,
@@ -54,7 +54,9 @@ def test_blink_reachable_from_runner(runner_containers, docker_facts, spec, reco
                 c.label, values=values, because_of="docker.disconnected.container-running",
             ))  # fmt: skip
             continue
-        record(judge_probe("docker.disconnected.blink-reachable", docker_facts.probe(c), values))
+        result = docker_probe.probe(c)
+        record(judge_probe("docker.disconnected.blink-reachable", result, values, spec.probe_strict,
+                           catalog.probe_layers))  # fmt: skip
 
 
 @pytest.mark.condition("docker.disconnected.blink-status")

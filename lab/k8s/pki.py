@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -64,13 +65,11 @@ def _issue(ca_key, ca_cert, cn: str, orgs=(), dns=(), ips=(), server=False, clie
     return key, builder.sign(ca_key, hashes.SHA256())
 
 
-def generate(s: Settings) -> None:
-    """Write CA, component certificates, SA key pair and kubeconfigs into the state dir."""
-    pki = s.pki
-    pki.mkdir(parents=True, exist_ok=True)
+def make_ca(cn: str) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    """A self-signed CA (key, certificate), valid for VALID."""
     ca_key = _key()
     now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
-    ca_name = _name("blink-lab-ca")
+    ca_name = _name(cn)
     ca_cert = (
         x509.CertificateBuilder()
         .subject_name(ca_name)
@@ -86,6 +85,14 @@ def generate(s: Settings) -> None:
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
+    return ca_key, ca_cert
+
+
+def generate(s: Settings) -> None:
+    """Write CA, component certificates, SA key pair and kubeconfigs into the state dir."""
+    pki = s.pki
+    pki.mkdir(parents=True, exist_ok=True)
+    ca_key, ca_cert = make_ca("blink-lab-ca")
     _write_key(pki / "ca.key", ca_key)
     _write_cert(pki / "ca.crt", ca_cert)
 
@@ -93,7 +100,7 @@ def generate(s: Settings) -> None:
     api_dns = ["localhost", host, "kubernetes", "kubernetes.default", "kubernetes.default.svc",
                "kubernetes.default.svc.cluster.local"]
     api_ips = ["127.0.0.1", s.service_ip, s.gateway]
-    certs = {
+    certs: dict[str, dict[str, Any]] = {
         "apiserver": dict(cn="kube-apiserver", dns=api_dns, ips=api_ips, server=True, client=False),
         "apiserver-kubelet-client": dict(cn="kube-apiserver-kubelet-client", orgs=("system:masters",)),
         "admin": dict(cn="blink-lab-admin", orgs=("system:masters",)),

@@ -27,7 +27,7 @@ from tests.harness import ROOT, CheckRun, run_checks
 
 pytestmark = pytest.mark.docker_lab
 
-BASE = ["--target", "docker", "--blink-url", lab.BLINK_URL, "--probe-image", lab.PROBE_IMAGE, "--probe-timeout", "4"]
+BASE = ["--target", "docker", "--blink-url", lab.BLINK_URL, "--probe-timeout", "4"]
 
 
 @pytest.fixture(scope="module", autouse=True)

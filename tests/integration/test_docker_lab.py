@@ -34,7 +34,7 @@ def test_target_auto_picks_what_is_there(tmp_path):
     no_kube = {"KUBECONFIG": "", "HOME": str(tmp_path), "KUBERNETES_SERVICE_HOST": ""}
     broken = tmp_path / "kubeconfig"
     broken.write_text("apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n")
-    args = ("--target", "auto", "--blink-url", lab.BLINK_URL, "--probe-image", lab.PROBE_IMAGE)
+    args = ("--target", "auto", "--blink-url", lab.BLINK_URL)
     try:
         docker_only = run_checks(*args, report_dir=tmp_path / "a", env=no_kube)
         both = run_checks(*args, "--kubeconfig", str(broken), report_dir=tmp_path / "b", env=no_kube)

@@ -14,7 +14,7 @@ from tests.harness import run_checks
 
 pytestmark = pytest.mark.docker_lab
 
-BASE = ["--target", "docker", "--blink-url", lab.BLINK_URL, "--probe-image", lab.PROBE_IMAGE, "--probe-timeout", "4"]
+BASE = ["--target", "docker", "--blink-url", lab.BLINK_URL, "--probe-timeout", "4"]
 
 
 def recorded_calls(tmp_path: Path, *args: str, scenario: str = "upgrade-failed") -> list[str]:

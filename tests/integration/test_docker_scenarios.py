@@ -74,6 +74,33 @@ EXPECTED: dict[str, tuple[int, dict[str, set[str]]]] = {
         "docker.disconnected.container-running": {P},
         "docker.runner.socket-mounted": {F},
     }),
+    "dns-dead": (1, {
+        "docker.disconnected.container-running": {P},
+        "docker.disconnected.no-network-errors": {F},
+        "docker.disconnected.blink-reachable": {F},
+    }),
+    "tls-inspected": (1, {
+        "docker.disconnected.container-running": {P},
+        "docker.disconnected.no-network-errors": {F},
+        "docker.disconnected.blink-reachable": {F},
+    }),
+    "proxy-dead": (1, {
+        "docker.disconnected.container-running": {P},
+        "docker.disconnected.no-network-errors": {F},
+        "docker.disconnected.blink-reachable": {F},
+    }),
+}
+
+# scenario -> the egress probe's words: the layer it names (results.json summary) and what else it says.
+# Every probe runs from inside the runner's network namespace by the suite itself (default options,
+# no probe image on the host).
+PROBE_SAYS = {
+    "healthy": ["resolves, connects and answers (HTTP 200; certificate issued by CN=Blink Lab CA)"],
+    "upgrade-healthy": ["resolves, connects and answers (HTTP 200"],
+    "egress-blocked": ["failed at the TCP connect (timeout) layer", "172.30.251.1:18443"],
+    "dns-dead": ["failed at the DNS", "blink.lab.test did not resolve: nameserver 127.0.0.11 gave no answer"],
+    "tls-inspected": ["failed at the TLS layer: certificate issued by CN=Blink Lab TLS-Inspecting Proxy CA is not trusted"],
+    "proxy-dead": ["failed at the proxy layer", "could not connect to the proxy 172.30.251.1:3128", "Connection refused"],
 }
 
 # scenario -> text that must appear in report.html (the filled remedy)
@@ -83,8 +110,14 @@ REMEDY_IN_HTML = {
     "egress-blocked": [
         "likely due to a firewall",
         "TCP connect (timeout)",
-        "docker run --rm --network container:{runner_id} blink-lab/probe:1",
+        "nsenter -t {runner_pid} -n curl -v --cacert /proc/{runner_pid}/root/etc/blink-lab/ca.pem "
+        "--resolve blink.lab.test:18443:172.30.251.1 https://blink.lab.test:18443",
     ],
+    "dns-dead": ["nsenter -t {runner_pid} -n nslookup blink.lab.test 127.0.0.11",
+                 "embedded DNS; it forwards to 172.30.251.253"],
+    "tls-inspected": ["issued by CN=Blink Lab TLS-Inspecting Proxy CA, which the runner does not trust",
+                      "CA bundle: /etc/blink-lab/ca.pem (the container"],
+    "proxy-dead": ["-x http://blink-proxy:[REDACTED]@172.30.251.1:3128", "(from HTTPS_PROXY)"],
     "upgrade-failed": ["docker container restart {runner_id}", "docker logs {new_id}", "runner group not found"],
     "no-socket": ["-v /var/run/docker.sock:/var/run/docker.sock"],
 }
@@ -96,6 +129,13 @@ TIMINGS = ROOT / "reports" / "integration" / "docker-timings.json"
 def _short_id(name: str) -> str:
     try:
         return str(lab.client().containers.get(name).id[:12])
+    except Exception:
+        return "?"
+
+
+def _pid(name: str) -> str:
+    try:
+        return str(lab.client().containers.get(name).attrs["State"]["Pid"])
     except Exception:
         return "?"
 
@@ -113,7 +153,6 @@ def test_scenario(scenario: str):
     run = run_checks(
         "--target", "docker",
         "--blink-url", lab.BLINK_URL,
-        "--probe-image", lab.PROBE_IMAGE,
         "--probe-timeout", "4",
         report_dir=report_dir,
     )  # fmt: skip
@@ -127,13 +166,22 @@ def test_scenario(scenario: str):
     assert "error" not in run.pytest_summary, run.stdout[-3000:]
     jsonschema.validate(run.results, RESULTS_SCHEMA)
     html = run.html
-    ids = {"runner_id": _short_id("blink-runner"), "new_id": _short_id("blink-runner-1.0.995")}
+    ids = {"runner_id": _short_id("blink-runner"), "new_id": _short_id("blink-runner-1.0.995"),
+           "runner_pid": _pid("blink-runner")}  # fmt: skip
+    for text in PROBE_SAYS.get(scenario, []):
+        said = [e["summary"] + "\n".join(ev["text"] for ev in e["evidence"])
+                for e in run.entries("docker.disconnected.blink-reachable")]  # fmt: skip
+        assert any(text in x for x in said), f"{scenario}: {text!r} not in {said}"
+    if scenario in PROBE_SAYS:  # from inside the namespace, by the suite itself: no probe container, no image
+        probe_entry = run.entries("docker.disconnected.blink-reachable")[0]
+        assert "inside the network namespace of container blink-runner" in probe_entry["evidence"][0]["text"]
     for text in REMEDY_IN_HTML.get(scenario, []):
         needle = text.format(**ids)
         assert needle in html or needle.replace(">", "&gt;") in html, f"{scenario}: {needle!r} not in report.html"
-    # The planted API key never reaches any artifact.
+    # The planted API key and proxy password never reach any artifact.
     for path in report_dir.iterdir():
         assert lab.LAB_API_KEY not in path.read_text(errors="replace"), path
+        assert lab.PROXY_SECRET not in path.read_text(errors="replace"), path
     # The junit file carries the condition id and outcome as properties.
     assert 'name="condition" value="docker.host.daemon-reachable"' in (report_dir / "junit.xml").read_text()
 
