@@ -60,7 +60,7 @@ class TLSServer(ThreadingHTTPServer):
             sys.stderr.write(f"standin {client_address[0]} TLS handshake failed: {exc}\n")
             return
         try:
-            self.RequestHandlerClass(tls, client_address, self)
+            super().finish_request(tls, client_address)
         finally:
             tls.close()
 

@@ -238,12 +238,17 @@ def runner_kwargs(dns: str = GATEWAY, **env: str) -> dict[str, Any]:
 
 
 def run_runner(
-    dc: docker.DockerClient, name: str = "blink-runner", socket: bool = True, dns: str = GATEWAY, **env: str
+    dc: docker.DockerClient,
+    name: str = "blink-runner",
+    socket: bool = True,
+    dns: str = GATEWAY,
+    image: str = RUNNER_IMAGE,
+    **env: str,
 ) -> str:
     kwargs = runner_kwargs(dns, **env)
     if socket:
         kwargs["volumes"]["/var/run/docker.sock"] = {"bind": "/var/run/docker.sock", "mode": "rw"}
-    c = dc.containers.run(RUNNER_IMAGE, name=name, detach=True, **kwargs)
+    c = dc.containers.run(image, name=name, detach=True, **kwargs)
     return str(c.id)
 
 
