@@ -39,6 +39,7 @@ class FaultProxy:
     _port: int = 0
     # Where bytes go: the real Docker socket, or ("127.0.0.1", port) of a loopback TCP service.
     upstream: str | tuple[str, int] = DOCKER_SOCK
+    _open: set[socket.socket] = field(default_factory=set)
 
     @property
     def url(self) -> str:
@@ -61,9 +62,15 @@ class FaultProxy:
         return self
 
     def stop(self) -> None:
+        """Like a stopped daemon: refuse new connections and drop the open ones (kept-alive pool included)."""
         self._stopped.set()
         if self._server:
             self._server.close()
+        for conn in list(self._open):
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         if self.path:
             self.path.unlink(missing_ok=True)
 
@@ -74,6 +81,7 @@ class FaultProxy:
                 conn, _ = self._server.accept()
             except (TimeoutError, OSError):
                 continue
+            self._open.add(conn)
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, client: socket.socket) -> None:
@@ -105,6 +113,7 @@ class FaultProxy:
         except OSError:
             pass
         finally:
+            self._open.discard(client)
             for s in (client, upstream):
                 try:
                     s.close()

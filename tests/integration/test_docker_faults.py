@@ -225,22 +225,37 @@ def test_deadline_ends_the_run_with_a_partial_report(tmp_path):
     probe = run.entries("docker.disconnected.blink-reachable")[0]
     assert probe["outcome"] == "not-evaluable" and "deadline" in probe["summary"]
     assert not lab.client().containers.list(all=True, filters={"label": "blink-check=egress-probe"})
+    assert not probe_processes(), "the namespace probe's child outlived the run"
     assert_report_written(run)
+
+
+def probe_processes(parent: int = 0) -> list[int]:
+    """The namespace probe's child processes (`python -m fixtures.netns_probe`), of `parent` if given."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            ppid = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if b"fixtures.netns_probe" in cmdline and (not parent or ppid == parent):
+            found.append(int(entry.name))
+    return found
 
 
 @pytest.mark.reliability(
     fault="SIGTERM from a CI runner (or Ctrl-C) mid-run",
-    sees="pytest stops (exit 2); unfinished checks not-evaluable (\"the run was terminated\"); reports written; probe removed",
+    sees="pytest stops (exit 2); unfinished checks not-evaluable (\"the run was terminated\"); reports written; the probe's child process ended",
 )
 def test_sigterm_still_writes_reports(tmp_path):
     lab.up("egress-blocked")
     cmd = [sys.executable, "-m", "pytest", "checks/", "-q", "--report-dir", str(tmp_path), *BASE, "--probe-timeout", "8"]
     try:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        # Wait until the probe container exists: the run is inside its slowest check.
-        dc = lab.client()
-        lab.wait_until("the probe running", lambda: bool(
-            dc.containers.list(filters={"label": "blink-check=egress-probe"})), deadline_s=30, every_s=0.1)  # fmt: skip
+        # Wait until the namespace probe runs (its child process): the run is inside its slowest check.
+        lab.wait_until("the probe running", lambda: bool(probe_processes(proc.pid)), deadline_s=30, every_s=0.1)
         proc.terminate()
         out, err = proc.communicate(timeout=60)
     finally:
@@ -252,6 +267,7 @@ def test_sigterm_still_writes_reports(tmp_path):
     assert entry["outcome"] == "not-evaluable" and "terminated" in entry["summary"]
     assert (tmp_path / "report.html").exists() and (tmp_path / "junit.xml").exists()
     assert not lab.client().containers.list(all=True, filters={"label": "blink-check=egress-probe"})
+    assert not probe_processes(), "the namespace probe's child outlived the run"
 
 
 def test_logs_unreadable_with_logging_driver_none_fails_with_remedy(tmp_path):
@@ -259,9 +275,8 @@ def test_logs_unreadable_with_logging_driver_none_fails_with_remedy(tmp_path):
     from docker.types import LogConfig
 
     dc = lab.client()
-    c = dc.containers.create(lab.RUNNER_IMAGE, name="blink-runner-nolog", labels=lab.LABEL, network=lab.NETWORK,
-                             environment={"BLINK_URL": lab.BLINK_URL, "BLINK_RUNNER_GROUP_API_KEY": lab.LAB_API_KEY},
-                             log_config=LogConfig(type="none"))  # fmt: skip
+    c = dc.containers.create(lab.RUNNER_IMAGE, name="blink-runner-nolog", log_config=LogConfig(type="none"),
+                             **lab.runner_kwargs())  # fmt: skip
     c.start()
     try:
         run = run_checks(*BASE, "--probe", "off", report_dir=tmp_path)
