@@ -629,6 +629,9 @@ class Access:
     name: str = ""  # resourceName, when the check reads one object
     optional: bool = False  # only evidence depends on it
     detail: str = ""
+    # A grant the user may withhold (create pods/exec with --probe auto): without it a check is skipped,
+    # which is no problem of the suite's permissions.
+    choice: bool = False
 
     @property
     def text(self) -> str:
@@ -656,13 +659,15 @@ def subject_flag(subject: str) -> str:
 
 def judge_permissions(accesses: Sequence[Access], namespace: str, subject: str) -> Finding:
     cid = "k8s.cluster.permissions"
-    missing = [a for a in accesses if a.allowed is False]
-    unknown = [a for a in accesses if a.allowed is None]
+    withheld = [a for a in accesses if a.allowed is False and a.choice]
+    missing = [a for a in accesses if a.allowed is False and not a.choice]
+    unknown = [a for a in accesses if a.allowed is None and not a.choice]
     rows: list[tuple[str, ...]] = [("VERB", "RESOURCE", "NAMESPACE", "ALLOWED", "NEEDED BY")]
     for a in accesses:
         allowed = {True: "yes", False: "NO", None: "unknown"}[a.allowed]
+        why = " (evidence only)" if a.optional else (" (optional: skipped without it)" if a.choice else "")
         rows.append((a.verb, a.resource + (f"/{a.name}" if a.name else ""), a.namespace or "*", allowed,
-                     ", ".join(a.needed_by) + (" (evidence only)" if a.optional else "")))  # fmt: skip
+                     ", ".join(a.needed_by) + why))  # fmt: skip
     evidence = (Evidence("SelfSubjectAccessReview", _table(rows), source=subject),)
     flag = subject_flag(subject)
     values = {
@@ -694,10 +699,15 @@ def judge_permissions(accesses: Sequence[Access], namespace: str, subject: str) 
             evidence=evidence,
             values=values,
         )
+    not_granted = ""
+    if withheld:
+        not_granted = (f" Not granted, by choice: {'; '.join(a.text for a in withheld)}: "
+                       f"{', '.join(sorted({c for a in withheld for c in a.needed_by}))} is skipped.")  # fmt: skip
+    granted = len(accesses) - len(withheld)
     return Finding(
         cid,
         Outcome.PASSED,
-        f"{subject} may read everything the checks look at ({len(accesses)} permissions).",
+        f"{subject} may read everything the checks look at ({granted} permissions).{not_granted}",
         object=subject,
         evidence=evidence,
         values=values,

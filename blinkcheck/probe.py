@@ -114,7 +114,7 @@ def _evidence(result: ProbeResult) -> tuple[Evidence, ...]:
         lines.append(f"HTTP status: {result.http_status}")
     if result.output.strip():
         lines += ["", result.output.strip()]
-    if result.reproduce:
+    if result.reproduce and result.reproduce != result.command:
         lines += ["", f"reproduce: {result.reproduce}"]
     return (Evidence("Egress probe", "\n".join(lines) or "(no output)", source=result.target),)
 
@@ -253,7 +253,7 @@ def _steps_before(failed: str, https: bool, proxied: bool) -> list[Step]:
     for name in _BEFORE[failed]:
         if (name == "tls" and not https) or (name == "proxy" and not proxied):
             continue
-        out.append(Step(name, True, "passed (the tool went on to the next step)"))
+        out.append(Step(name, True, "got past it (the tool went on to the next step)"))
     return out
 
 

@@ -117,6 +117,10 @@ def runner_without_tools() -> Iterator[None]:
     dc.images.remove(NO_TOOLS_IMAGE, force=True)
 
 
+@pytest.mark.reliability(
+    fault="a runner image without curl, wget or nc, on a remote engine (no way to probe)",
+    sees="`--probe auto`: blink-reachable skipped, naming the tools tried and how to enable it (`--probe-image`), exit 0; `--probe on`: not-evaluable, exit 1",
+)
 def test_no_tool_in_the_runner_image_is_skipped_in_auto_and_not_evaluable_when_on(
     tmp_path: Path, remote_engine: FaultProxy, runner_without_tools: None
 ):

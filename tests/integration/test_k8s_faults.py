@@ -210,6 +210,36 @@ def test_read_only_role_is_enough_and_writes_nothing(lab: Any, tmp_path: Path):
     )
 
 
+@pytest.mark.reliability(
+    fault="only rbac/role.yaml granted (no `create pods/exec`), healthy runner, default options",
+    sees="exit 0: `k8s.cluster.permissions` passed (exec not granted, by choice), `blink-reachable` skipped with the Role to apply; no exec tried (audit log)",
+)
+def test_read_only_role_healthy_runner_passes_with_the_probe_skipped(lab: Any, tmp_path: Path):
+    apply(lab, "healthy")
+    docs = list(yaml.safe_load_all((Path(__file__).resolve().parents[2] / "rbac" / "role.yaml").read_text()))
+    for d in docs:
+        d["metadata"].setdefault("labels", {})["blink-lab.io/scenario"] = "healthy"
+    kubectl(lab, "apply", "-f", "-", input_text=yaml.safe_dump_all(docs))
+    user = "system:serviceaccount:blink:blink-health-check"
+    try:
+        kc = _sa_kubeconfig(lab, tmp_path, "blink-health-check")
+        started = dt.datetime.now(dt.UTC)
+        run = check(lab, tmp_path / "r", kubeconfig=kc)  # default --probe (auto)
+        time.sleep(1)  # the audit backend flushes in batches of at most a second
+        verbs = audit_verbs(lab, user, started)
+    finally:
+        kubectl(lab, "-n", NS, "delete", "serviceaccount,role,rolebinding", "-l",
+                "app.kubernetes.io/name=blink-health-check", "--ignore-not-found", check=False)  # fmt: skip
+    assert run.exit_code == 0, run.stdout[-3000:]
+    perms = run.entries("k8s.cluster.permissions")[0]
+    assert perms["outcome"] == "passed" and "Not granted, by choice: create pods/exec" in perms["summary"], perms
+    reach = run.entries("k8s.disconnected.blink-reachable")[0]
+    assert reach["outcome"] == "skipped", reach
+    assert "may not exec into pods in blink" in reach["summary"]
+    assert any("kubectl apply -f rbac/role-probe-exec.yaml" in h for h in reach["hints"]), reach["hints"]
+    assert ("create", "pods/exec") not in verbs and ("get", "pods/exec") not in verbs, verbs
+
+
 def audit_verbs(lab: Any, user: str, since: dt.datetime) -> set[tuple[str, str]]:
     import json
 

@@ -97,7 +97,7 @@ REMEDY = {
         "Runner pod {pod} in blink logged",
         "From inside runner pod {pod} (blink)",
         "failed at the TCP connect (timeout) layer",
-        "`kubectl exec -n blink {pod} -- curl",
+        "`kubectl exec -n blink {pod} -c blink-runner -- curl -sSv",
     ],
     "operator-gone": [
         "The upgrade to 1.0.995 has failed: runner pod {pod} logged the operator handoff",

@@ -951,3 +951,37 @@ def test_gatherer_refuses_only_what_is_denied_naming_verb_and_resource(fake_fact
     assert not any("/log?" in p for _, p in api.requests), "a read the review denied must not be tried"
     f = kj.judge_permissions(k8s.accesses, "blink", k8s.subject)
     assert f.outcome is Outcome.FAILED and "get pods/log" in f.summary
+
+
+@pytest.mark.parametrize("fake_facts", [("pods/exec",)], indirect=True)
+def test_no_exec_grant_with_probe_auto_is_a_choice_not_a_problem(fake_facts):
+    """rbac/role.yaml alone (no create pods/exec), --probe auto: permissions pass, the probe cannot run here
+    and says which Role to apply; no exec is tried."""
+    api, k8s = fake_facts
+    f = kj.judge_permissions(k8s.accesses, "blink", k8s.subject)
+    assert f.outcome is Outcome.PASSED, f.summary
+    assert "Not granted, by choice: create pods/exec in namespace blink" in f.summary
+    assert "optional: skipped without it" in f.evidence[0].text
+    result = k8s.probe(k8s.runner_pods()[0])
+    assert "may not exec into pods in blink" in result.unavailable
+    assert "kubectl apply -f rbac/role-probe-exec.yaml" in result.enable
+    assert "--verb=create --resource=pods/exec" in result.enable and "--user=alice" in result.enable
+    assert not any("/exec" in p for _, p in api.requests), "an exec the review denied must not be tried"
+
+
+def test_no_exec_grant_with_probe_on_is_missing_permission(tmp_path):
+    from blinkcheck.model import CouldNotLook
+    from blinkcheck.redact import Redactor
+    from fixtures.k8s_facts import K8sFacts
+
+    api = FakeApi(deny=("pods/exec",))
+    try:
+        path = tmp_path / "kubeconfig"
+        path.write_text(KUBECONFIG.replace("https://127.0.0.1:1", api.url))
+        k8s = K8sFacts(_spec(tmp_path, kubeconfig=str(path), probe_strict=True), Redactor())
+        assert kj.judge_permissions(k8s.accesses, "blink", k8s.subject).outcome is Outcome.FAILED
+        with pytest.raises(CouldNotLook) as err:
+            k8s.probe(k8s.runner_pods()[0])
+        assert "create pods/exec" in err.value.reason and err.value.because_of == "k8s.cluster.permissions"
+    finally:
+        api.close()
