@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,35 @@ class Condition:
     requires: tuple[str, ...]
     # One line for the report's verdict when this condition fails ("egress to Blink is blocked - ...").
     verdict: str = ""
+    # Other remedies a judge may choose by name (a Finding's `variant`), each with its own verdict line.
+    variants: Mapping[str, Variant] = dataclass_field(default_factory=dict)
+
+    def remedy_for(self, variant: str) -> str:
+        return self.variants[variant].remedy if variant in self.variants else self.remedy
+
+    def verdict_for(self, variant: str) -> str:
+        chosen = self.variants.get(variant)
+        return (chosen.verdict or self.verdict) if chosen else self.verdict
+
+    @property
+    def markers(self) -> tuple[str, ...]:
+        """pytest markers of its check: platform, section, step (`step3`; a range "3-4" gives step3 and step4)."""
+        return (self.platform, self.section, *(f"step{n}" for n in step_numbers(self.step)))
+
+
+@dataclass(frozen=True)
+class Variant:
+    remedy: str
+    verdict: str = ""
+
+
+def step_numbers(step: str) -> tuple[int, ...]:
+    """The runbook step numbers of a step field: "3" -> (3,), "3-4" -> (3, 4), "-" -> ()."""
+    m = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+))?\s*", step)
+    if not m:
+        return ()
+    first, last = int(m[1]), int(m[2] or m[1])
+    return tuple(range(first, max(first, last) + 1))
 
 
 @dataclass(frozen=True)
@@ -57,8 +86,10 @@ class Catalog:
     site: Mapping[str, str]
     network_error_families: tuple[PatternFamily, ...]
     upgrade_patterns: Mapping[str, re.Pattern[str]]
+    # Lines that say the runner is connected to Blink: a timeline's "connected again since".
+    success_patterns: tuple[re.Pattern[str], ...] = ()
     # The egress probe's advice per failed layer (dns, tcp, proxy, tls, tls-untrusted, http).
-    probe_layers: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    probe_layers: Mapping[str, str] = dataclass_field(default_factory=dict)
 
     def __getitem__(self, condition_id: str) -> Condition:
         for c in self.conditions:
@@ -127,6 +158,19 @@ def _condition(entry: Any, index: int, links: Mapping[str, str]) -> Condition:
         placeholders(remedy)
     except ValueError as exc:
         raise CatalogError(f"{where}: field 'remedy' has a malformed placeholder: {exc}") from None
+    variants = {}
+    raw_variants = entry.get("variants") or {}
+    if not isinstance(raw_variants, dict):
+        raise CatalogError(f"{where}: field 'variants' must be a mapping of name to {{remedy, verdict}}")
+    for name, v in raw_variants.items():
+        vwhere = f"{where}: variant '{name}'"
+        if not isinstance(v, dict):
+            raise CatalogError(f"{vwhere}: must be a mapping with 'remedy'")
+        try:
+            placeholders(_need(v, "remedy", vwhere))
+        except ValueError as exc:
+            raise CatalogError(f"{vwhere}: field 'remedy' has a malformed placeholder: {exc}") from None
+        variants[str(name)] = Variant(v["remedy"], str(v.get("verdict") or ""))
     return Condition(
         id=cid,
         section=entry["section"],
@@ -139,6 +183,7 @@ def _condition(entry: Any, index: int, links: Mapping[str, str]) -> Condition:
         link=link,
         requires=tuple(requires),
         verdict=str(entry.get("verdict") or ""),
+        variants=variants,
     )
 
 
@@ -193,6 +238,13 @@ def load_catalog(path: Path | str = DEFAULT_CATALOG) -> Catalog:
     for key in ("creating", "found_existing", "operator_handoff"):
         if key not in upgrade:
             raise CatalogError(f"upgrade_patterns: missing field '{key}'")
+    success_raw = raw.get("success_patterns") or []
+    if not isinstance(success_raw, list) or not all(isinstance(x, str) for x in success_raw):
+        raise CatalogError("success_patterns: must be a list of regular expressions")
+    try:
+        success = tuple(re.compile(x) for x in success_raw)
+    except re.error as exc:
+        raise CatalogError(f"success_patterns: bad regular expression: {exc}") from None
     layers = raw.get("probe_layers") or {}
     if not isinstance(layers, dict) or not all(isinstance(v, str) for v in layers.values()):
         raise CatalogError("probe_layers: must be a mapping of layer name to advice text")
@@ -204,5 +256,6 @@ def load_catalog(path: Path | str = DEFAULT_CATALOG) -> Catalog:
         site=site,
         network_error_families=_families(raw.get("network_error_families", [])),
         upgrade_patterns=upgrade,
+        success_patterns=success,
         probe_layers={str(k): v for k, v in layers.items()},
     )

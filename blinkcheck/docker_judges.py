@@ -38,6 +38,7 @@ class ContainerFacts:
     env_names: tuple[str, ...] = ()
     mounts: tuple[tuple[str, str], ...] = ()  # (source, destination)
     log_driver: str = ""
+    tty: bool = False  # the engine's log stream is raw, not multiplexed
 
     @property
     def short_id(self) -> str:
@@ -71,6 +72,7 @@ def container_facts(inspect: Mapping[str, Any]) -> ContainerFacts:
         env_names=tuple(env_names(config.get("Env") or [])),
         mounts=mounts,
         log_driver=str((host.get("LogConfig") or {}).get("Type", "")),
+        tty=bool(config.get("Tty")),
     )
 
 
@@ -202,14 +204,11 @@ def judge_logs_readable(c: ContainerFacts, window: LogWindow) -> Finding:
             c.label,
             values=values,
         )
-    note = " (stopped at the size cap)" if window.truncated else ""
-    return Finding(
-        cid,
-        Outcome.PASSED,
-        f"Read {len(window.lines)} log lines of {c.label} ({window.window}){note}.",
-        c.label,
-        values=values,
-    )
+    read = f"Read {window.line_count} log lines of {c.label} ({window.window})"
+    if window.cut:
+        return Finding(cid, Outcome.WARNING, f"{read}, but not to the newest line: {window.cut}.", c.label,
+                       values={**values, "reason": window.cut})  # fmt: skip
+    return Finding(cid, Outcome.PASSED, f"{read}.", c.label, values=values)
 
 
 def judge_socket_mounted(c: ContainerFacts) -> Finding:
@@ -234,6 +233,11 @@ def judge_upgrade_indicators(c: ContainerFacts, window: LogWindow, lines: Sequen
     values = {"container_id": c.short_id, "container_name": c.name}
     if window.error:
         return Finding(cid, Outcome.NOT_EVALUABLE, f"Could not read the logs of {c.label}: {window.error}",
+                       c.label, values=values)  # fmt: skip
+    if window.cut:
+        found = f"; {len(lines)} upgrade line(s) in the part read" if lines else ""
+        return Finding(cid, Outcome.NOT_EVALUABLE, f"The log window of {c.label} was read only in part "
+                       f"({window.cut}){found}: the newest upgrade attempt may be in the part not read.",
                        c.label, values=values)  # fmt: skip
     if not lines:
         return Finding(
@@ -303,6 +307,19 @@ def judge_new_container(
         new.label,
         evidence=tuple(evidence),
         values=values,
+    )
+
+
+def judge_not_a_runner(runner: ContainerFacts, line: UpgradeLine, other: str) -> Finding:
+    """An upgrade line that names a container which is not a runner: not followed, not trusted."""
+    return Finding(
+        "docker.upgrade.new-container-healthy",
+        Outcome.NOT_EVALUABLE,
+        f"The upgrade line in {runner.label} names container {other}, which is not a runner container (its name "
+        f"and image are not the runner's): the suite does not look at it. Check the line by hand.",
+        runner.label,
+        evidence=(Evidence("Upgrade line", line.line, source=runner.label),),
+        values={"container_id": runner.short_id, "container_name": runner.name, "version": line.version},
     )
 
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from blinkcheck.logs import LogWindow, last_lines
-from blinkcheck.model import Evidence, Finding, Outcome
+from blinkcheck.logs import UPGRADE, LogWindow, last_lines, previous_last_lines
+from blinkcheck.model import Evidence, Finding, Outcome, human
 
 OPERATOR_PREFIX = "blink-operator"
 DEFAULT_SECRET = "blink-runner-secret"
@@ -45,21 +45,6 @@ def parse_time(text: str | None) -> datetime | None:
         return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
     except ValueError:
         return None
-
-
-def human(seconds: float) -> str:
-    """4s, 59s, 1m, 4m 59s, 1h 2m, 3d 4h: what a support engineer reads aloud."""
-    s = int(max(0, seconds))
-    if s < 60:
-        return f"{s}s"
-    m, s = divmod(s, 60)
-    if m < 60:
-        return f"{m}m {s}s" if s else f"{m}m"
-    h, m = divmod(m, 60)
-    if h < 24:
-        return f"{h}h {m}m" if m else f"{h}h"
-    d, h = divmod(h, 24)
-    return f"{d}d {h}h" if h else f"{d}d"
 
 
 def _age(start: datetime | None, now: datetime) -> float | None:
@@ -96,6 +81,7 @@ class PodCondition:
     status: str
     reason: str = ""
     message: str = ""
+    since: str = ""  # lastTransitionTime
 
 
 @dataclass(frozen=True)
@@ -266,6 +252,20 @@ class OperatorFacts:
     def label(self) -> str:
         return f"deployment {self.namespace}/{self.name}" if self.deployment else f"pod {self.namespace}/{self.name}"
 
+    def not_running_since(self) -> datetime | None:
+        """Since when the API says it has not been running: the latest moment one of its pods stopped being
+        Ready (or was created, never Ready), else the deployment's creation. None when unknown or running."""
+        if self.running:
+            return None
+        times = []
+        for p in self.pods:
+            ready = p.condition("Ready")
+            times.append(parse_time(ready.since if ready and ready.since else p.created))
+        if not self.pods and self.deployment:
+            times.append(parse_time(self.deployment.created))
+        known = [t for t in times if t is not None]
+        return max(known) if known and len(known) == len(times) else None
+
     def state(self) -> str:
         if not self.pods:
             d = self.deployment
@@ -305,7 +305,8 @@ def _container_status(raw: Mapping[str, Any]) -> ContainerStatus:
 def _conditions(raw: Iterable[Mapping[str, Any]] | None) -> tuple[PodCondition, ...]:
     return tuple(
         PodCondition(
-            str(c.get("type", "")), str(c.get("status", "")), str(c.get("reason") or ""), str(c.get("message") or "")
+            str(c.get("type", "")), str(c.get("status", "")), str(c.get("reason") or ""), str(c.get("message") or ""),
+            str(c.get("lastTransitionTime") or ""),
         )
         for c in raw or []
     )
@@ -781,11 +782,11 @@ def judge_pod_ready(
         return Finding(cid, outcome, f"{p.label} is {state}.", p.label, values=values)
     evidence = [Evidence("kubectl get pods", pod_table(all_pods, now), source=p.namespace)]
     evidence.append(Evidence(f"Events of {p.name}", events_text(events), source=f"kubectl describe pod {p.name}"))
-    if window is not None and (window.lines or window.previous):
-        if window.previous:
-            evidence.append(Evidence("Last log lines of the previous container", "\n".join(window.previous[-30:]),
+    if window is not None:
+        if window.previous_tail:
+            evidence.append(Evidence("Last log lines of the previous container", previous_last_lines(window, 30),
                                      source=f"{window.source} --previous"))  # fmt: skip
-        if window.lines:
+        if window.tail:
             evidence.append(Evidence("Last log lines", last_lines(window), source=f"{window.source}, {window.window}"))
     note = {
         Outcome.WARNING: " Not yet a failure: " + ("it is terminating." if p.deleting else "judged again later."),
@@ -813,7 +814,7 @@ def judge_logs_readable(
         if hpa
         else (f"each of {n_pods} pods' logs" if n_pods > 1 else f"`kubectl logs deployment/{deployment_name}`")
     )
-    if not p.has_run and not window.lines:
+    if not p.has_run and not window.line_count:
         return Finding(
             cid,
             Outcome.BLOCKED,
@@ -831,18 +832,15 @@ def judge_logs_readable(
     prev = ""
     if p.restarts:
         prev = (
-            f"; previous container: {len(window.previous)} lines"
-            if window.previous
+            f"; previous container: {window.previous_lines} lines"
+            if window.previous_lines
             else "; the previous container's logs are gone"
         )
-    note = " (stopped at the size cap)" if window.truncated else ""
-    return Finding(
-        cid,
-        Outcome.PASSED,
-        f"Read {len(window.lines)} log lines of {p.label} ({window.window}){prev}{note}; read as {how}.",
-        p.label,
-        values=values,
-    )
+    read = f"Read {window.current_lines} log lines of {p.label} ({window.window}){prev}; read as {how}"
+    if window.cut:
+        return Finding(cid, Outcome.WARNING, f"{read}, but not to the newest line: {window.cut}.", p.label,
+                       values={**values, "reason": window.cut})  # fmt: skip
+    return Finding(cid, Outcome.PASSED, f"{read}.", p.label, values=values)
 
 
 def no_log_windows(condition_id: str, reason: str) -> Finding:
@@ -872,10 +870,8 @@ def judge_operator_state(operators: Sequence[OperatorFacts], namespace: str, now
     if pods:
         evidence.append(Evidence("kubectl get pods | grep blink-operator", pod_table(pods, now)))
     for name, w in (operator_logs or {}).items():
-        if w.lines or w.previous:
-            text = "\n".join([*(["--- previous container ---", *w.previous[-20:], "--- current ---"]
-                                if w.previous else []), *w.lines[-30:]])  # fmt: skip
-            evidence.append(Evidence(f"Operator logs ({name})", text, source=f"{w.source}, {w.window}"))
+        if w.tail or w.previous_tail:
+            evidence.append(Evidence(f"Operator logs ({name})", both_tails(w), source=f"{w.source}, {w.window}"))
     first = operators[0]
     values.update(operator=first.name, version=first.version)
     down = [o for o in operators if not o.running]
@@ -909,12 +905,16 @@ class Handoff:
 
 def find_handoff(window: LogWindow, pattern: re.Pattern[str]) -> Handoff | None:
     """The last `Operator has been deployed with version: ...` line, current or previous container."""
-    found = None
-    for line in [*window.previous, *window.lines]:
-        m = pattern.search(line)
-        if m:
-            found = Handoff(m["version"], line)
-    return found
+    hits = window.hit(UPGRADE + "operator_handoff")
+    m = pattern.search(hits.last.text) if hits else None
+    return Handoff(m["version"], hits.last.render()) if hits and m else None
+
+
+def both_tails(w: LogWindow) -> str:
+    """The newest lines of the previous container (after a restart), then of the current one."""
+    if not w.previous_tail:
+        return last_lines(w)
+    return "\n".join(["--- previous container ---", previous_last_lines(w), "--- current ---", last_lines(w)])
 
 
 def judge_operator_handoff(
@@ -975,12 +975,25 @@ class Wait:
     waited_s: float
     polls: int
     recovered: bool  # the operator ran (or was gone) before the deadline
+    # How long the API already showed it not running at the first look: the runbook's wait counts it.
+    already_s: float | None = None
+
+    @property
+    def down_for_s(self) -> float:
+        """How long it has been seen not running in all (before the run and while waiting)."""
+        return (self.already_s or 0) + self.waited_s
 
     def text(self) -> str:
         if self.allowed_s <= 0:
             return "did not wait (--operator-wait 0)"
+        before = f"not running for {human(self.already_s)} at the first look" if self.already_s is not None else ""
+        if self.polls == 0 and self.already_s is not None and self.already_s >= self.allowed_s:
+            return f"{before}, already longer than the {human(self.allowed_s)} wait: no need to wait"
         how = "until it recovered" if self.recovered else "until the deadline"
-        return f"waited {human(self.waited_s)} of {human(self.allowed_s)} ({self.polls} checks, {how})"
+        left = self.allowed_s - (self.already_s or 0)
+        waited = f"waited {human(self.waited_s)} of the remaining {human(left)}" if before else (
+            f"waited {human(self.waited_s)} of {human(self.allowed_s)}")  # fmt: skip
+        return (f"{before}; " if before else "") + f"{waited} ({self.polls} checks, {how})"
 
 
 def judge_operator_stuck(
@@ -1001,7 +1014,7 @@ def judge_operator_stuck(
         "version": before.version,
         "deployment": runner_deployment,
         "state": o.state(),
-        "waited": human(wait.waited_s),
+        "waited": human(wait.down_for_s),
         "wait": wait.text(),
     }
     if after is None:
@@ -1016,9 +1029,8 @@ def judge_operator_stuck(
                                     deployment_table([after.deployment], now)))  # fmt: skip
     if events is not None:
         evidence.append(Evidence(f"Events of {after.name}'s pods", events_text(events)))
-    if logs is not None and (logs.lines or logs.previous):
-        evidence.append(Evidence("Operator logs", "\n".join([*logs.previous[-20:], *logs.lines[-30:]]),
-                                 source=f"{logs.source}, {logs.window}"))  # fmt: skip
+    if logs is not None and (logs.tail or logs.previous_tail):
+        evidence.append(Evidence("Operator logs", both_tails(logs), source=f"{logs.source}, {logs.window}"))
     if wait.allowed_s <= 0:
         return Finding(
             cid,

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
+from typing import Any
 
 
 class Outcome(StrEnum):
@@ -69,9 +70,14 @@ class Finding:
     hints: tuple[str, ...] = ()
     # For blocked / not-evaluable: the condition or access that stood in the way.
     because_of: str = ""
+    # Which of the condition's remedy variants in the catalog applies ("" = its main remedy).
+    variant: str = ""
+    # Structured facts for results.json (e.g. the log timeline's timestamps); plain JSON values.
+    details: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "values", MappingProxyType(dict(self.values)))
+        object.__setattr__(self, "details", MappingProxyType(dict(self.details)))
 
 
 class CouldNotLook(Exception):
@@ -85,3 +91,18 @@ class CouldNotLook(Exception):
         self.reason = reason
         self.how_to_fix = how_to_fix
         self.because_of = because_of
+
+
+def human(seconds: float) -> str:
+    """4s, 59s, 1m, 4m 59s, 1h 2m, 3d 4h: what a support engineer reads aloud."""
+    s = int(max(0, seconds))
+    if s < 60:
+        return f"{s}s"
+    m, s = divmod(s, 60)
+    if m < 60:
+        return f"{m}m {s}s" if s else f"{m}m"
+    h, m = divmod(m, 60)
+    if h < 24:
+        return f"{h}h {m}m" if m else f"{h}h"
+    d, h = divmod(h, 24)
+    return f"{d}d {h}h" if h else f"{d}d"

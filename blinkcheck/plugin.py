@@ -8,6 +8,7 @@ terminal and pytest-html), into results.json, and into the run's exit code:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import sys
@@ -20,12 +21,21 @@ from typing import Any
 import pytest
 
 from blinkcheck import report
-from blinkcheck.catalog import Catalog, CatalogError, load_catalog
+from blinkcheck.blocking import Record, per_object, record_of, whole_blocker
+from blinkcheck.catalog import SECTIONS, Catalog, CatalogError, load_catalog, step_numbers
 from blinkcheck.model import CouldNotLook, Finding, Outcome, worst
 from blinkcheck.redact import Redactor
 from fixtures.target import TargetSpec, add_options, parse_target_spec
 
 CHECKS_DIR = Path(__file__).resolve().parent.parent / "checks"
+
+# Markers every check gets from its catalog entry at collection (README: "Choosing what runs"); the
+# step markers (step1, step2, ...) are registered from the catalog's steps.
+MARKERS = {
+    "docker": "a check of a runner on a Docker host (from the catalog)",
+    "kubernetes": "a check of a runner on Kubernetes (from the catalog)",
+    **{section: f"a check of the runbook section '{section}' (from the catalog)" for section in SECTIONS},
+}
 
 
 @dataclass
@@ -35,13 +45,15 @@ class RunState:
     redactor: Redactor
     enabled: bool  # the run collects checks: write reports and own the exit code
     started: float = field(default_factory=time.time)
-    # condition id -> (aggregate outcome, root cause id, summary) of checks that already ran
-    by_condition: dict[str, tuple[Outcome, str, str]] = field(default_factory=dict)
+    # condition id -> what it concluded per object, for the checks that depend on it (blinkcheck.blocking)
+    by_condition: dict[str, Record] = field(default_factory=dict)
     results: list[report.CheckResult] = field(default_factory=list)
     selected_platforms: tuple[str, ...] = ()
     platform_notes: list[str] = field(default_factory=list)
+    skipped_platforms: list[tuple[str, str]] = field(default_factory=list)  # (platform, why), --target auto
     exit_code: int | None = None
     collected: list[tuple[str, str]] = field(default_factory=list)  # (nodeid, condition id) in run order
+    stopped: str = ""  # pytest ended the run early at the user's request (-x, --maxfail, --sw)
     finished: set[str] = field(default_factory=set)  # nodeids with results
     deadline_hit: bool = False
     in_check: bool = False
@@ -88,11 +100,15 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "condition(id): the runbook condition (catalog id) this check implements"
     )
+    for name, text in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {text}")
     spec = parse_target_spec(config)
     try:
         catalog = load_catalog(spec.catalog_path)
     except CatalogError as exc:
         raise pytest.UsageError(f"--catalog: {exc}") from None
+    for step in sorted({n for c in catalog.conditions for n in step_numbers(c.step)}):
+        config.addinivalue_line("markers", f"step{step}: a check of the runbook's step {step} (from the catalog)")
     enabled = _runs_checks(config)
     config.stash[STATE] = RunState(spec=spec, catalog=catalog, redactor=Redactor(), enabled=enabled)
     if not enabled:
@@ -111,7 +127,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if hasattr(config.option, "htmlpath") and not config.option.htmlpath:
         config.option.htmlpath = str(spec.report_dir / "report.html")
         config.option.self_contained_html = True
-    if not config.option.xmlpath:
+    if hasattr(config.option, "xmlpath") and not config.option.xmlpath:  # absent under -p no:junitxml
         config.option.xmlpath = str(spec.report_dir / "junit.xml")
     if config.pluginmanager.hasplugin("html"):
         config.pluginmanager.register(report.HtmlHooks(lambda: config.stash[STATE]), "blinkcheck-html")
@@ -146,31 +162,55 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 # ------------------------------------------------------------------ collection
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Before pytest's own -k/-m: every check carries its condition id as a keyword (`-k container-running`)
+    and its catalog markers (`-m "kubernetes and upgrade"`)."""
     state = state_of(config)
-    checks = [i for i in items if condition_of(i)]
-    if not checks:
-        return
-    for item in checks:
-        cid = condition_of(item)
-        if cid not in state.catalog.ids:
-            raise pytest.UsageError(f"{item.nodeid}: names condition '{cid}', which is not in {state.catalog.path}")
-    from fixtures.reachability import choose_platforms  # late: may contact the targets (auto)
-
-    state.selected_platforms, state.platform_notes = choose_platforms(state.spec)
-    keep, drop = [], []
     for item in items:
         cid = condition_of(item)
-        if cid and state.catalog[cid].platform not in state.selected_platforms:
-            drop.append(item)
-        else:
-            keep.append(item)
+        if not cid:
+            continue
+        if cid not in state.catalog.ids:
+            raise pytest.UsageError(f"{item.nodeid}: names condition '{cid}', which is not in {state.catalog.path}")
+        item.extra_keyword_matches.add(cid)
+        for name in state.catalog[cid].markers:
+            item.add_marker(name)
+
+
+@pytest.hookimpl(trylast=True, specname="pytest_collection_modifyitems")
+def pytest_collection_modifyitems_platforms(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """After -k/-m: which platforms the selected checks are run on (--target auto looks only at those)."""
+    state = state_of(config)
+    checks = [i for i in items if condition_of(i)]
+    if not checks or not state.enabled:
+        return
+    from fixtures.reachability import choose_platforms  # late: may contact the targets (auto)
+
+    wanted = tuple(sorted({state.catalog[condition_of(i) or ""].platform for i in checks}))
+    choice = choose_platforms(state.spec, wanted, state.redactor, state.catalog)
+    state.selected_platforms, state.platform_notes = choice.platforms, list(choice.notes)
+    state.skipped_platforms = list(choice.skipped)
+    keep = [i for i in items if not (cid := condition_of(i)) or state.catalog[cid].platform in choice.platforms]
+    drop = [i for i in items if i not in keep]
     if drop:
         config.hook.pytest_deselected(items=drop)
-    # Run in runbook order: preconditions first, so dependents can be blocked by them.
-    keep.sort(key=lambda i: state.catalog.order(condition_of(i) or ""))
     items[:] = keep
-    state.collected = [(i.nodeid, cid) for i in keep if (cid := condition_of(i))]
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The final selection (after -k/-m, --lf, platforms), run in runbook order: preconditions first, so
+    dependents can be blocked by them (also under --ff / --nf, which would reorder)."""
+    state = state_of(session.config)
+    if not state.enabled:
+        return
+    session.items.sort(key=lambda i: state.catalog.order(condition_of(i) or ""))
+    state.collected = [(i.nodeid, cid) for i in session.items if (cid := condition_of(i))]
+
+
+def pytest_report_collectionfinish(config: pytest.Config) -> list[str]:
+    state = state_of(config)
+    return [f"blink-checks: {note}" for note in state.platform_notes] if state.enabled else []
 
 
 # ------------------------------------------------------------------ running
@@ -190,27 +230,6 @@ def record(request: pytest.FixtureRequest) -> Callable[[Finding], None]:
     return _record
 
 
-def _blocker(state: RunState, cid: str) -> Finding | None:
-    for req in state.catalog[cid].requires:
-        if req not in state.by_condition:
-            continue  # not selected in this run: the check gathers its own facts
-        outcome, root, summary = state.by_condition[req]
-        if outcome.healthy:
-            continue
-        if outcome is Outcome.NOT_EVALUABLE:
-            return Finding(
-                cid,
-                Outcome.NOT_EVALUABLE,
-                f"Not evaluable because of {root}: {summary}",
-                because_of=root,
-            )
-        # Name the first condition that actually failed, not the chain of blocked ones after it.
-        root_summary = state.by_condition.get(root, (outcome, root, summary))[2]
-        root_outcome = state.by_condition.get(root, (outcome, root, summary))[0]
-        return Finding(cid, Outcome.BLOCKED, f"Blocked by {root} ({root_outcome}): {root_summary}", because_of=root)
-    return None
-
-
 # trylast: the innermost wrapper, so other plugins' setup wrappers (logging's) have run when we skip.
 @pytest.hookimpl(wrapper=True, trylast=True)
 def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
@@ -218,7 +237,8 @@ def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
     if not cid:
         return (yield)
     state = state_of(item.config)
-    blocker = _blocker(state, cid)
+    # Blocked as a whole only when a required condition failed for everything; else it runs (per object).
+    blocker = whole_blocker(cid, state.catalog[cid].requires, state.by_condition)
     if state.deadline_hit:
         why = f"Not run: the run's --deadline ({state.spec.deadline_s:g}s) passed."
         blocker = Finding(cid, Outcome.NOT_EVALUABLE, why)
@@ -271,9 +291,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         return rep
     if rep.when == "call" and call.excinfo is None and not findings:
         findings.append(Finding(cid, Outcome.NOT_EVALUABLE, "The check recorded no finding (a defect in the check)."))
+    if rep.when == "call":  # it ran: its judgements of objects whose precondition failed are blocked
+        findings[:] = per_object(cid, state.catalog[cid].requires, findings, state.by_condition)
     outcome = worst([f.outcome for f in findings])
-    root = next((f.because_of for f in findings if f.because_of), cid)
-    state.by_condition[cid] = (outcome, root, state.redactor(findings[0].summary if findings else ""))
+    state.by_condition[cid] = record_of(cid, findings, state.by_condition, state.redactor)
     results = [report.build_result(state, item.nodeid, f, rep.duration) for f in findings]
     state.results.extend(results)
     state.finished.add(item.nodeid)
@@ -288,9 +309,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 @pytest.hookimpl(wrapper=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[None, None, None]:
     state = session.config.stash.get(STATE, None)
-    if state is None or not state.enabled:
-        return (yield)
+    if state is None or not state.enabled or session.config.option.collectonly:
+        return (yield)  # --collect-only runs nothing: no results to write
     code = int(exitstatus)
+    stop = session.shouldfail or session.shouldstop  # -x / --maxfail; --sw
+    if stop and not state.interrupted:
+        state.stopped = str(stop)
     _account_for_unfinished(state)
     if state.results and code in (0, 1):
         code = 1 if any(r.outcome.fails_run for r in state.results) else 0
@@ -298,6 +322,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[
     session.exitstatus = code
     report.write_results_json(state, session)
     yield
+    html_path = getattr(session.config.option, "htmlpath", None)
+    if html_path and session.config.pluginmanager.hasplugin("html"):
+        report.arrange_html(Path(html_path))
     wanted = state.spec.bundle == "on" or (state.spec.bundle == "on-failure" and state.exit_code != 0)
     if wanted:
         from blinkcheck.bundle import write_bundle
@@ -318,6 +345,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[
     return None
 
 
+def say_now(config: pytest.Config, text: str) -> None:
+    """A progress line on the terminal in the middle of a check (captured output is switched off for it)."""
+    capman = config.pluginmanager.getplugin("capturemanager")
+    terminal = config.pluginmanager.get_plugin("terminalreporter")
+    with capman.global_and_fixture_disabled() if capman is not None else contextlib.nullcontext():
+        if terminal is not None:
+            terminal.ensure_newline()
+            terminal.write_line(f"blink-checks: {text}")
+        else:
+            print(f"blink-checks: {text}", file=sys.stderr, flush=True)
+
+
 def _say(config: pytest.Config, text: str) -> None:
     terminal = config.pluginmanager.get_plugin("terminalreporter")
     if terminal is not None:
@@ -330,14 +369,19 @@ def _say(config: pytest.Config, text: str) -> None:
 
 
 def _account_for_unfinished(state: RunState) -> None:
-    """Checks that never ran (deadline, Ctrl-C, SIGTERM) are listed as not-evaluable, never left out."""
+    """Selected checks that never ran are listed, never left out: not-evaluable when the run was cut short
+    (deadline, Ctrl-C, SIGTERM); skipped when pytest stopped at the user's request (-x, --maxfail).
+    Deselected checks (-k, -m, --lf) are not among them: they were never part of the run."""
+    outcome = Outcome.NOT_EVALUABLE
     if state.deadline_hit:
         why = f"Not run: the run's --deadline ({state.spec.deadline_s:g}s) passed."
-    else:
+    elif state.interrupted or not state.stopped:
         why = f"Not run: {state.interrupted or 'the run was interrupted'}."
+    else:
+        outcome, why = Outcome.SKIPPED, f"Not run: pytest ended the run early at your request ({state.stopped})."
     for nodeid, cid in state.collected:
         if nodeid not in state.finished:
-            finding = Finding(cid, Outcome.NOT_EVALUABLE, why)
+            finding = Finding(cid, outcome, why)
             state.results.append(report.build_result(state, nodeid, finding, 0.0))
             state.finished.add(nodeid)
 
@@ -345,7 +389,7 @@ def _account_for_unfinished(state: RunState) -> None:
 @pytest.hookimpl(trylast=True)
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     state = config.stash.get(STATE, None)
-    if state is None or not state.enabled or not state.results:
+    if state is None or not state.enabled or config.option.collectonly:
         return
     terminalreporter.write_line(report.one_line_summary(state))
 

@@ -89,6 +89,13 @@ class ProbeResult:
         return next((s for s in self.steps if not s.ok), None)
 
 
+def reached(result: ProbeResult) -> bool | None:
+    """Is the network path to Blink open (every layer tried got through)? None: the probe did not run."""
+    if result.error or result.unavailable or not result.steps:
+        return None
+    return result.failed_step is None
+
+
 # ------------------------------------------------------------------ judging
 
 

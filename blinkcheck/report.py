@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -77,6 +78,7 @@ class CheckResult:
     test: str
     duration_s: float
     verdict: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -99,6 +101,7 @@ class CheckResult:
             "link": self.link,
             "test": self.test,
             "duration_s": round(self.duration_s, 3),
+            **({"details": self.details} if self.details else {}),
         }
 
 
@@ -133,7 +136,7 @@ def build_result(state: RunState, nodeid: str, finding: Finding, duration: float
     if finding.outcome in (Outcome.FAILED, Outcome.WARNING, Outcome.MANUAL) or (
         finding.outcome is Outcome.NOT_EVALUABLE and cond.kind == "precondition"
     ):
-        remediation = fill(cond.remedy, values)
+        remediation = fill(cond.remedy_for(finding.variant), values)
     evidence = []
     for ev in finding.evidence:
         text, cut = _cap(red(ev.text))
@@ -156,7 +159,8 @@ def build_result(state: RunState, nodeid: str, finding: Finding, duration: float
         link=state.catalog.link_url(cond),
         test=nodeid,
         duration_s=duration,
-        verdict=cond.verdict,
+        verdict=cond.verdict_for(finding.variant),
+        details=json.loads(red(json.dumps(dict(finding.details), default=str))) if finding.details else {},
     )
 
 
@@ -224,7 +228,27 @@ def one_line_summary(state: RunState) -> str:
     c = counts(state)
     order = [str(o) for o in Outcome]
     parts = ", ".join(f"{c[o]} {o}" for o in order if c[o])
-    return f"blink-checks: {parts} (exit {state.exit_code}) — report: {state.spec.report_dir / 'report.html'}"
+    where = f"report: {state.spec.report_dir / 'report.html'}"
+    if not state.collected:
+        return (f"blink-checks: no check was selected (-k, -m or the node ids matched none): nothing was checked; "
+                f"exit {state.exit_code} (pytest's 'no tests ran') — {where}")  # fmt: skip
+    left_out = deselected_ids(state)
+    chosen = f" of {len(state.collected)} selected checks ({len(left_out)} not selected)" if left_out else ""
+    return f"blink-checks: {parts}{chosen} (exit {state.exit_code}) — {where}"
+
+
+def run_platforms(state: RunState) -> tuple[str, ...]:
+    """The platforms of this run: those chosen at collection, else the requested one(s)."""
+    if state.selected_platforms:
+        return state.selected_platforms
+    return (state.spec.target,) if state.spec.target != "auto" else ("docker", "kubernetes")
+
+
+def deselected_ids(state: RunState) -> list[str]:
+    """Conditions of the run's platforms that the user did not select (-k, -m, --lf, node ids)."""
+    ran = {cid for _, cid in state.collected}
+    platforms = run_platforms(state)
+    return [c.id for c in state.catalog.conditions if c.platform in platforms and c.id not in ran]
 
 
 def write_results_json(state: RunState, session: pytest.Session) -> None:
@@ -240,6 +264,7 @@ def write_results_json(state: RunState, session: pytest.Session) -> None:
             "requested": spec.target,
             "platforms": list(state.selected_platforms),
             "notes": state.platform_notes,
+            "skipped": [{"platform": p, "why": state.redactor(why)} for p, why in state.skipped_platforms],
             "docker_host": state.redactor(spec.docker_host),
             "blink_url": state.redactor(spec.blink_url),
             "runner_name": spec.runner_name,
@@ -249,6 +274,7 @@ def write_results_json(state: RunState, session: pytest.Session) -> None:
         "catalog": str(spec.catalog_path),
         "counts": dict(counts(state)),
         "checks": [r.as_json() for r in state.results],
+        "deselected": deselected_ids(state),
     }
     path = spec.report_dir / "results.json"
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -273,24 +299,10 @@ class HtmlHooks:
     def __init__(self, state: Callable[[], RunState]) -> None:
         self._state = state
 
-    def pytest_metadata(self, metadata: dict[str, Any]) -> None:
-        """The environment table says what was checked, with which window and catalog."""
-        state = self._state()
-        spec = state.spec
-        metadata.update(
-            {
-                "Target": spec.target,
-                "Docker host": state.redactor(spec.docker_host),
-                "Kubernetes": f"context {spec.kube_context or '(current)'}, namespace {spec.namespace or '(context)'}",
-                "Blink URL": state.redactor(spec.blink_url),
-                "Runner name": spec.runner_name,
-                "Log window": spec.log_window,
-                "Catalog": str(spec.catalog_path),
-                "Suite version": tool_version(),
-            }
-        )
-
     def pytest_html_report_title(self, report: Any) -> None:
+        # pytest-html's environment table (Python, Platform, Packages, Plugins) is pytest's, not the
+        # target's: it moves to a collapsed section at the end (arrange_html); the target is shown
+        # under the verdict (target_html), only with the rows that apply to the run's platforms.
         report.title = "Blink runner health check"
 
     def pytest_html_results_table_header(self, cells: list[str]) -> None:
@@ -320,4 +332,65 @@ class HtmlHooks:
     ) -> None:
         from blinkcheck.verdict import verdict_html
 
-        prefix.extend(verdict_html(self._state()))
+        state = self._state()
+        prefix.extend(verdict_html(state))
+        prefix.extend(target_html(state))
+
+
+def target_html(state: RunState) -> list[str]:
+    """What was checked and where, which platforms were not and why, which checks were selected.
+    Only the rows that apply to the run's platforms (a Kubernetes-only run shows no Docker host)."""
+    e, red, spec = html.escape, state.redactor, state.spec
+    platforms = run_platforms(state)
+    rows: list[tuple[str, str]] = []
+    checked = [n.split(": checked: ", 1) for n in state.platform_notes if ": checked: " in n]
+    for platform, what in checked:
+        rows.append(("Checked", f"{platform}: {what}"))
+    if not checked:
+        how = f"--target {spec.target}" if spec.target != "auto" else "--target auto"
+        rows.append(("Checked", f"{', '.join(platforms)} ({how})"))
+    rows += [("Looked for a runner", n) for n in state.platform_notes if n.startswith("no runner found")]
+    rows += [("Not checked", f"{p}: {why}") for p, why in state.skipped_platforms]
+    if "docker" in platforms:
+        rows.append(("Docker host", spec.docker_host))
+    if "kubernetes" in platforms:
+        where = "every namespace you may list" if spec.all_namespaces and not spec.namespace else (
+            f"namespace {spec.namespace or '(the context’s)'}")  # fmt: skip
+        rows.append(("Kubernetes", f"context {spec.kube_context or '(current)'}, {where}"))
+    rows += [("Blink URL", spec.blink_url), ("Runner name", spec.runner_name), ("Log window", spec.log_window)]
+    left_out = deselected_ids(state)
+    if left_out:
+        rows.append(("Checks", f"{len(state.collected)} selected (-k, -m, --lf or node ids); not selected, not run "
+                               f"and not counted: {', '.join(left_out)}"))  # fmt: skip
+    else:
+        rows.append(("Checks", f"all {len(state.collected)} of {', '.join(platforms)}"))
+    rows += [("Catalog", str(spec.catalog_path)), ("Suite version", tool_version())]
+    body = "".join(f"<tr><th>{e(k)}</th><td>{e(red(v))}</td></tr>" for k, v in rows)
+    return [TARGET_STYLE, f'<div class="blink-target"><h2>Target</h2><table>{body}</table></div>']
+
+
+TARGET_STYLE = (
+    "<style>.blink-target{border:1px solid #ccc;padding:8px 14px;margin:10px 0;border-radius:6px}"
+    ".blink-target h2{margin:4px 0}.blink-target th{text-align:left;padding-right:16px;vertical-align:top}"
+    "</style>"
+)
+_ENV = re.compile(
+    r'\s*<div id="environment-header">\s*<h2>Environment</h2>\s*</div>\s*<table id="environment"></table>'
+)
+_ENV_AT_END = (
+    '<details class="blink-pytest-env"><summary>pytest environment (Python, platform, packages, plugins)</summary>'
+    '<div id="environment-header"><h2>Environment</h2></div><table id="environment"></table></details>\n'
+)
+
+
+def arrange_html(path: Path) -> None:
+    """pytest-html puts its environment table (Python, Platform, Packages, Plugins) first; it moves to a
+    collapsed section at the end, so the report opens with the verdict. The page's script still fills it."""
+    try:
+        page = path.read_text(encoding="utf-8")
+    except OSError:
+        return
+    moved, n = _ENV.subn("", page, count=1)
+    if n != 1 or "<footer>" not in moved:
+        return  # another pytest-html layout: leave the page as it is
+    path.write_text(moved.replace("<footer>", _ENV_AT_END + "  <footer>", 1), encoding="utf-8")

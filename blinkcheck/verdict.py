@@ -6,7 +6,7 @@ import html
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
-from blinkcheck.model import Outcome, worst
+from blinkcheck.model import SEVERITY, Outcome, worst
 
 if TYPE_CHECKING:
     from blinkcheck.plugin import RunState
@@ -62,6 +62,8 @@ def verdict_html(state: RunState) -> list[str]:
             conclusion = lead.verdict or lead.title
         else:  # could not look: no diagnosis, say so
             conclusion = f"could not look ({lead.title})"
+        if lead is not None:
+            conclusion = some_of(lead, results) + conclusion
         out.append(f'<h3 class="{css}">{e(title)}: {e(conclusion)}</h3>')
         if lead:
             out.append(f"<p>{e(lead.summary)}</p>")
@@ -71,13 +73,17 @@ def verdict_html(state: RunState) -> list[str]:
             for r in steps:
                 out.append(f"<li><code>{e(r.id)}</code> (step {e(r.step)})<pre>{e(r.remediation)}</pre></li>")
             out.append("</ol>")
+        if lead is not None and some_of(lead, results):
+            out += per_object_html(lead, results)
         blocked = [r for r in results if r.because_of]
         if blocked:
-            groups: dict[str, list[str]] = defaultdict(list)
+            groups: dict[str, list[CheckResult]] = defaultdict(list)
             for r in blocked:
-                groups[r.because_of].append(r.id)
-            for root, ids in groups.items():
-                out.append(f"<p>Blocked by <code>{e(root)}</code>: {e(', '.join(sorted(set(ids))))}</p>")
+                groups[r.because_of].append(r)
+            ran = {x.id for x in state.results if not x.summary.startswith("Not run:")}
+            for root, rs in groups.items():
+                absent = "" if root in ran else " (not selected in this run: the checks looked by themselves)"
+                out.append(f"<p>Blocked by <code>{e(root)}</code>{e(absent)}: {e(blocked_text(rs, results))}</p>")
         manual = [r for r in results if r.outcome is Outcome.MANUAL]
         if manual:
             out.append("<p><b>Manual steps</b></p><ul>")
@@ -86,3 +92,58 @@ def verdict_html(state: RunState) -> list[str]:
             out.append("</ul>")
     out.append("</div>")
     return out
+
+
+def _kind(r: CheckResult) -> str:
+    return r.object.split(" ", 1)[0] if r.object else ""
+
+
+def _noun(kind: str, n: int) -> str:
+    noun = {"pod": "runner pod", "container": "runner container"}.get(kind, kind)
+    return noun if n == 1 else noun + "s"
+
+
+def some_of(lead: CheckResult, results: list[CheckResult]) -> str:
+    """ "1 of 3 runner pods is failing: " when the lead condition judged several objects and not all are bad."""
+    mine = [r for r in results if r.id == lead.id and r.object]
+    bad = [r for r in mine if r.outcome in (Outcome.FAILED, Outcome.NOT_EVALUABLE)]
+    if len(mine) < 2 or not bad or len(bad) == len(mine):
+        return ""
+    verb = "is failing" if len(bad) == 1 else "are failing"
+    return f"{len(bad)} of {len(mine)} {_noun(_kind(lead), len(mine))} {verb}: "
+
+
+def per_object_html(lead: CheckResult, results: list[CheckResult]) -> list[str]:
+    """Beside the failing object, what every other object of the same kind got: the healthy ones' results."""
+    kind = _kind(lead)
+    if not kind:
+        return []
+    by_object: dict[str, list[CheckResult]] = defaultdict(list)
+    for r in results:
+        if _kind(r) == kind:
+            by_object[r.object.split(" container ", 1)[0]].append(r)
+    if len(by_object) < 2:
+        return []
+    e = html.escape
+    out = [f"<p><b>Each {e(_noun(kind, 1))} on its own</b></p><ul>"]
+    for obj, rs in by_object.items():
+        healthy = all(r.outcome.healthy for r in rs)
+        parts = []
+        for outcome in SEVERITY:  # the worst first
+            ids = sorted({r.id for r in rs if r.outcome is outcome})
+            if ids:
+                parts.append(f"{outcome}: {', '.join(ids)}")
+        css = "blink-ok" if healthy else "blink-bad"
+        out.append(f'<li><span class="{css}">{e(obj)}</span> — {e("; ".join(parts))}</li>')
+    out.append("</ul>")
+    return out
+
+
+def blocked_text(blocked: list[CheckResult], results: list[CheckResult]) -> str:
+    """The blocked conditions; per object when the condition judged other objects as well."""
+    out = []
+    for cid in sorted({r.id for r in blocked}):
+        objects = [r.object for r in blocked if r.id == cid and r.object]
+        others = [r for r in results if r.id == cid and not r.because_of]
+        out.append(f"{cid} ({', '.join(objects)})" if objects and others else cid)
+    return ", ".join(out)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One-time (idempotent) set-up on a fresh Debian 12 machine, as root:
-#   Debian packages (docker.io, containerd, busybox-static, curl, iptables, CNI plugins),
+#   Debian packages (docker.io, containerd, busybox-static, curl, iptables, CNI plugins, openssh-server),
 #   a running Docker engine, the virtualenv at .venv with the project installed, the lab images.
 # Sourced or run by scripts/demo.sh and scripts/test.sh; safe to run again.
 set -euo pipefail
@@ -16,6 +16,23 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   log "installing Debian packages: ${need_pkgs[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+fi
+
+# The ssh:// tests start their own sshd on a loopback port (never the machine's ssh service): install
+# openssh-server without letting the package start or enable that service.
+if ! dpkg -s openssh-server >/dev/null 2>&1; then
+  [ "$(id -u)" = 0 ] || { echo "setup: missing Debian package openssh-server; run as root or install it" >&2; exit 1; }
+  log "installing openssh-server (its service is not started)"
+  policy=/usr/sbin/policy-rc.d made_policy=""
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && made_policy=1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server >/dev/null || { [ -z "$made_policy" ] || rm -f "$policy"; exit 1; }
+  [ -z "$made_policy" ] || rm -f "$policy"
+  if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+    systemctl disable --now ssh.service ssh.socket >/dev/null 2>&1 || true
+  fi
 fi
 
 # Go builds the lab's programs (and the Kubernetes lab from upstream modules). Our machines come with

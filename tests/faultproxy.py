@@ -2,8 +2,9 @@
 lab's API server or `kubectl proxy`), on a unix socket or loopback port of our own.
 
 It forwards bytes both ways, and on a matching request line it can: delay the answer (a slow
-API), drop the connection and stop accepting (the daemon goes away mid-run), or run a callback
-first (e.g. remove the container the client is about to inspect).
+API), drip the answer one byte at a time (a stream that never quite stops), drop the connection and
+stop accepting (the daemon goes away mid-run), or run a callback first (e.g. remove the container
+the client is about to inspect).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -27,6 +29,7 @@ class Rule:
     die: bool = False  # stop the proxy: every later call is refused, like a stopped daemon
     before: Callable[[re.Match[str]], None] | None = None
     after: int = 0  # act only from the (after+1)-th matching request on
+    drip_s: float = 0.0  # send the answer one byte every drip_s seconds
     hits: int = 0
 
 
@@ -39,6 +42,7 @@ class FaultProxy:
     _port: int = 0
     # Where bytes go: the real Docker socket, or ("127.0.0.1", port) of a loopback TCP service.
     upstream: str | tuple[str, int] = DOCKER_SOCK
+    tls: ssl.SSLContext | None = None  # serve TLS (e.g. a tcp:// engine endpoint with certificates)
     _open: set[socket.socket] = field(default_factory=set)
 
     @property
@@ -88,8 +92,16 @@ class FaultProxy:
         family = socket.AF_UNIX if isinstance(self.upstream, str) else socket.AF_INET
         upstream = socket.socket(family, socket.SOCK_STREAM)
         try:
+            if self.tls:
+                client.settimeout(10)
+                raw = client
+                client = self.tls.wrap_socket(client, server_side=True)
+                client.settimeout(None)
+                self._open.discard(raw)
+                self._open.add(client)
             upstream.connect(self.upstream)
-            threading.Thread(target=self._pipe, args=(upstream, client), daemon=True).start()
+            drip: list[float] = []  # set by a matching rule: how the answer goes back
+            threading.Thread(target=self._pipe, args=(upstream, client, drip), daemon=True).start()
             while True:
                 data = client.recv(65536)
                 if not data:
@@ -109,6 +121,8 @@ class FaultProxy:
                         return
                     if rule.delay_s:
                         time.sleep(rule.delay_s)
+                    if rule.drip_s:
+                        drip.append(rule.drip_s)
                 upstream.sendall(data)
         except OSError:
             pass
@@ -120,14 +134,18 @@ class FaultProxy:
                 except OSError:
                     pass
 
-    @staticmethod
-    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+    def _pipe(self, src: socket.socket, dst: socket.socket, drip: list[float]) -> None:
         try:
-            while True:
+            while not self._stopped.is_set():
                 data = src.recv(65536)
                 if not data:
                     break
-                dst.sendall(data)
+                if not drip:
+                    dst.sendall(data)
+                    continue
+                for i in range(len(data)):
+                    dst.sendall(data[i : i + 1])
+                    time.sleep(drip[0])
         except OSError:
             pass
         finally:

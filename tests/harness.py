@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,8 +55,20 @@ class CheckRun:
         return next(iter(found))
 
 
-def run_checks(*args: str, report_dir: Path, env: dict[str, str] | None = None, timeout: float = 300) -> CheckRun:
-    cmd = [sys.executable, "-m", "pytest", "checks/", "-q", "-p", "no:randomly", "--report-dir", str(report_dir), *args]
+def run_checks(
+    *args: str,
+    report_dir: Path,
+    env: dict[str, str] | None = None,
+    timeout: float = 300,
+    paths: tuple[str, ...] = ("checks/",),
+    verbosity: str = "-q",
+    prefix: Sequence[str] = (),
+) -> CheckRun:
+    """`pytest checks/ -q ...`; `paths` for node ids (`checks/docker/test_upgrade.py::...`), `verbosity` -q/-v/"";
+    `prefix`: a command that runs pytest (e.g. in a namespace of its own)."""
+    flags = [verbosity] if verbosity else []
+    cmd = [*prefix, sys.executable, "-m", "pytest", *paths, *flags, "-p", "no:randomly", "--report-dir",
+           str(report_dir), *args]  # fmt: skip
     full_env = {**os.environ, **(env or {})}
     full_env.pop("PYTEST_ADDOPTS", None)
     started = time.monotonic()

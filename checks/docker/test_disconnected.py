@@ -3,9 +3,9 @@
 import pytest
 
 from blinkcheck import docker_judges as judge
-from blinkcheck.logs import judge_network_errors
+from blinkcheck.logs import has_network_errors, judge_network_errors
 from blinkcheck.model import Finding, Outcome
-from blinkcheck.probe import judge_probe
+from blinkcheck.probe import judge_probe, reached
 
 
 @pytest.mark.condition("docker.disconnected.container-exists")
@@ -32,12 +32,16 @@ def test_runner_logs_readable(runner_containers, docker_facts, record):
 
 
 @pytest.mark.condition("docker.disconnected.no-network-errors")
-def test_no_network_errors(runner_containers, docker_facts, catalog, spec, record):
+def test_no_network_errors(runner_containers, docker_facts, docker_probe, catalog, spec, record):
     """Step 3: diagnose the error — failures reaching Blink in the logs."""
     for c in runner_containers:
         values = {"container_id": c.short_id, "container_name": c.name}
         window = docker_facts.log_window(c)
-        record(judge_network_errors("docker.disconnected.no-network-errors", window, catalog, spec.blink_url, values))
+        # Errors: the egress probe says whether the path is open now (firewall or the runner's own configuration).
+        probe = spec.probe and c.status == "running" and has_network_errors(window)
+        probe_passed = reached(docker_probe.probe(c)) if probe else None
+        record(judge_network_errors("docker.disconnected.no-network-errors", window, catalog, spec.blink_url, values,
+                                    probe_passed))  # fmt: skip
 
 
 @pytest.mark.condition("docker.disconnected.blink-reachable")

@@ -3,14 +3,15 @@
 import pytest
 
 from blinkcheck import docker_judges as judge
-from blinkcheck.logs import parse_upgrade_lines
+from blinkcheck.logs import upgrade_lines
 from blinkcheck.model import Finding, Outcome
+from fixtures.docker_facts import NotARunner
 
 
 def _upgrades(runner_containers, docker_facts, catalog):
     for c in runner_containers:
         window = docker_facts.log_window(c)
-        yield c, window, parse_upgrade_lines(window.lines, catalog.upgrade_patterns)
+        yield c, window, upgrade_lines(window, catalog.upgrade_patterns)
 
 
 @pytest.mark.condition("docker.upgrade.indicators")
@@ -28,11 +29,15 @@ def test_upgraded_container_healthy(runner_containers, docker_facts, catalog, re
         if not lines:
             continue
         line = lines[-1]  # the latest attempt is the one that matters
+        judged = True
         ref = line.container_id if line.kind == "found_existing" else line.name
-        new = docker_facts.inspect(ref) or docker_facts.inspect(line.name)
+        try:
+            new = docker_facts.follow(ref, line.name)
+        except NotARunner as other:
+            record(judge.judge_not_a_runner(c, line, str(other)))
+            continue
         window = docker_facts.log_window(new) if new and new.status != "running" else None
         record(judge.judge_new_container(c, line, new, window))
-        judged = True
     if not judged:
         record(Finding(
             "docker.upgrade.new-container-healthy", Outcome.SKIPPED,

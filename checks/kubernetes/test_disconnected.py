@@ -4,15 +4,25 @@ import pytest
 
 from blinkcheck import k8s_judges as judge
 from blinkcheck.docker_judges import manual_blink_status
-from blinkcheck.logs import LogWindow, judge_network_errors
+from blinkcheck.logs import LogWindow, has_network_errors, judge_network_errors
 from blinkcheck.model import CouldNotLook, Finding, Outcome
-from blinkcheck.probe import judge_probe
+from blinkcheck.probe import judge_probe, reached
 
 
 def _logs_if_readable(k8s, pod):
     """Log lines as evidence for another check: absent (not a failure) when they cannot be read."""
     try:
         return k8s.log_window(pod) if pod.has_run else None
+    except CouldNotLook:
+        return None
+
+
+def _probe_passed(k8s, pod):
+    """The egress probe's answer from this pod (whether the path to Blink is open now); None: could not probe."""
+    if not pod.ready:
+        return None
+    try:
+        return reached(k8s.probe(pod))
     except CouldNotLook:
         return None
 
@@ -70,7 +80,9 @@ def test_no_network_errors(k8s, runner_pods, catalog, spec, record):
         if window.error:
             continue  # k8s.disconnected.logs-readable reports it
         values = {"pod": pod.name, "namespace": pod.namespace}
-        record(judge_network_errors("k8s.disconnected.no-network-errors", window, catalog, spec.blink_url, values))
+        probe_passed = _probe_passed(k8s, pod) if spec.probe and has_network_errors(window) else None
+        record(judge_network_errors("k8s.disconnected.no-network-errors", window, catalog, spec.blink_url, values,
+                                    probe_passed))  # fmt: skip
         judged = True
     if not judged:
         record(judge.no_log_windows("k8s.disconnected.no-network-errors", "no runner pod has logs to judge"))

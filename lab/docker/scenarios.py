@@ -87,7 +87,7 @@ def ensure_pki() -> Path:
     PKI_DIR.mkdir(parents=True, exist_ok=True)
     for ca_name, leaf, ca_file in (("Blink Lab CA", "standin", "ca.pem"),
                                    ("Blink Lab TLS-Inspecting Proxy CA", "inspect", "inspect-ca.pem")):  # fmt: skip
-        ca_key, ca_cert = pki.make_ca(ca_name)
+        ca_key, ca_cert = pki.new_ca(ca_name)
         key, cert = pki._issue(ca_key, ca_cert, BLINK_HOST, dns=(BLINK_HOST,), ips=(GATEWAY,), server=True,
                                client=False)  # fmt: skip
         pki._write_cert(PKI_DIR / ca_file, ca_cert)
@@ -267,6 +267,29 @@ def logs_contain(dc: docker.DockerClient, ref: str, text: str) -> Callable[[], b
     return probe
 
 
+def logs_count(dc: docker.DockerClient, ref: str, text: str, n: int) -> Callable[[], bool]:
+    def probe() -> bool:
+        try:
+            return dc.containers.get(ref).logs(tail=500).decode("utf-8", "replace").count(text) >= n
+        except NotFound:
+            return False
+
+    return probe
+
+
+def logs_after(dc: docker.DockerClient, ref: str, first: str, then: str) -> Callable[[], bool]:
+    """`then` logged after the last `first`."""
+
+    def probe() -> bool:
+        try:
+            text = dc.containers.get(ref).logs(tail=500).decode("utf-8", "replace")
+        except NotFound:
+            return False
+        return first in text and then in text.rsplit(first, 1)[1]
+
+    return probe
+
+
 def status_is(dc: docker.DockerClient, ref: str, *statuses: str) -> Callable[[], bool]:
     def probe() -> bool:
         try:
@@ -344,6 +367,24 @@ def _egress_blocked(dc: docker.DockerClient) -> None:
     wait_until("the runner logging a timeout", logs_contain(dc, ref, "Client.Timeout exceeded"), 30)
 
 
+def _egress_recovered(dc: docker.DockerClient) -> None:
+    """A blip: egress dropped long enough for a few timeouts, then allowed again; the runner reconnects."""
+    ref = run_runner(dc)
+    wait_until("the runner connecting first", logs_contain(dc, ref, "Connected to Blink controller"))
+    block_egress(container_ip(dc, ref))
+    wait_until("the runner logging timeouts", logs_count(dc, ref, "Client.Timeout exceeded", 2), 30)
+    remove_firewall_rules()
+    wait_until("the runner connecting again", logs_after(dc, ref, "Client.Timeout exceeded",
+                                                          "Connected to Blink controller"), 30)  # fmt: skip
+
+
+def _runner_misconfigured(dc: docker.DockerClient) -> None:
+    """The runner's own configuration is wrong (its Blink URL points at a port where nothing listens), while
+    the path to Blink is open: errors go on to the end, and the egress probe passes."""
+    ref = run_runner(dc, BLINK_URL=f"http://{GATEWAY}:{STANDIN_PORT + 1}")
+    wait_until("the runner logging refused connections", logs_count(dc, ref, "connection refused", 2), 30)
+
+
 def _upgrade_healthy(dc: docker.DockerClient) -> None:
     ref = run_runner(dc, RUNNER_UPGRADE_TO="1.0.995", RUNNER_UPGRADE_IMAGE=UPGRADE_IMAGE)
     wait_until("blink-runner-1.0.995 running", status_is(dc, "blink-runner-1.0.995", "running"))
@@ -391,6 +432,10 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("no-runner", "no runner container at all", lambda dc: None),
         Scenario("runner-exited", "the runner exited with an error (config missing)", _exited),
         Scenario("egress-blocked", "iptables drops the runner's traffic to Blink: real timeouts", _egress_blocked),
+        Scenario("egress-recovered", "egress dropped for a few timeouts, then allowed: the runner reconnected",
+                 _egress_recovered),
+        Scenario("runner-misconfigured", "the runner's Blink URL is wrong (refused) while the path is open",
+                 _runner_misconfigured),
         Scenario("upgrade-healthy", "upgrade to 1.0.995, new container runs ('Found existing')", _upgrade_healthy),
         Scenario("upgrade-failed", "upgrade to 1.0.995: the new container exits with an error", _upgrade_failed),
         Scenario("no-socket", "a running runner without the Docker socket mounted", _no_socket),

@@ -13,7 +13,7 @@ command -v busybox >/dev/null || { echo "busybox-static is missing: apt-get inst
 command -v curl >/dev/null || { echo "curl is missing: apt-get install curl" >&2; exit 1; }
 export PATH=$PATH:/usr/local/go/bin
 
-inputs_hash=$( (cat "$here/build.sh" "$here"/fakerunner/*.go "$here/fakerunner/go.mod"; busybox --help | head -1; curl --version | head -1) | sha256sum | cut -c1-16)
+inputs_hash=$( (cat "$here/build.sh" "$here"/fakerunner/*.go "$here/fakerunner/go.mod"; busybox --help | sed -n 1p; curl --version | sed -n 1p) | sha256sum | cut -c1-16)
 tags=(blinkops/blink-runner:1.0.994 blinkops/blink-runner:1.0.995 blink-lab/runner:1.0.994 blink-lab/runner:1.0.995 blink-lab/operator:1.0.995)
 all_there=1
 for t in "${tags[@]}"; do

@@ -32,6 +32,9 @@ export CGO_ENABLED=0
 
 log() { printf '%s build.sh: %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 die() { log "ERROR: $*"; exit 1; }
+# The binary's `--version` names the version. Read whole into a variable, never `| grep -q`: under
+# pipefail a reader that exits early kills the writer with SIGPIPE, at random (cold-machine builds).
+reports_version() { local said; said=$("$1" --version) && [[ $said == *"$2"* ]]; }
 
 command -v go >/dev/null || die "go not found (expected /usr/local/go/bin/go)"
 mkdir -p "$GOCACHE" "$GOMODCACHE" "$GOPATH" "$CACHE/src"
@@ -91,7 +94,7 @@ build_k8s() {
   log "kubernetes $K8S_VERSION: go get (downloads all dependency modules)"
   (cd "$src" && go get "${gets[@]}") || die "go get of kubernetes commands failed"
   local commit date ld
-  commit=$(cd "$src" && go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/^\t\t"Hash": "\(.*\)",\{0,1\}$/\1/p' | head -1)
+  commit=$(cd "$src" && go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/^\t\t"Hash": "\(.*\)",\{0,1\}$/\1/p' | sed -n 1p)
   [[ -n "$commit" ]] || commit=0000000000000000000000000000000000000000
   date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
   ld="-s -w"
@@ -103,7 +106,7 @@ build_k8s() {
   for p in "${pkgs[@]}"; do bpkgs+=("k8s.io/kubernetes/$p"); done
   log "kubernetes $K8S_VERSION: go build ${pkgs[*]##*/} (the long part on a cold cache)"
   (cd "$src" && go build -trimpath -ldflags "$ld" -o "$out/" "${bpkgs[@]}") || die "go build of kubernetes failed"
-  "$out/kube-apiserver" --version | grep -q "$K8S_VERSION" || die "kube-apiserver does not report $K8S_VERSION"
+  reports_version "$out/kube-apiserver" "$K8S_VERSION" || die "kube-apiserver does not report $K8S_VERSION"
   touch "$out/.complete"
   log "kubernetes $K8S_VERSION: done -> $out"
 }
@@ -135,7 +138,7 @@ build_etcd() {
   (cd "$src" && go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION") || die "go get of etcd failed"
   log "etcd $ETCD_VERSION: go build"
   (cd "$src" && go build -trimpath -ldflags "-s -w" -o "$out/etcd" go.etcd.io/etcd/server/v3) || die "go build of etcd failed"
-  "$out/etcd" --version | grep -q "${ETCD_VERSION#v}" || die "etcd does not report $ETCD_VERSION"
+  reports_version "$out/etcd" "${ETCD_VERSION#v}" || die "etcd does not report $ETCD_VERSION"
   touch "$out/.complete"
   log "etcd $ETCD_VERSION: done -> $out"
 }

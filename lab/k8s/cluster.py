@@ -383,9 +383,20 @@ def bridge_exists(s: Settings) -> bool:
     return Path(f"/sys/class/net/{s.bridge}").exists()
 
 
+def bridge_mac_state(s: Settings) -> tuple[str, str]:
+    """The bridge's MAC and addr_assign_type (1 random: follows its ports; 3 set)."""
+    sysfs = Path(f"/sys/class/net/{s.bridge}")
+    return (sysfs / "address").read_text().strip(), (sysfs / "addr_assign_type").read_text().strip()
+
+
 def create_bridge(s: Settings) -> None:
     if not bridge_exists(s):
-        ip("link", "add", s.bridge, "type", "bridge")
+        ip("link", "add", s.bridge, "address", s.bridge_mac, "type", "bridge")
+    # A bridge without a MAC of its own takes the lowest MAC of its ports, so it changes as pod veths come
+    # and go, and pods keep the old one for the gateway (the stand-in) in their ARP cache: their packets are
+    # lost for up to a minute. A fixed MAC (addr_assign_type 3, "set") never changes.
+    if bridge_mac_state(s) != (s.bridge_mac, "3"):
+        ip("link", "set", s.bridge, "address", s.bridge_mac)
     addrs = ip("-4", "addr", "show", "dev", s.bridge).stdout
     if f"{s.gateway}/" not in addrs:
         ip("addr", "add", f"{s.gateway}/{s.prefix_len}", "dev", s.bridge)

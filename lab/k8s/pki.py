@@ -65,8 +65,7 @@ def _issue(ca_key, ca_cert, cn: str, orgs=(), dns=(), ips=(), server=False, clie
     return key, builder.sign(ca_key, hashes.SHA256())
 
 
-def make_ca(cn: str) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
-    """A self-signed CA (key, certificate), valid for VALID."""
+def new_ca(cn: str) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
     ca_key = _key()
     now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
     ca_name = _name(cn)
@@ -92,7 +91,7 @@ def generate(s: Settings) -> None:
     """Write CA, component certificates, SA key pair and kubeconfigs into the state dir."""
     pki = s.pki
     pki.mkdir(parents=True, exist_ok=True)
-    ca_key, ca_cert = make_ca("blink-lab-ca")
+    ca_key, ca_cert = new_ca("blink-lab-ca")
     _write_key(pki / "ca.key", ca_key)
     _write_cert(pki / "ca.crt", ca_cert)
 

@@ -146,6 +146,35 @@ def check_egress(c: Ctx) -> str | None:
     return None
 
 
+def check_egress_recovered(c: Ctx) -> str | None:
+    """Blocked until the runner logged two timeouts, then unblocked; ready once it has connected again."""
+    p = _one(c.pods(RUNNER_SEL))
+    if not p or not _ready(p):
+        return None
+    lines = c.logs(p["metadata"]["name"]).splitlines()
+    errors = [i for i, line in enumerate(lines) if "level=error" in line]
+    if len(errors) < 2:
+        return None
+    if egress_blocked():
+        unblock_egress()
+        return None
+    again = [line for line in lines[errors[-1] + 1 :] if "Connected to Blink controller" in line]
+    if again:
+        return (f"pod {p['metadata']['name']} logged {len(errors)} errors while egress was dropped, then "
+                f"connected again: {again[0][-120:]}")
+    return None
+
+
+def check_misconfigured(c: Ctx) -> str | None:
+    p = _one(c.pods(RUNNER_SEL))
+    if not p or not _ready(p):
+        return None
+    refused = [line for line in c.logs(p["metadata"]["name"]).splitlines() if "connection refused" in line]
+    if len(refused) >= 2:
+        return f"pod {p['metadata']['name']} Running; its own Blink URL is refused: {refused[-1][-140:]}"
+    return None
+
+
 def _runner_handoff(c: Ctx) -> dict | None:
     p = _one(c.pods(RUNNER_SEL))
     if not p or not _ready(p) or HANDOFF not in c.logs(p["metadata"]["name"]):
@@ -229,6 +258,10 @@ def block_egress(s: Settings) -> None:
         iptables("-I", "INPUT", "1", "-j", EGRESS_CHAIN)
 
 
+def egress_blocked() -> bool:
+    return iptables("-C", "INPUT", "-j", EGRESS_CHAIN, check=False).returncode == 0
+
+
 def unblock_egress() -> None:
     while iptables("-D", "INPUT", "-j", EGRESS_CHAIN, check=False).returncode == 0:
         pass
@@ -248,6 +281,10 @@ SCENARIOS: dict[str, Scenario] = {
                     check_hpa),
     "egress-blocked": Scenario("iptables drops pod traffic to the stand-in; runner logs timeouts",
                                BASE + ["egress-blocked.yaml"], check_egress, setup=block_egress),
+    "egress-recovered": Scenario("egress dropped until the runner logged timeouts, then allowed: it reconnected",
+                                 BASE + ["egress-blocked.yaml"], check_egress_recovered, setup=block_egress),
+    "runner-misconfigured": Scenario("the runner's own Blink URL is refused while the path to the stand-in is open",
+                                     BASE + ["runner-misconfigured.yaml"], check_misconfigured),
     "upgrade-in-progress": Scenario("deployment blink-operator-1.0.995 running, runner logged the handoff",
                                     BASE + ["upgrade-in-progress.yaml"], check_upgrade),
     "operator-gone": Scenario("runner logged the operator handoff line; no operator exists",
@@ -276,7 +313,8 @@ def kubectl(s: Settings, *args: str, input_text: str | None = None, check: bool 
 
 
 def render(s: Settings, files: list[str]) -> str:
-    values = {"BLINK_URL": s.standin_url, "HOSTPATH": str(s.hostpath_dir / s.namespace)}
+    values = {"BLINK_URL": s.standin_url, "HOSTPATH": str(s.hostpath_dir / s.namespace),
+              "DEAD_URL": f"http://{s.gateway}:1"}  # fmt: skip
     docs = [string.Template((MANIFESTS / f).read_text()).safe_substitute(values) for f in files]
     return "\n---\n".join(docs)
 

@@ -56,6 +56,11 @@ class Settings:
         return f"{base}.1"
 
     @property
+    def bridge_mac(self) -> str:
+        """The bridge's own, fixed MAC: locally administered (0a:58) + the gateway's IPv4 octets."""
+        return "0a:58:" + ":".join(f"{int(o):02x}" for o in self.gateway.split("."))
+
+    @property
     def prefix_len(self) -> str:
         return self.pod_cidr.split("/")[1]
 

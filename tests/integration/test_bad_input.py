@@ -12,6 +12,9 @@ BAD_OPTIONS = [
     (["--blink-url", "https://"], "--blink-url: 'https://' is not a valid URL"),
     (["--blink-url", "https://app.blinkops.com:99999"], "malformed port"),
     (["--docker-host", "ftp://x"], "--docker-host: 'ftp://x' is not a valid URL"),
+    (["--docker-host", "ssh://me:pw@host"], "--docker-host: 'ssh://me:***@host': a password in an ssh:// address is not supported"),
+    (["--docker-context", "nope"], "--docker-context: context 'nope' is not in"),
+    (["--docker-host", "tcp://h:2375", "--docker-context", "x"], "--docker-context: give --docker-host or --docker-context, not both"),
     (["--log-since=-5m"], "--log-since: '-5m' is not a duration"),
     (["--log-since", "400d"], "--log-since: '400d' is out of range"),
     (["--log-tail", "lots"], "--log-tail: 'lots' is not a whole number"),
@@ -66,9 +69,13 @@ def test_unreachable_docker_host_is_not_evaluable_fast(tmp_path):
     assert outcomes.pop("docker.host.daemon-reachable") == {"not-evaluable"}
     assert outcomes.pop("docker.disconnected.blink-status") == {"manual"}
     assert set().union(*outcomes.values()) == {"not-evaluable"}
+    [daemon] = run.entries("docker.host.daemon-reachable")
+    assert daemon["summary"].startswith("Could not reach the Docker engine at tcp://127.0.0.1:1")
     for entry in run.results["checks"]:
         if entry["id"] not in ("docker.host.daemon-reachable", "docker.disconnected.blink-status"):
             assert entry["because_of"] == "docker.host.daemon-reachable", entry
+            # said once, down the whole chain (container-exists -> container-running -> ...)
+            assert entry["summary"] == f"Not evaluable because of docker.host.daemon-reachable: {daemon['summary']}"
     assert (tmp_path / "report.html").exists() and (tmp_path / "junit.xml").exists()
     # Grouped under the precondition: one failure, the rest skipped (not-evaluable in results.json).
     assert run.pytest_summary.startswith("1 failed, 9 skipped"), run.pytest_summary

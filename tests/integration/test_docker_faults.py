@@ -183,7 +183,7 @@ def test_socket_permission_denied_for_a_user_without_docker_group(tmp_path):
     assert_report_written(run)
 
 
-@pytest.mark.reliability(fault='1 GB of runner logs, invalid UTF-8, 2 MB lines', sees='read through the window (`--log-since`/`--log-tail`, byte cap) in seconds; bad bytes replaced, long lines cut; evidence capped; report < 5 MB')
+@pytest.mark.reliability(fault='1 GB of runner logs, invalid UTF-8, 2 MB lines', sees='read through the window (`--log-since`/`--log-tail`) in seconds, streamed in flat memory; bad bytes replaced, long lines cut; evidence capped; report < 5 MB')
 def test_huge_logs_invalid_utf8_and_long_lines_are_bounded(tmp_path):
     """A runner with ~1 GB of logs, invalid UTF-8 and 2 MB lines: read through the window, quickly."""
     dc = lab.client()
@@ -204,6 +204,46 @@ def test_huge_logs_invalid_utf8_and_long_lines_are_bounded(tmp_path):
     assert errors[0]["outcome"] == "failed"
     assert all(len(ev["text"]) < 20_000 for ev in errors[0]["evidence"])  # capped per check
     assert (tmp_path / "report.html").stat().st_size < 5_000_000
+    assert_report_written(run)
+
+
+@pytest.mark.reliability(
+    fault="a log window of 1,000,000 lines (400 MB) whose newest line is a network error, `--log-since 24h --log-tail 1000000`",
+    sees="the whole window is read (\"Read 1000000 log lines\"), the newest error is found: `no-network-errors` failed with its timeline; memory stays flat",
+)
+def test_wide_log_window_is_read_whole_and_the_newest_error_found(tmp_path):
+    dc = lab.client()
+    beat = "Connected to Blink controller at http://blink.example.invalid heartbeat " + "p" * 330
+    script = f"yes '{beat}' | head -n 999999; echo 'dial tcp 10.0.0.1:443: i/o timeout'; sleep 3600"
+    c = dc.containers.run(lab.RUNNER_IMAGE, ["sh", "-c", script], name="blink-runner-widelogs", detach=True,
+                          labels=lab.LABEL, network=lab.NETWORK)  # fmt: skip
+    # its newest line is the marker (a line on stderr after it can lag behind 400 MB of stdout)
+    lab.wait_until("400 MB of logs written", lab.logs_contain(dc, c.id, "i/o timeout"), deadline_s=600, every_s=2)
+    run = run_checks(*BASE, "--probe", "off", "--log-since", "24h", "--log-tail", "1000000", report_dir=tmp_path,
+                     timeout=600)  # fmt: skip
+    [readable] = [e for e in run.entries("docker.disconnected.logs-readable") if "widelogs" in e["object"]]
+    assert readable["outcome"] == "passed" and "Read 1000000 log lines" in readable["summary"], readable
+    [errors] = [e for e in run.entries("docker.disconnected.no-network-errors") if "widelogs" in e["object"]]
+    assert errors["outcome"] == "failed", errors["summary"]
+    timeline = errors["details"]["timeline"]
+    assert timeline["errors"] == 1 and timeline["errors_continue"] is True and timeline["last_success_at"]
+    assert errors["details"]["lines_read"] == 1_000_000 and errors["details"]["window_read_whole"] is True
+    assert_report_written(run)
+
+
+@pytest.mark.reliability(
+    fault="a log stream that drips one byte every 2 s (each read answers within `--api-timeout`)",
+    sees="the read ends at `--log-timeout`: logs-readable warning, no-network-errors not-evaluable (\"read only in part\"), never passed; the run stays bounded",
+)
+def test_dripping_log_stream_is_bounded_by_the_log_timeout(tmp_path, proxy):
+    proxy.rules.append(Rule(r"GET /v[\d.]+/containers/\w+/logs", drip_s=2))
+    run = run_checks(*BASE, "--docker-host", proxy.url, "--probe", "off", "--log-timeout", "5s", report_dir=tmp_path)
+    assert run.wall_s < 30, run.wall_s
+    assert run.exit_code == 1
+    assert run.outcome("docker.disconnected.logs-readable") == "warning"
+    net = run.entries("docker.disconnected.no-network-errors")[0]
+    assert net["outcome"] == "not-evaluable" and "read only in part" in net["summary"], net["summary"]
+    assert "within 5s (--log-timeout)" in net["summary"]
     assert_report_written(run)
 
 

@@ -59,6 +59,19 @@ EXPECTED: dict[str, tuple[int, dict[str, set[str]]]] = {
         "docker.disconnected.blink-reachable": {F},
         "docker.upgrade.new-container-healthy": {S},
     }),
+    # Judge the present: errors that stopped because the runner connected again only warn.
+    "egress-recovered": (0, {
+        "docker.disconnected.container-running": {P},
+        "docker.disconnected.logs-readable": {P},
+        "docker.disconnected.no-network-errors": {W},
+        "docker.disconnected.blink-reachable": {P},
+    }),
+    # Errors to the end while the probe passes: the runner's own configuration, not the firewall.
+    "runner-misconfigured": (1, {
+        "docker.disconnected.container-running": {P},
+        "docker.disconnected.no-network-errors": {F},
+        "docker.disconnected.blink-reachable": {P},
+    }),
     "upgrade-healthy": (0, {
         "docker.disconnected.container-running": {P},
         "docker.upgrade.indicators": {P},
@@ -118,6 +131,12 @@ REMEDY_IN_HTML = {
     "tls-inspected": ["issued by CN=Blink Lab TLS-Inspecting Proxy CA, which the runner does not trust",
                       "CA bundle: /etc/blink-lab/ca.pem (the container"],
     "proxy-dead": ["-x http://blink-proxy:[REDACTED]@172.30.251.1:3128", "(from HTTPS_PROXY)"],
+    "egress-recovered": ["has been connected again since", "Nothing to do now", "Timeline"],
+    "runner-misconfigured": [
+        "the egress probe from its own network namespace reaches",
+        "docker exec {runner_id} env | grep -i _proxy",
+        "the runner cannot connect to Blink although the network path is open",
+    ],
     "upgrade-failed": ["docker container restart {runner_id}", "docker logs {new_id}", "runner group not found"],
     "no-socket": ["-v /var/run/docker.sock:/var/run/docker.sock"],
 }
@@ -213,3 +232,21 @@ def _record_timing(scenario: str, run: CheckRun) -> None:
     TIMINGS.write_text(json.dumps(data, indent=2) + "\n")
 
 
+
+
+def test_a_running_and_an_exited_runner_are_judged_each_on_its_own():
+    """Two runner containers, one exited: the running one is probed (passed), only the exited one is blocked."""
+    lab.up("healthy")
+    dc = lab.client()
+    lab.run_runner(dc, name="blink-runner-old", RUNNER_CRASH="1")
+    lab.wait_until("the old runner exiting", lab.status_is(dc, "blink-runner-old", "exited"))
+    run = run_checks("--target", "docker", "--blink-url", lab.BLINK_URL,
+                     "--probe-timeout", "4", report_dir=ROOT / "reports" / "integration" / "docker-two-runners")  # fmt: skip
+
+    def by_name(cid: str) -> dict[str, str]:
+        return {e["object"].split()[1]: e["outcome"] for e in run.entries(cid)}
+
+    assert by_name("docker.disconnected.container-running") == {"blink-runner": P, "blink-runner-old": W}
+    assert by_name("docker.disconnected.blink-reachable") == {"blink-runner": P, "blink-runner-old": B}
+    assert by_name("docker.disconnected.logs-readable") == {"blink-runner": P, "blink-runner-old": P}
+    assert run.exit_code == 0, run.stdout[-3000:]

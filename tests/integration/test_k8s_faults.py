@@ -7,9 +7,11 @@ fault needs to see the request (delete a pod just as its logs are read).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -131,22 +133,14 @@ def test_slow_api(lab: Any, tmp_path: Path):
     assert "timed out" in run.entries("k8s.cluster.api-reachable")[0]["summary"].lower()
 
 
-@pytest.mark.reliability(
-    fault="a runner pod deleted in the middle of a run",
-    sees="its log read answers 404: not-evaluable \"… gone during the run\" for that pod, never passed; report written",
-)
-def test_pod_deleted_mid_run(lab: Any, tmp_path: Path):
-    apply(lab, "healthy")
-    pod = pods(lab, RUNNERS)[0]["metadata"]["name"]
-    port = 18441
+@contextlib.contextmanager
+def api_behind_fault_proxy(lab: Any, tmp_path: Path, rule: Rule, port: int = 18441) -> Iterator[Path]:
+    """A kubeconfig whose API server is plain HTTP through `kubectl proxy` and the fault proxy, so a rule
+    sees each request line."""
     kproxy = subprocess.Popen([str(lab.kubectl), f"--kubeconfig={lab.admin_kubeconfig}", "proxy",
                                "--address=127.0.0.1", f"--port={port}"], stdout=subprocess.PIPE, text=True)  # fmt: skip
     proxy = FaultProxy(None, upstream=("127.0.0.1", port)).start()
-
-    def delete_pod(_: Any) -> None:
-        kubectl(lab, "-n", NS, "delete", "pod", pod, "--grace-period=0", "--force", "--wait=true")
-
-    proxy.rules.append(Rule(rf"GET /api/v1/namespaces/{NS}/pods/{pod}/log", before=delete_pod))
+    proxy.rules.append(rule)
     try:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -162,14 +156,31 @@ def test_pod_deleted_mid_run(lab: Any, tmp_path: Path):
             "users": [{"name": "p", "user": {}}],
             "contexts": [{"name": "p", "context": {"cluster": "p", "user": "p", "namespace": NS}}],
         }))  # fmt: skip
-        run = check(lab, tmp_path / "r", kubeconfig=kc)
+        yield kc
     finally:
         proxy.stop()
         kproxy.terminate()
         kproxy.wait(timeout=10)
+
+
+@pytest.mark.reliability(
+    fault="a runner pod deleted in the middle of a run",
+    sees="its log read answers 404: not-evaluable \"… gone during the run\" for that pod, never passed; report written",
+)
+def test_pod_deleted_mid_run(lab: Any, tmp_path: Path):
+    apply(lab, "healthy")
+    pod = pods(lab, RUNNERS)[0]["metadata"]["name"]
+
+    def delete_pod(_: Any) -> None:
+        kubectl(lab, "-n", NS, "delete", "pod", pod, "--grace-period=0", "--force", "--wait=true")
+
+    rule = Rule(rf"GET /api/v1/namespaces/{NS}/pods/{pod}/log", before=delete_pod)
+    try:
+        with api_behind_fault_proxy(lab, tmp_path, rule) as kc:
+            run = check(lab, tmp_path / "r", kubeconfig=kc)
+    finally:
         apply(lab, "healthy")
-    rules_hit = proxy.rules[0].hits
-    assert rules_hit >= 1, "the log read never happened"
+    assert rule.hits >= 1, "the log read never happened"
     logs = [e for e in run.entries("k8s.disconnected.logs-readable") if pod in e["object"]]
     assert logs and logs[0]["outcome"] == "not-evaluable", logs
     assert "gone during the run" in logs[0]["summary"], logs[0]["summary"]
@@ -177,6 +188,22 @@ def test_pod_deleted_mid_run(lab: Any, tmp_path: Path):
     assert all(e["outcome"] != "passed" for e in nets), nets
     assert run.exit_code == 1
     assert (tmp_path / "r" / "report.html").exists()
+
+
+@pytest.mark.reliability(
+    fault="a pod log stream that drips one byte every 2 s (each read answers within `--api-timeout`)",
+    sees="the read ends at `--log-timeout`: logs-readable warning, no-network-errors not-evaluable (\"read only in part\"); the run stays bounded",
+)
+def test_dripping_pod_log_is_bounded_by_the_log_timeout(lab: Any, tmp_path: Path):
+    apply(lab, "healthy")
+    rule = Rule(rf"GET /api/v1/namespaces/{NS}/pods/[^/]+/log", drip_s=2)
+    with api_behind_fault_proxy(lab, tmp_path, rule, port=18442) as kc:
+        run = check(lab, tmp_path / "r", "--probe", "off", "--log-timeout", "5s", kubeconfig=kc)
+    assert rule.hits >= 1 and run.wall_s < 60, run.wall_s
+    assert run.outcome("k8s.disconnected.logs-readable") == "warning"
+    net = run.entries("k8s.disconnected.no-network-errors")[0]
+    assert net["outcome"] == "not-evaluable" and "within 5s (--log-timeout)" in net["summary"], net["summary"]
+    assert run.exit_code == 1
 
 
 @pytest.mark.reliability(

@@ -4,9 +4,7 @@ redaction with a leak search over every artifact byte, and report size at scale.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,6 +12,7 @@ import pytest
 from blinkcheck.bundle import archive_members
 from lab.docker import scenarios as lab
 from tests.harness import ROOT, run_checks
+from tests.integration.browser import dump_dom, screenshot
 
 pytestmark = pytest.mark.docker_lab
 
@@ -92,38 +91,19 @@ def test_bundle_on_failure_only_when_something_failed(tmp_path):
     assert run.exit_code == 1 and len(list((tmp_path / "bad").glob("escalation-*.tar.gz"))) == 1
 
 
-def chromium() -> str:
-    path = shutil.which("chromium")
-    if not path and os.environ.get("CI"):
-        pytest.fail("Debian's chromium is not installed, but scripts/setup.sh installs it")
-    if not path:
-        pytest.skip("Debian's chromium is not installed (scripts/setup.sh installs it)")
-    return path
-
-
 def test_report_in_a_real_browser_offline():
     lab.up("egress-blocked")
     report_dir = ARTIFACTS / "browser"
     shutil.rmtree(report_dir, ignore_errors=True)
     run = run_checks(*BASE, report_dir=report_dir)
     assert run.exit_code == 1
-    page = (report_dir / "report.html").resolve().as_uri()
-    # No network for the browser: every host resolves nowhere and the proxy is a dead loopback port.
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={report_dir / 'chromium-profile'}", "--host-resolver-rules=MAP * ~NOTFOUND",
-             "--proxy-server=http://127.0.0.1:9", "--window-size=1400,2600"]  # fmt: skip
-    dom = subprocess.run([chromium(), *flags, "--virtual-time-budget=5000", "--dump-dom", page],
-                         capture_output=True, text=True, timeout=120).stdout  # fmt: skip
-    shutil.rmtree(report_dir / "chromium-profile", ignore_errors=True)
+    dom = dump_dom(report_dir / "report.html")
     # Rendered by the page's own script (pytest-html builds the table in the browser): it ran offline.
     assert "docker.disconnected.no-network-errors" in dom
     assert "Runbook remedy" in dom and "likely due to a firewall" in dom
     assert "Client.Timeout exceeded" in dom  # the evidence (matched log line)
     assert "Verdict" in dom and "Runner Disconnected: the runner cannot reach Blink" in dom
-    shot = ARTIFACTS / "report-screenshot.png"
-    subprocess.run([chromium(), *flags, f"--screenshot={shot}", page], capture_output=True, timeout=120)
-    shutil.rmtree(report_dir / "chromium-profile", ignore_errors=True)
+    shot = screenshot(report_dir / "report.html", ARTIFACTS / "report-screenshot.png")
     assert shot.exists() and shot.stat().st_size > 20_000
 
 

@@ -6,15 +6,20 @@ import pytest
 
 from blinkcheck import docker_judges as dj
 from blinkcheck.catalog import load_catalog
-from blinkcheck.logs import LogWindow, parse_upgrade_lines
+from blinkcheck.logs import LogPatterns, LogWindow, scan_lines, upgrade_lines
 from blinkcheck.model import Outcome
 from tests.unit.canned import SECRET, inspect
 
 CATALOG = load_catalog()
+PATTERNS = LogPatterns.from_catalog(CATALOG)
 
 
 def window(*lines: str) -> LogWindow:
-    return LogWindow("container blink-runner (3f2a9c1b7d4e)", "last 2000 lines, since 1h", tuple(lines))
+    return scan_lines(lines, PATTERNS, "container blink-runner (3f2a9c1b7d4e)", "last 2000 lines, since 1h")
+
+
+def parse_upgrade_lines(lines: list[str]):
+    return upgrade_lines(window(*lines), CATALOG.upgrade_patterns)
 
 
 def test_facts_keep_env_names_never_values():
@@ -119,7 +124,7 @@ FOUND = (
 
 
 def test_upgrade_lines_parsed():
-    lines = parse_upgrade_lines(["noise", CREATING, FOUND], dict(CATALOG.upgrade_patterns))
+    lines = parse_upgrade_lines(["noise", CREATING, FOUND])
     assert [(x.kind, x.version) for x in lines] == [("creating", "1.0.995"), ("found_existing", "1.0.995")]
     assert lines[0].container_id.startswith("3f2a9c1b7d4e")
     assert lines[1].name == "blink-runner-1.0.995"
@@ -133,7 +138,7 @@ def test_no_upgrade_lines_pass_never_fail():
 
 def test_new_container_exited_fails_with_real_ids():
     runner = dj.container_facts(inspect())
-    line = parse_upgrade_lines([CREATING], dict(CATALOG.upgrade_patterns))[0]
+    line = parse_upgrade_lines([CREATING])[0]
     new = dj.container_facts(inspect("blink-runner-1.0.995", status="exited", exit_code=1, cid="9" * 64))
     f = dj.judge_new_container(runner, line, new, window("fatal: cannot register"))
     assert f.outcome is Outcome.FAILED
@@ -144,14 +149,14 @@ def test_new_container_exited_fails_with_real_ids():
 
 def test_new_container_missing_fails():
     runner = dj.container_facts(inspect())
-    line = parse_upgrade_lines([CREATING], dict(CATALOG.upgrade_patterns))[0]
+    line = parse_upgrade_lines([CREATING])[0]
     f = dj.judge_new_container(runner, line, None, None)
     assert f.outcome is Outcome.FAILED and "no such container" in f.summary
 
 
 def test_new_container_running_passes():
     runner = dj.container_facts(inspect())
-    line = parse_upgrade_lines([FOUND], dict(CATALOG.upgrade_patterns))[0]
+    line = parse_upgrade_lines([FOUND])[0]
     new = dj.container_facts(inspect("blink-runner-1.0.995"))
     assert dj.judge_new_container(runner, line, new, None).outcome is Outcome.PASSED
 

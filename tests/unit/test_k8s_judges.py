@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,11 +12,12 @@ import pytest
 
 from blinkcheck import k8s_judges as kj
 from blinkcheck.catalog import fill, load_catalog
-from blinkcheck.logs import LogWindow, judge_network_errors
+from blinkcheck.logs import LogPatterns, LogWindow, judge_network_errors, scan_lines
 from blinkcheck.model import Outcome
 from fixtures.k8s_facts import ExecOutcome
 
 CATALOG = load_catalog()
+PATTERNS = LogPatterns.from_catalog(CATALOG)
 NOW = datetime(2026, 11, 28, 12, 0, 0, tzinfo=UTC)
 NS = "blink"
 
@@ -158,9 +160,8 @@ def operator(
 
 
 def window(*lines: str, previous: tuple[str, ...] = (), error: str = "") -> LogWindow:
-    return LogWindow(
-        f"pod {NS}/blink-runner-7d9f8-abcde", "last 2000 lines, since 1h", tuple(lines), error=error, previous=previous
-    )
+    w = scan_lines(lines, PATTERNS, f"pod {NS}/blink-runner-7d9f8-abcde", "last 2000 lines, since 1h", previous)
+    return replace(w, error=error)
 
 
 def remedy(finding) -> str:
@@ -542,9 +543,8 @@ def test_operator_state_variants():
 
 def test_operator_logs_are_evidence():
     logs = {
-        "blink-operator-x": LogWindow(
-            "pod blink/blink-operator-x", "w", ("upgrading to 1.0.995",), previous=("panic: boom",)
-        )
+        "blink-operator-x": scan_lines(["upgrading to 1.0.995"], PATTERNS, "pod blink/blink-operator-x", "w",
+                                       previous=["panic: boom"])
     }
     f = kj.judge_operator_state([operator(ready=False, state="waiting", reason="CrashLoopBackOff")], NS, NOW, 300, logs)
     text = "\n".join(e.text for e in f.evidence)
@@ -594,13 +594,35 @@ def test_operator_stuck_after_the_wait():
     text = remedy(still)
     assert "`kubectl delete deployment blink-operator-1.0.995 -n blink`" in text
     assert "`kubectl rollout restart deployment blink-runner -n blink`" in text
-    assert "still after waiting 1m" in text
+    assert "has not been running for 1m (" in text
     recovered = kj.judge_operator_stuck(before, operator(), kj.Wait(60, 12, 4, True), "blink-runner", NOW)
     assert (
         recovered.outcome is Outcome.PASSED and "waited 12s of 1m (4 checks, until it recovered)" in recovered.summary
     )
     gone = kj.judge_operator_stuck(before, None, kj.Wait(60, 3, 1, True), "blink-runner", NOW)
     assert gone.outcome is Outcome.PASSED and "gone" in gone.summary
+
+
+def test_operator_down_longer_than_the_wait_needs_no_wait():
+    before = operator(ready=False, state="waiting", reason="CrashLoopBackOff", restarts=3)
+    already = kj.Wait(60, 0, 0, False, already_s=81)
+    f = kj.judge_operator_stuck(before, before, already, "blink-runner", NOW)
+    assert f.outcome is Outcome.FAILED
+    assert "not running for 1m 21s at the first look, already longer than the 1m wait: no need to wait" in f.summary
+    assert "has not been running for 1m 21s (" in remedy(f)
+    rest = kj.Wait(60, 20.3, 7, False, already_s=40)
+    f = kj.judge_operator_stuck(before, before, rest, "blink-runner", NOW)
+    assert "not running for 40s at the first look; waited 20s of the remaining 20s" in f.summary
+    assert "has not been running for 1m (" in remedy(f)
+
+
+def test_operator_not_running_since_comes_from_the_api():
+    from datetime import timedelta
+
+    crashing = operator(ready=False, state="waiting", reason="CrashLoopBackOff", restarts=3, age=300)
+    since = crashing.not_running_since()
+    assert since is not None and NOW - since <= timedelta(seconds=300)
+    assert operator().not_running_since() is None  # running
 
 
 def test_operator_stuck_without_waiting_is_honestly_pending():
@@ -774,6 +796,7 @@ def _spec(tmp_path, **kw: Any):
         log_since_s=3600,
         log_since="1h",
         log_tail=2000,
+        log_timeout_s=30,
         api_timeout_s=2.0,
         probe=True,
         probe_image="x",
@@ -906,7 +929,7 @@ def fake_facts(tmp_path, request):
     api = FakeApi(deny=getattr(request, "param", ()))
     path = tmp_path / "kubeconfig"
     path.write_text(KUBECONFIG.replace("https://127.0.0.1:1", api.url))
-    facts = K8sFacts(_spec(tmp_path, kubeconfig=str(path)), Redactor())
+    facts = K8sFacts(_spec(tmp_path, kubeconfig=str(path)), Redactor(), CATALOG)
     yield api, facts
     api.close()
 
@@ -918,15 +941,16 @@ def test_gatherer_lists_each_kind_once_and_bounds_logs(fake_facts):
     assert [p.name for p in pods] == ["blink-runner-7d9f8-abcde"]
     k8s.runner_pods(), k8s.operators, k8s.deployments, k8s.hpa_for(k8s.runner_deployment("blink"))  # again
     window = k8s.log_window(pods[0])
-    assert window.lines[-1].endswith('"dial tcp: i/o timeout"') and window.previous  # restartCount 1: previous too
+    assert window.lines[-1].endswith('"dial tcp: i/o timeout"') and window.previous_lines  # restarted: previous too
     k8s.log_window(pods[0])
     gets = [p for m, p in api.requests if m == "GET"]
     assert sum(p.startswith("/api/v1/namespaces/blink/pods?") for p in gets) == 1
     assert sum(p.startswith("/apis/apps/v1/namespaces/blink/deployments?") for p in gets) == 1
     assert sum("horizontalpodautoscalers" in p for p in gets) == 1
     logs = [p for p in gets if "/log?" in p]
-    assert len(logs) == 2 and all(x in logs[0] for x in ("tailLines=2000", "sinceSeconds=3600", "limitBytes="))
-    assert "previous=true" in logs[1]
+    # The previous container first (older), then the current one; each the whole window, with timestamps.
+    assert len(logs) == 2 and all(x in logs[1] for x in ("tailLines=2000", "sinceSeconds=3600", "timestamps=true"))
+    assert "previous=true" in logs[0] and "limitBytes" not in logs[1]
 
 
 def test_gatherer_keeps_secret_key_names_and_registers_values(fake_facts):
@@ -978,7 +1002,7 @@ def test_no_exec_grant_with_probe_on_is_missing_permission(tmp_path):
     try:
         path = tmp_path / "kubeconfig"
         path.write_text(KUBECONFIG.replace("https://127.0.0.1:1", api.url))
-        k8s = K8sFacts(_spec(tmp_path, kubeconfig=str(path), probe_strict=True), Redactor())
+        k8s = K8sFacts(_spec(tmp_path, kubeconfig=str(path), probe_strict=True), Redactor(), CATALOG)
         assert kj.judge_permissions(k8s.accesses, "blink", k8s.subject).outcome is Outcome.FAILED
         with pytest.raises(CouldNotLook) as err:
             k8s.probe(k8s.runner_pods()[0])

@@ -1,14 +1,28 @@
-"""Network-error families and bounded log reading (the probe's layers: test_probe.py)."""
+"""Network-error families, the streaming log scan and the network timeline (the probe's layers: test_probe.py)."""
 
 from __future__ import annotations
+
+import tracemalloc
 
 import pytest
 
 from blinkcheck.catalog import load_catalog
-from blinkcheck.logs import LogWindow, judge_network_errors, match_network_errors, read_bounded
+from blinkcheck.logs import (
+    NET,
+    SUCCESS,
+    LogPatterns,
+    LogScan,
+    LogWindow,
+    NewestBytes,
+    judge_network_errors,
+    scan_lines,
+)
 from blinkcheck.model import Outcome
 
 CATALOG = load_catalog()
+PATTERNS = LogPatterns.from_catalog(CATALOG)
+URL = "https://app.blinkops.com"
+CID = "docker.disconnected.no-network-errors"
 
 GO_ERRORS = {
     "timeout": 'Get "https://app.blinkops.com/api": dial tcp 1.2.3.4:443: i/o timeout',
@@ -18,39 +32,191 @@ GO_ERRORS = {
     "proxy": 'proxyconnect tcp: dial tcp 10.1.1.1:3128: connect: no route',
     "websocket": "websocket: bad handshake",
 }
+OK = "Connected to Blink controller at https://app.blinkops.com"
+
+
+def at(second: int, text: str) -> str:
+    """A line as the engine gives it with timestamps (`docker logs -t`)."""
+    return f"2026-12-02T06:{second // 60:02d}:{second % 60:02d}.123456789Z {text}"
+
+
+def families(w: LogWindow) -> list[str]:
+    return [k[len(NET) :] for k in w.hits if k.startswith(NET)]
 
 
 @pytest.mark.parametrize(("family", "line"), GO_ERRORS.items())
 def test_each_family_matches_its_go_error(family, line):
-    found = match_network_errors([line], CATALOG.network_error_families)
-    assert list(found.by_family) == [family]
+    assert families(scan_lines([line], PATTERNS)) == [family]
 
 
 def test_healthy_lines_match_nothing():
-    lines = ["Connected to Blink controller at https://app.blinkops.com", "Starting blink-runner 1.0.994"]
-    assert match_network_errors(lines, CATALOG.network_error_families).count == 0
+    w = scan_lines([OK, "Starting blink-runner 1.0.994"], PATTERNS)
+    assert families(w) == [] and w.last_success is not None and w.last_success.text == OK
 
 
 def test_judge_gives_one_hint_per_family_with_the_host():
-    w = LogWindow("pod blink/x", "last 10 lines", (GO_ERRORS["timeout"], GO_ERRORS["dns"], "ok"))
+    w = scan_lines([GO_ERRORS["timeout"], GO_ERRORS["dns"], "ok"], PATTERNS, "pod blink/x", "last 10 lines")
     f = judge_network_errors("k8s.disconnected.no-network-errors", w, CATALOG, "https://eu1.blinkops.com", {})
     assert f.outcome is Outcome.FAILED
     assert len(f.hints) == 2 and all("eu1.blinkops.com" in h for h in f.hints)
     assert f.values["error_count"] == "2"
 
 
-def test_read_bounded_handles_bad_utf8_huge_lines_and_the_cap():
-    chunks = [b"ok\n", b"\xff\xfe bad\n", b"x" * 100_000, b"\nend\n"]
-    lines, truncated = read_bounded(chunks, max_bytes=10_000_000)
-    assert lines[0] == "ok" and "\ufffd" in lines[1]
-    assert any(line.endswith("[line cut]") for line in lines)
-    assert not truncated
-    many = [b"line\n"] * 1000
-    lines, truncated = read_bounded(many, max_bytes=500)
-    assert truncated and len(lines) <= 101
+# ------------------------------------------------------------------ the streaming scan
+
+
+def test_scan_handles_bad_utf8_huge_lines_and_any_chunking():
+    scan = LogScan(PATTERNS)
+    for chunk in (b"ok\n\xff\xfe bad\n", b"x" * 3_000_000, b" i/o timeout\nend", b"\n"):
+        scan.feed(chunk)
+    w = scan.window("c", "w")
+    assert w.line_count == 4
+    # the newest lines come from the newest 1 MB only: the giant line's end, cut, and the last line
+    assert w.lines[-2].endswith("[line cut]") and len(w.lines[-2]) < 5000 and w.lines[-1] == "end"
+    # the error at the end of a 3 MB line is still found (matched in pieces)
+    assert families(w) == ["timeout"]
+    small = scan_lines(["ok", "\udcff bad"], PATTERNS)
+    assert (small.lines[0] == "ok" and "\ufffd" in small.lines[1]) or "?" in small.lines[1]
+    # a line split across chunks is one line
+    split = LogScan(PATTERNS)
+    for piece in (b"dial tcp 1.2.3.4:443: i/o ti", b"meout\n", b"next\n"):
+        split.feed(piece)
+    assert families(split.window("c", "w")) == ["timeout"] and split.lines == 2
+
+
+def test_scan_keeps_the_newest_lines_and_counts_every_one():
+    lines = [f"line {i}" for i in range(100_000)] + [GO_ERRORS["timeout"]]
+    w = scan_lines(lines, PATTERNS)
+    assert w.line_count == 100_001
+    assert w.lines[-1] == GO_ERRORS["timeout"] and w.lines[0] == "line 99951"  # the newest 50
+    hits = w.hit(NET + "timeout")
+    assert hits is not None and hits.count == 1 and hits.last.index == 100_000
+
+
+def test_scan_memory_stays_flat_whatever_the_window():
+    """The whole window is read, never held: 200 MB through the scan, a few MB of memory."""
+    block = (b"level=info msg=\"processing action run 8f3a: 200 OK in 12ms\"\n" * 16_000)  # ~1 MB
+    scan = LogScan(PATTERNS)
+    tracemalloc.start()
+    for _ in range(200):
+        scan.feed(block)
+    scan.feed(b"dial tcp 1.2.3.4:443: i/o timeout\n")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    w = scan.window("c", "w")
+    assert w.line_count == 200 * 16_000 + 1 and families(w) == ["timeout"]
+    assert peak < 12 * 1024 * 1024, f"peak {peak} bytes"
+
+
+def test_scan_samples_first_and_last_matches():
+    lines = [GO_ERRORS["refused"] + f" #{i}" for i in range(1000)]
+    hits = scan_lines(lines, PATTERNS).hit(NET + "refused")
+    assert hits is not None and hits.count == 1000 and hits.skipped == 970
+    assert hits.first.text.endswith("#0") and hits.last.text.endswith("#999")
+    assert [s.text[-4:] for s in hits.samples[-2:]] == ["#998", "#999"]
+
+
+def test_engine_timestamps_become_the_line_time():
+    w = scan_lines([at(5, "hello"), "no stamp"], PATTERNS)
+    assert w.tail[0].text == "hello" and w.tail[0].at is not None and w.tail[0].at.second == 5
+    assert w.tail[1].at is None and w.first_at == w.tail[0].at
+
+
+def test_clean_applies_to_every_kept_line():
+    scan = LogScan(PATTERNS, clean=lambda t: t.replace("s3cr3t-key", "[REDACTED]"))
+    scan.feed(b"key=s3cr3t-key dial tcp: i/o timeout\nConnected to Blink controller s3cr3t-key\n")
+    w = scan.window("c", "w")
+    kept = [*w.lines, *(s.text for h in w.hits.values() for s in h.samples), w.last_success.text if w.last_success else ""]
+    assert kept and all("s3cr3t-key" not in t for t in kept)
+
+
+def test_newest_bytes_keeps_the_end():
+    keep = NewestBytes(100)
+    for i in range(1000):
+        keep.feed(f"line {i}\n".encode())
+    text = keep.text()
+    assert keep.dropped and text.endswith("line 999\n") and text.startswith("line ") and len(text) <= 100
+
+
+# ------------------------------------------------------------------ the timeline: judge the present
+
+
+def test_errors_then_connected_again_is_a_recovered_warning():
+    lines = [at(0, OK), *(at(10 + i, GO_ERRORS["timeout"]) for i in range(10)), at(30, OK), at(90, OK)]
+    w = scan_lines(lines, PATTERNS, "container c", "w")
+    f = judge_network_errors(CID, w, CATALOG, URL, {"container_id": "abc", "container_name": "c"}, probe_passed=True)
+    assert f.outcome is Outcome.WARNING and f.variant == "recovered"
+    assert "between 2026-12-02T06:00:10Z and 2026-12-02T06:00:19Z" in f.summary
+    assert "connected again since 2026-12-02T06:00:30Z (1m before its newest line)" in f.summary
+    timeline = f.details["timeline"]
+    assert timeline["errors"] == 10 and timeline["errors_continue"] is False
+    assert timeline["connected_again_at"].startswith("2026-12-02T06:00:30")
+    assert f.evidence[0].title == "Timeline" and "connected again since" in f.evidence[0].text
+    remedy = CATALOG[CID].remedy_for(f.variant)
+    assert "Nothing to do now" in remedy
+
+
+def test_errors_to_the_end_fail_and_name_the_firewall():
+    lines = [at(0, OK), at(10, GO_ERRORS["timeout"]), at(11, OK), at(20, GO_ERRORS["timeout"])]
+    f = judge_network_errors(CID, scan_lines(lines, PATTERNS, "c", "w"), CATALOG, URL, {}, probe_passed=False)
+    assert f.outcome is Outcome.FAILED and f.variant == ""
+    assert f.details["timeline"]["errors_continue"] is True
+    assert f.details["timeline"]["last_success_at"].startswith("2026-12-02T06:00:11")
+
+
+def test_errors_to_the_end_while_the_probe_passes_point_at_the_runners_configuration():
+    lines = [at(10, GO_ERRORS["refused"]), at(20, GO_ERRORS["refused"])]
+    f = judge_network_errors(CID, scan_lines(lines, PATTERNS, "c", "w"), CATALOG, URL, {}, probe_passed=True)
+    assert f.outcome is Outcome.FAILED and f.variant == "configuration"
+    assert "the path is open" in f.summary and "configuration" in f.summary
+    assert "HTTPS_PROXY" in CATALOG[CID].remedy_for("configuration")
+    assert "proxy settings" in CATALOG[CID].verdict_for("configuration")
+
+
+def test_errors_of_the_previous_container_then_connected_recover():
+    w = scan_lines([at(30, OK)], PATTERNS, "pod p", "w", previous=[at(10, GO_ERRORS["dns"])])
+    f = judge_network_errors("k8s.disconnected.no-network-errors", w, CATALOG, URL, {})
+    assert f.outcome is Outcome.WARNING and w.previous_lines == 1 and w.current_lines == 1
+
+
+def test_a_window_read_only_in_part_never_passes():
+    w = scan_lines([OK], PATTERNS, "c", "w", cut="the read did not finish within 1s")
+    f = judge_network_errors(CID, w, CATALOG, URL, {})
+    assert f.outcome is Outcome.NOT_EVALUABLE and "read only in part" in f.summary
+
+
+def test_success_patterns_come_from_the_catalog():
+    assert SUCCESS not in families(scan_lines([OK], PATTERNS))
+    assert scan_lines(["websocket connection established"], PATTERNS).last_success is not None
 
 
 def test_unreadable_window_is_not_evaluable_never_passed():
     w = LogWindow("container c", "last 10 lines", error="connection reset by the engine")
     f = judge_network_errors("docker.disconnected.no-network-errors", w, CATALOG, "https://app.blinkops.com", {})
     assert f.outcome is Outcome.NOT_EVALUABLE
+
+
+@pytest.mark.parametrize("filler", [0, 5000])
+def test_timeline_order_with_few_or_many_successes(filler):
+    """Blocks whose newest bytes hold a success and blocks where successes are rare take different paths:
+    both give the same timeline and line numbers."""
+    noise = [f"noise {i}" for i in range(filler)]
+    ok_every_line = [OK] * 3 if not filler else []
+    lines = [*noise, OK, *noise, GO_ERRORS["timeout"], *noise, OK, *noise, GO_ERRORS["refused"], *noise, *ok_every_line]
+    w = scan_lines(lines, PATTERNS)
+    refused = w.hit(NET + "refused")
+    assert refused is not None and refused.last.index == lines.index(GO_ERRORS["refused"])
+    if ok_every_line:
+        assert w.recovered is not None and w.recovered.index == len(lines) - 3
+        assert w.last_success is not None and w.last_success.index == len(lines) - 1
+    else:
+        assert w.recovered is None  # no success after the last error
+        assert w.last_success is not None and w.last_success.index == 3 * filler + 2
+
+
+def test_many_errors_keep_their_line_numbers():
+    lines = [GO_ERRORS["timeout"] if i % 2 else f"line {i}" for i in range(40_000)]
+    hits = scan_lines(lines, PATTERNS).hit(NET + "timeout")
+    assert hits is not None and hits.count == 20_000
+    assert hits.first.index == 1 and hits.last.index == 39_999
+    assert [s.index for s in hits.samples[:3]] == [1, 3, 5]

@@ -214,7 +214,7 @@ def test_dns_question_and_answer_against_the_lab_dns():
 def _leaf(ca_name: str) -> tuple[object, bytes]:
     from cryptography.hazmat.primitives import serialization
 
-    ca_key, ca_cert = pki.make_ca(ca_name)
+    ca_key, ca_cert = pki.new_ca(ca_name)
     _, cert = pki._issue(ca_key, ca_cert, "app.blinkops.com", dns=("app.blinkops.com",), server=True, client=False)
     return ca_cert, cert.public_bytes(serialization.Encoding.DER)
 
@@ -237,7 +237,7 @@ def servers(tmp_path: Path) -> Iterator[dict[str, object]]:
     out: dict[str, object] = {}
     started = []
     for name, ca_name in (("good", "Test Lab CA"), ("inspected", "Test Inspecting Proxy CA")):
-        ca_key, ca_cert = pki.make_ca(ca_name)
+        ca_key, ca_cert = pki.new_ca(ca_name)
         key, cert = pki._issue(ca_key, ca_cert, "localhost", dns=("localhost",), ips=("127.0.0.1",), server=True,
                                client=False)  # fmt: skip
         pki._write_cert(tmp_path / f"{name}-ca.pem", ca_cert)

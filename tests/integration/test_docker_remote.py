@@ -1,0 +1,237 @@
+"""Remote Docker hosts as the docker CLI reaches them, on the real engine.
+
+ssh:// through our own sshd on loopback (tests/sshd.py: its own config, host key and authorized key,
+stopped at the end) in front of the real engine: an ~/.ssh/config alias (Port, User, IdentityFile),
+user@host:port, and docker contexts written by the real docker CLI (`docker context create`), chosen
+by --docker-context, DOCKER_CONTEXT or `docker context use`; a tcp:// context with TLS material. Every
+way ssh can fail gives one line, within --api-timeout, and leaves no ssh process behind.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from lab.docker import scenarios as lab
+from lab.k8s import pki
+from tests.faultproxy import FaultProxy
+from tests.harness import CheckRun, run_checks
+from tests.sshd import LoopbackSSH
+
+pytestmark = pytest.mark.docker_lab
+
+TIMEOUT = 3
+BASE = ["--target", "docker", "--blink-url", lab.BLINK_URL, "--probe-timeout", "4",
+        "--api-timeout", str(TIMEOUT)]  # fmt: skip
+PRECONDITION = "docker.host.daemon-reachable"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def healthy_lab():
+    lab.up("healthy")
+    yield
+    lab.down()
+
+
+@pytest.fixture(scope="module")
+def sshd(tmp_path_factory):
+    server = LoopbackSSH(tmp_path_factory.mktemp("ssh")).start()
+    yield server
+    server.stop()
+    assert not _ssh_processes(), "an ssh process outlived the run"
+
+
+def _ssh_processes() -> list[str]:
+    """Our ssh clients still running (their command line names one of the test's aliases)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if cmd and cmd[0].endswith(b"ssh") and any(b"blinklab" in part or b"127.0.0.1" in part for part in cmd):
+            found.append(" ".join(part.decode() for part in cmd))
+    return found
+
+
+def as_user(sshd: LoopbackSSH, *args: str, report_dir: Path, env: dict[str, str] | None = None) -> CheckRun:
+    """`pytest checks/` as a user whose home is the test's: its ~/.ssh/config and ~/.docker."""
+    env = {**sshd.client_env(), **(env or {})}
+    return run_checks(*BASE, *args, report_dir=report_dir, env=env, prefix=sshd.client_prefix())
+
+
+def docker_cli(sshd: LoopbackSSH, *args: str) -> str:
+    """The real docker CLI, as that user (it writes the contexts we then read)."""
+    env = {"HOME": str(sshd.home), "PATH": os.environ["PATH"]}
+    return subprocess.run(["docker", *args], env=env, check=True, capture_output=True, text=True, timeout=60).stdout
+
+
+def assert_healthy_through(run: CheckRun, host: str) -> None:
+    assert run.exit_code == 0, run.stdout[-3000:]
+    reachable = run.entries(PRECONDITION)[0]
+    assert reachable["outcome"] == "passed" and host in reachable["summary"], reachable
+    assert run.results["target"]["docker_host"] == host
+    runner = run.entries("docker.disconnected.container-running")
+    assert [e["object"] for e in runner if e["outcome"] == "passed"], runner
+
+
+@pytest.mark.reliability(
+    fault="`--docker-host ssh://alias` with an ~/.ssh/config alias (HostName, Port, User, IdentityFile)",
+    sees="the same healthy verdict as on the local socket: the system ssh runs `docker system dial-stdio` there, as the docker CLI does; exit 0",
+)
+def test_ssh_alias_reaches_the_engine(sshd, tmp_path):
+    run = as_user(sshd, "--docker-host", "ssh://blinklab", report_dir=tmp_path)
+    assert_healthy_through(run, "ssh://blinklab")
+    assert run.outcome("docker.disconnected.blink-reachable") == "passed"  # the probe container, through ssh
+    assert not _ssh_processes()
+
+
+def test_ssh_user_host_port_and_docker_host_env(sshd, tmp_path):
+    url = f"ssh://root@127.0.0.1:{sshd.ports['ok']}"  # no alias: the default key ~/.ssh/id_ed25519
+    run = as_user(sshd, "--docker-host", url, "--probe", "off", report_dir=tmp_path / "url")
+    assert_healthy_through(run, url)
+    run = as_user(sshd, "--probe", "off", report_dir=tmp_path / "env", env={"DOCKER_HOST": url})
+    assert_healthy_through(run, url)
+
+
+@pytest.mark.reliability(
+    fault="a docker context (`docker context create/use`) whose endpoint is ssh://",
+    sees="read like the docker CLI: --docker-context, DOCKER_CONTEXT, or the config's currentContext (counts as Docker present for --target auto); exit 0",
+)
+def test_docker_contexts_written_by_the_docker_cli(sshd, tmp_path):
+    docker_cli(sshd, "context", "create", "lab", "--docker", "host=ssh://blinklab")
+    # The docker CLI itself reaches the engine through this context (the same ~/.ssh/config).
+    prefix = sshd.client_prefix()
+    env = {**os.environ, **sshd.client_env()}
+    out = subprocess.run([*prefix, "docker", "--context", "lab", "version", "--format", "{{.Server.Version}}"],
+                         env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert out.returncode == 0 and out.stdout.strip(), out.stderr
+
+    run = as_user(sshd, "--docker-context", "lab", "--probe", "off", report_dir=tmp_path / "flag")
+    assert_healthy_through(run, "ssh://blinklab")
+    # The flag wins over DOCKER_HOST, as `docker --context` does.
+    run = as_user(sshd, "--docker-context", "lab", "--probe", "off", report_dir=tmp_path / "over-env",
+                  env={"DOCKER_HOST": "unix:///nonexistent"})  # fmt: skip
+    assert_healthy_through(run, "ssh://blinklab")
+    run = as_user(sshd, "--probe", "off", report_dir=tmp_path / "env", env={"DOCKER_CONTEXT": "lab"})
+    assert_healthy_through(run, "ssh://blinklab")
+
+    docker_cli(sshd, "context", "use", "lab")
+    try:
+        # No option at all, --target auto: the current context is where Docker is.
+        run = run_checks("--blink-url", lab.BLINK_URL, "--probe", "off", "--api-timeout", str(TIMEOUT),
+                         report_dir=tmp_path / "current", env={**sshd.client_env(), "KUBECONFIG": ""},
+                         prefix=sshd.client_prefix())  # fmt: skip
+    finally:
+        docker_cli(sshd, "context", "use", "default")
+    assert_healthy_through(run, "ssh://blinklab")
+    assert run.results["target"]["platforms"] == ["docker"], run.results["target"]
+    assert any("context lab" in note for note in run.results["target"]["notes"]), run.results["target"]
+
+
+def test_unknown_docker_context_is_a_usage_error(sshd, tmp_path):
+    run = as_user(sshd, "--docker-context", "nope", report_dir=tmp_path)
+    assert run.exit_code == 4
+    assert f"--docker-context: context 'nope' is not in {sshd.home}/.docker/contexts" in run.stderr
+
+
+def _tls_material(folder: Path) -> dict[str, Path]:
+    """A CA, a server certificate for 127.0.0.1 and a client certificate (PEM files)."""
+    ca_key, ca = pki.new_ca("blink-test-docker-ca")
+    server_key, server = pki._issue(ca_key, ca, "127.0.0.1", ips=["127.0.0.1"], server=True, client=False)
+    client_key, client = pki._issue(ca_key, ca, "blink-checker")
+    files = {name: folder / f"{name}.pem" for name in ("ca", "server", "server-key", "cert", "key")}
+    pki._write_cert(files["ca"], ca)
+    pki._write_cert(files["server"], server)
+    pki._write_key(files["server-key"], server_key)
+    pki._write_cert(files["cert"], client)
+    pki._write_key(files["key"], client_key)
+    return files
+
+
+@pytest.mark.reliability(
+    fault="a docker context whose endpoint is tcp:// with TLS material (CA, client certificate)",
+    sees="the context's ca.pem/cert.pem/key.pem are used: the engine behind a TLS endpoint that requires the client certificate answers; exit 0",
+)
+def test_tcp_context_with_tls_material(sshd, tmp_path):
+    pem = _tls_material(tmp_path)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(pem["server"], pem["server-key"])
+    tls.verify_mode = ssl.CERT_REQUIRED  # no client certificate, no engine
+    tls.load_verify_locations(pem["ca"])
+    proxy = FaultProxy(None, tls=tls).start()
+    try:
+        endpoint = f"host={proxy.url},ca={pem['ca']},cert={pem['cert']},key={pem['key']}"
+        docker_cli(sshd, "context", "create", "tls", "--docker", endpoint)
+        assert docker_cli(sshd, "--context", "tls", "version", "--format", "{{.Server.Version}}").strip()
+        run = as_user(sshd, "--docker-context", "tls", "--probe", "off", report_dir=tmp_path / "ctx")
+        assert_healthy_through(run, proxy.url)
+        # Without the context's material the same endpoint does not answer: the material was what worked.
+        bare = as_user(sshd, "--docker-host", proxy.url, "--probe", "off", report_dir=tmp_path / "bare")
+        assert bare.exit_code == 1 and bare.outcome(PRECONDITION) == "not-evaluable"
+    finally:
+        proxy.stop()
+
+
+FAILURES = [
+    ("blinklab-unknown", "its host key is unknown (not in ~/.ssh/known_hosts); run `ssh blinklab-unknown` once"),
+    ("blinklab-changed", "its host key has changed since it was recorded in known_hosts"),
+    (
+        "blinklab-badkey",
+        "ssh authentication refused by blinklab-badkey (root@127.0.0.1: Permission denied (publickey).)",
+    ),
+    ("blinklab-nodocker", "no docker command on blinklab-nodocker (/bin/sh: 1: docker: not found)"),
+    ("blinklab-noperm", "permission denied on the Docker socket of blinklab-noperm ("),
+    (
+        "blinklab-hang",
+        f"timed out: no answer through ssh from blinklab-hang within {TIMEOUT}s: the connection hangs before login",
+    ),
+    (
+        "blinklab-stuck",
+        f"timed out: logged in to blinklab-stuck, but `docker system dial-stdio` there gave no answer within {TIMEOUT}s",
+    ),
+]
+
+
+@pytest.mark.reliability(
+    fault="ssh://: the remote host key is unknown",
+    sees='one line within --api-timeout: "ssh refused <host>: its host key is unknown …; run `ssh <host>` once to check and accept it"; never accepted by the suite; exit 1',
+)
+@pytest.mark.reliability(
+    fault="ssh://: the remote host key has changed",
+    sees='one line within --api-timeout: "… its host key has changed since it was recorded in known_hosts …"; exit 1',
+)
+@pytest.mark.reliability(
+    fault="ssh://: the key is refused (authentication)",
+    sees='one line within --api-timeout: "ssh authentication refused by <host> (… Permission denied (publickey).): key authentication only; …"; exit 1',
+)
+@pytest.mark.reliability(
+    fault="ssh://: no docker CLI on the remote host",
+    sees='one line within --api-timeout: "no docker command on <host> (…: docker: not found) …"; exit 1',
+)
+@pytest.mark.reliability(
+    fault="ssh://: the remote user may not use the remote Docker socket",
+    sees='one line within --api-timeout: "permission denied on the Docker socket of <host> (… connect: permission denied): add the ssh user to the docker group there …"; exit 1',
+)
+@pytest.mark.reliability(
+    fault="ssh://: a connection that hangs (before login, or the remote docker never answers)",
+    sees='one line within --api-timeout: "timed out: … the connection hangs before login …" / "logged in to <host>, but `docker system dial-stdio` there gave no answer …"; ssh ended; exit 1',
+)
+@pytest.mark.parametrize(("alias", "line"), FAILURES, ids=[a for a, _ in FAILURES])
+def test_each_ssh_failure_is_one_line_within_the_api_timeout(sshd, tmp_path, alias, line):
+    run = as_user(sshd, "--docker-host", f"ssh://{alias}", report_dir=tmp_path)
+    assert run.exit_code == 1, run.stdout[-3000:]
+    entry = run.entries(PRECONDITION)[0]
+    print(f"\n{alias}: {entry['duration_s']:.2f}s: {entry['summary']}")
+    assert entry["outcome"] == "not-evaluable"
+    assert line in entry["summary"] and "\n" not in entry["summary"], entry["summary"]
+    assert entry["duration_s"] <= TIMEOUT, entry["duration_s"]
+    for other in run.results["checks"]:
+        if other["id"] not in (PRECONDITION, "docker.disconnected.blink-status"):
+            assert other["outcome"] == "not-evaluable" and other["because_of"] == PRECONDITION, other
+    assert "Traceback" not in run.stdout + run.stderr
+    assert not _ssh_processes()

@@ -1,0 +1,121 @@
+"""Blocking per object: a failed precondition of one pod blocks that pod's judgements only, and says once why."""
+
+from __future__ import annotations
+
+from blinkcheck.blocking import Record, per_object, record_of, whole_blocker
+from blinkcheck.catalog import load_catalog
+from blinkcheck.model import Finding, Outcome
+
+P, F, B, N, S = Outcome.PASSED, Outcome.FAILED, Outcome.BLOCKED, Outcome.NOT_EVALUABLE, Outcome.SKIPPED
+READY, REACH = "k8s.disconnected.pods-ready", "k8s.disconnected.blink-reachable"
+EXIST, LOGS, NET = "k8s.disconnected.pods-exist", "k8s.disconnected.logs-readable", "k8s.disconnected.no-network-errors"
+DAEMON, CEXISTS = "docker.host.daemon-reachable", "docker.disconnected.container-exists"
+CATALOG = load_catalog()
+
+
+def pod(cid: str, outcome: Outcome, name: str, ns: str = "blink", summary: str = "", because_of: str = "") -> Finding:
+    text = summary or f"pod {ns}/{name} is {outcome}."
+    return Finding(cid, outcome, text, f"pod {ns}/{name}", values={"pod": name, "namespace": ns},
+                   because_of=because_of)  # fmt: skip
+
+
+def ran(*records: tuple[str, list[Finding]]) -> dict[str, Record]:
+    runs: dict[str, Record] = {}
+    for cid, findings in records:
+        runs[cid] = record_of(cid, findings, runs)
+    return runs
+
+
+def test_one_crashing_pod_of_three_blocks_only_that_pod():
+    runs = ran((READY, [pod(READY, P, "a"), pod(READY, P, "b"),
+                        pod(READY, F, "c", summary="pod blink/c is CrashLoopBackOff (restarted 4 times).")]))  # fmt: skip
+    assert whole_blocker(REACH, CATALOG[REACH].requires, runs) is None  # it runs: two pods can be probed
+    probed = [pod(REACH, P, "a", summary="reached"), pod(REACH, P, "b", summary="reached"),
+              pod(REACH, F, "c", summary="exec failed")]  # fmt: skip
+    out = per_object(REACH, CATALOG[REACH].requires, probed, runs)
+    assert [(f.object, f.outcome) for f in out] == [("pod blink/a", P), ("pod blink/b", P), ("pod blink/c", B)]
+    assert out[2].summary == f"Blocked by {READY} (failed): pod blink/c is CrashLoopBackOff (restarted 4 times)."
+    assert out[2].because_of == READY
+
+
+def test_the_checks_own_blocked_finding_for_that_pod_stays():
+    runs = ran((READY, [pod(READY, P, "a"), pod(READY, F, "c")]))
+    own = pod(REACH, B, "c", summary="pod blink/c is CrashLoopBackOff: the probe runs inside a Ready pod.",
+              because_of=READY)  # fmt: skip
+    out = per_object(REACH, CATALOG[REACH].requires, [pod(REACH, P, "a"), own], runs)
+    assert out[1] is own
+
+
+def test_every_pod_failing_blocks_the_whole_check():
+    runs = ran((READY, [pod(READY, F, "a"), pod(READY, F, "b")]))
+    blocker = whole_blocker(REACH, CATALOG[REACH].requires, runs)
+    assert blocker is not None and blocker.outcome is B and blocker.summary.startswith(f"Blocked by {READY} (failed)")
+
+
+def test_a_failure_without_an_object_concerns_everything():
+    """Could not look (an exception, a missing permission) is about every object, however many were judged."""
+    runs = ran((READY, [pod(READY, P, "a"), Finding(READY, N, "missing permission: list pods in namespace blink",
+                                                    because_of="k8s.cluster.permissions")]))  # fmt: skip
+    blocker = whole_blocker(REACH, CATALOG[REACH].requires, runs)
+    assert blocker is not None and blocker.outcome is N
+    assert blocker.summary == "Not evaluable because of k8s.cluster.permissions: missing permission: list pods in " \
+                              "namespace blink"  # fmt: skip
+
+
+def test_a_namespace_without_a_runner_blocks_only_that_namespace():
+    """--all-namespaces: pods-exist failed for namespace b only; pods in namespace a are judged."""
+    missing = Finding(EXIST, F, "No deployment blink-runner and no pods labelled app=blink-runner in namespace b.",
+                      "deployment b/blink-runner", values={"namespace": "b"})  # fmt: skip
+    runs = ran((EXIST, [Finding(EXIST, P, "ok", "deployment a/blink-runner", values={"namespace": "a"}), missing]))
+    assert whole_blocker(READY, CATALOG[READY].requires, runs) is None
+    out = per_object(READY, CATALOG[READY].requires, [pod(READY, P, "x", ns="a")], runs)
+    assert [(f.object, f.outcome) for f in out] == [("pod a/x", P), ("deployment b/blink-runner", B)]
+    assert out[1].summary.endswith("no pods labelled app=blink-runner in namespace b.")
+
+
+def test_blocked_chain_names_the_root_and_says_why_once():
+    """Issue 9.6: not 'Not evaluable because of X: Not evaluable because of X: …'."""
+    reason = "Could not reach the Docker engine at unix:///var/run/docker.sock: no Docker socket"
+    runs = ran((DAEMON, [Finding(DAEMON, N, reason, "unix:///var/run/docker.sock")]))
+    first = whole_blocker(CEXISTS, CATALOG[CEXISTS].requires, runs)
+    assert first is not None
+    runs[CEXISTS] = record_of(CEXISTS, [first], runs)
+    for cid in ("docker.disconnected.container-running", "docker.runner.socket-mounted"):
+        second = whole_blocker(cid, CATALOG[cid].requires, runs)
+        assert second is not None
+        assert second.summary == f"Not evaluable because of {DAEMON}: {reason}"
+        assert second.because_of == DAEMON
+
+
+def test_blocked_by_a_pod_that_never_started_names_pods_ready():
+    """logs-readable blocked one pod (never started); no-network-errors of that pod names pods-ready's reason."""
+    runs = ran(
+        (READY, [pod(READY, P, "a"), pod(READY, F, "p", summary="pod blink/p is Pending (Unschedulable).")]),
+        (LOGS, [pod(LOGS, P, "a"), pod(LOGS, B, "p", summary="pod blink/p has no logs", because_of=READY)]),
+    )
+    out = per_object(NET, CATALOG[NET].requires, [pod(NET, P, "a")], runs)  # the check skipped p: never ran
+    assert [(f.object, f.outcome) for f in out] == [("pod blink/a", P), ("pod blink/p", B)]
+    assert out[1].summary == f"Blocked by {READY} (failed): pod blink/p is Pending (Unschedulable)."
+
+
+def test_a_check_skipped_as_a_whole_stays_skipped():
+    runs = ran((READY, [pod(READY, P, "a"), pod(READY, F, "c")]))
+    off = [Finding(REACH, S, "the egress probe is switched off (--probe off)")]
+    assert per_object(REACH, CATALOG[REACH].requires, off, runs) == off
+
+
+def test_a_precondition_not_run_blocks_nothing():
+    assert whole_blocker(REACH, CATALOG[REACH].requires, {}) is None
+    found = [pod(REACH, P, "a")]
+    assert per_object(REACH, CATALOG[REACH].requires, found, {}) == found
+
+
+def test_docker_container_label_covers_its_log_source():
+    exited = Finding("docker.disconnected.logs-readable", F, "logging driver none", "container old (abc)")
+    runs = ran(("docker.disconnected.logs-readable", [
+        Finding("docker.disconnected.logs-readable", P, "ok", "container blink-runner (def)"), exited]))  # fmt: skip
+    net = "docker.disconnected.no-network-errors"
+    out = per_object(net, CATALOG[net].requires, [Finding(net, P, "none", "container blink-runner (def)"),
+                                                  Finding(net, N, "no logs", "container old (abc)")], runs)  # fmt: skip
+    assert [f.outcome for f in out] == [P, B]
+    assert out[1].summary == "Blocked by docker.disconnected.logs-readable (failed): logging driver none"
