@@ -50,7 +50,7 @@ def leftovers() -> list[str]:
 def probe_events(since: float) -> list[str]:
     """The engine's own record of probe containers made and removed since `since`."""
     out = subprocess.run(
-        ["docker", "events", "--since", f"{since:.0f}", "--until", f"{time.time():.0f}", "--filter",
+        ["docker", "events", "--since", f"{since:.3f}", "--until", f"{time.time():.3f}", "--filter",
          "label=blink-check=egress-probe", "--filter", "type=container", "--format", "{{.Action}}"],
         capture_output=True, text=True, timeout=30, check=True,
     ).stdout  # fmt: skip
@@ -88,7 +88,7 @@ def test_remote_engine_probe_names_the_layer_too(tmp_path: Path, remote_engine: 
 def test_probe_container_created_late_is_removed_by_the_end_of_the_run(tmp_path: Path, remote_engine: FaultProxy):
     lab.up("healthy")
     remote_engine.rules.append(Rule(r"POST /v[\d.]+/containers/create", delay_s=3.0))
-    since = time.time() - 1
+    since = time.time()
     run = run_checks(*BASE, "--docker-host", remote_engine.url, "--api-timeout", "2", report_dir=tmp_path)
     entry = run.entries(REACH)[0]
     assert entry["outcome"] == "not-evaluable" and "timed out" in entry["summary"], entry
