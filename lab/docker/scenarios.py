@@ -257,34 +257,26 @@ def container_ip(dc: docker.DockerClient, ref: str) -> str:
     return str(c.attrs["NetworkSettings"]["Networks"][NETWORK]["IPAddress"])
 
 
-def logs_contain(dc: docker.DockerClient, ref: str, text: str) -> Callable[[], bool]:
-    def probe() -> bool:
-        try:
-            return text in dc.containers.get(ref).logs(tail=500).decode("utf-8", "replace")
-        except NotFound:
-            return False
+def _recent_logs(dc: docker.DockerClient, ref: str) -> str:
+    try:
+        return str(dc.containers.get(ref).logs(tail=500).decode("utf-8", "replace"))
+    except NotFound:
+        return ""
 
-    return probe
+
+def logs_contain(dc: docker.DockerClient, ref: str, text: str) -> Callable[[], bool]:
+    return lambda: text in _recent_logs(dc, ref)
 
 
 def logs_count(dc: docker.DockerClient, ref: str, text: str, n: int) -> Callable[[], bool]:
-    def probe() -> bool:
-        try:
-            return dc.containers.get(ref).logs(tail=500).decode("utf-8", "replace").count(text) >= n
-        except NotFound:
-            return False
-
-    return probe
+    return lambda: _recent_logs(dc, ref).count(text) >= n
 
 
 def logs_after(dc: docker.DockerClient, ref: str, first: str, then: str) -> Callable[[], bool]:
     """`then` logged after the last `first`."""
 
     def probe() -> bool:
-        try:
-            text = dc.containers.get(ref).logs(tail=500).decode("utf-8", "replace")
-        except NotFound:
-            return False
+        text = _recent_logs(dc, ref)
         return first in text and then in text.rsplit(first, 1)[1]
 
     return probe

@@ -115,7 +115,7 @@ REMEDY = {
         "`kubectl logs -f deployment/blink-operator-1.0.995 -n blink`",
     ],
     "operator-stuck": [
-        "Operator deployment blink-operator-1.0.995 in blink exists but is not running",
+        "Operator deployment blink-operator-1.0.995 in blink exists but has not been running for",
         "`kubectl delete deployment blink-operator-1.0.995 -n blink`",
         "`kubectl rollout restart deployment blink-runner -n blink`",
     ],

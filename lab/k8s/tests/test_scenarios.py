@@ -1,6 +1,7 @@
 """Each scenario reaches its intended state, checked independently with `kubectl get -o json`."""
 from __future__ import annotations
 
+import subprocess
 import time
 
 import pytest
@@ -112,6 +113,25 @@ def test_egress_blocked(k8s_lab, kubectl):
     assert ready(p)
     logs = kubectl("-n", ns, "logs", p["metadata"]["name"], "--tail=50").stdout
     assert "Client.Timeout exceeded" in logs or "i/o timeout" in logs, logs
+
+
+def test_egress_recovered(k8s_lab, kubectl):
+    ns = apply(k8s_lab, "egress-recovered")
+    [p] = pods(kubectl, ns, RUNNERS)
+    lines = kubectl("-n", ns, "logs", p["metadata"]["name"], "--tail=200").stdout.splitlines()
+    errors = [i for i, line in enumerate(lines) if "level=error" in line]
+    assert len(errors) >= 2, lines
+    assert any("Connected to Blink controller" in line for line in lines[errors[-1] + 1 :]), lines
+    rules = subprocess.run(["iptables", "-S", "INPUT"], capture_output=True, text=True, check=False).stdout
+    assert "BLINKLAB-EGRESS" not in rules  # the block was lifted
+
+
+def test_runner_misconfigured(k8s_lab, kubectl):
+    ns = apply(k8s_lab, "runner-misconfigured")
+    [p] = pods(kubectl, ns, RUNNERS)
+    assert ready(p)
+    logs = kubectl("-n", ns, "logs", p["metadata"]["name"], "--tail=50").stdout
+    assert logs.count("connection refused") >= 2, logs
 
 
 def test_upgrade_in_progress(k8s_lab, kubectl):
