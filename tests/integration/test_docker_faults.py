@@ -8,14 +8,8 @@ socket of our own in front of the real /var/run/docker.sock.
 from __future__ import annotations
 
 import json
-import os
-import pwd
-import shutil
 import subprocess
 import sys
-import sysconfig
-import tempfile
-import time
 from pathlib import Path
 
 import jsonschema
@@ -23,7 +17,7 @@ import pytest
 
 from lab.docker import scenarios as lab
 from tests.faultproxy import FaultProxy, Rule
-from tests.harness import ROOT, CheckRun, run_checks
+from tests.harness import ROOT, CheckRun, run_checks, run_checks_as
 
 pytestmark = pytest.mark.docker_lab
 
@@ -143,39 +137,7 @@ def test_runner_removed_between_listing_and_inspecting(tmp_path, proxy):
 
 @pytest.mark.reliability(fault='Docker socket permission denied (user without the docker group)', sees='not-evaluable "permission denied on the Docker socket … (run as root or join the docker group)"; exit 1; report written')
 def test_socket_permission_denied_for_a_user_without_docker_group(tmp_path):
-    user = "nobody"
-    try:
-        pwd.getpwnam(user)
-    except KeyError:
-        pytest.skip("no 'nobody' user on this machine")
-    if os.geteuid() != 0:
-        pytest.skip("needs root to switch user")
-    # A world-readable copy of the suite, wherever this checkout lives (it may be under /root).
-    work = Path(tempfile.mkdtemp(prefix="blink-perm-", dir="/tmp"))
-    os.chmod(work, 0o755)
-    src = work / "suite"
-    for part in ("blinkcheck", "fixtures", "checks"):
-        shutil.copytree(ROOT / part, src / part, ignore=shutil.ignore_patterns("__pycache__"))
-    for part in ("conftest.py", "pyproject.toml"):
-        shutil.copy(ROOT / part, src / part)
-    for path in [src, *src.rglob("*")]:
-        os.chmod(path, 0o755 if path.is_dir() else 0o644)
-    report_dir = work / "reports"
-    report_dir.mkdir()
-    os.chmod(report_dir, 0o777)
-    # The venv's interpreter may live under /root (not readable by others): use Debian's python3.11
-    # with the venv's packages on the path.
-    python = "/usr/bin/python3.11"
-    if not os.access(python, os.X_OK):
-        pytest.skip(f"{python} is needed to run as {user}")
-    cmd = ["runuser", "-u", user, "--", python, "-m", "pytest", "checks/", "-q", "-p", "no:cacheprovider",
-           "--report-dir", str(report_dir), *BASE, "--docker-host", "unix:///var/run/docker.sock"]  # fmt: skip
-    env = {k: v for k, v in os.environ.items() if k not in ("DOCKER_HOST", "PYTEST_ADDOPTS")}
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    env["PYTHONPATH"] = f"{src}:{sysconfig.get_paths()['purelib']}"
-    started = time.monotonic()
-    proc = subprocess.run(cmd, cwd=src, capture_output=True, text=True, timeout=120, env=env)
-    run = CheckRun(proc.returncode, proc.stdout, proc.stderr, report_dir, time.monotonic() - started)
+    run = run_checks_as("nobody", *BASE, "--docker-host", "unix:///var/run/docker.sock")
     assert run.exit_code == 1, run.stdout[-2000:] + run.stderr[-2000:]
     entry = run.entries("docker.host.daemon-reachable")[0]
     assert entry["outcome"] == "not-evaluable"

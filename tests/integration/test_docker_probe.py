@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +20,7 @@ import pytest
 
 from lab.docker import scenarios as lab
 from tests.faultproxy import DOCKER_SOCK, FaultProxy, Rule
-from tests.harness import run_checks
+from tests.harness import run_checks, run_checks_as
 
 pytestmark = pytest.mark.docker_lab
 
@@ -136,3 +137,23 @@ def test_no_tool_in_the_runner_image_is_skipped_in_auto_and_not_evaluable_when_o
     assert on.exit_code == 1
     assert not leftovers()
 
+
+
+def test_without_permission_to_enter_the_namespace_a_probe_container_is_used():
+    """The suite as a user who may use the engine (its socket) but not enter namespaces (no root, no
+    CAP_SYS_ADMIN): on the engine's own host, the probe falls back to a container from the runner's image."""
+    lab.up("healthy")
+    sock_dir = Path(tempfile.mkdtemp(prefix="blink-sock-", dir="/tmp"))
+    sock_dir.chmod(0o755)
+    proxy = FaultProxy(sock_dir / "docker.sock").start()  # world-writable: like membership of the docker group
+    try:
+        run = run_checks_as("nobody", *BASE, "--docker-host", proxy.url)
+    finally:
+        proxy.stop()
+    entry = run.entries(REACH)[0]
+    assert entry["outcome"] == "passed", entry
+    text = entry["evidence"][0]["text"]
+    assert "not from inside the namespace: the suite runs without root or CAP_SYS_ADMIN" in text, text
+    assert "a probe container in the network namespace of container blink-runner" in text
+    assert run.exit_code == 0, run.stdout[-3000:]
+    assert not leftovers()
