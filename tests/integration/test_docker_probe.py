@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import tempfile
 import time
@@ -150,6 +151,7 @@ def test_without_permission_to_enter_the_namespace_a_probe_container_is_used():
         run = run_checks_as("nobody", *BASE, "--docker-host", proxy.url)
     finally:
         proxy.stop()
+        shutil.rmtree(sock_dir, ignore_errors=True)
     entry = run.entries(REACH)[0]
     assert entry["outcome"] == "passed", entry
     text = entry["evidence"][0]["text"]
