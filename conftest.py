@@ -8,5 +8,6 @@ pytest_plugins = [
     "blinkcheck.plugin",
     "fixtures.common",
     "fixtures.docker_facts",
+    "fixtures.docker_probe",
     "fixtures.k8s_facts",
 ]

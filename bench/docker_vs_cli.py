@@ -4,7 +4,8 @@ runbook steps, in one run, medians of several. Runs on the Docker lab (loopback 
     .venv/bin/python -m bench.docker_vs_cli [--runs 7] [--scenario healthy]
 
 CLI side (runbook Disconnected 1-3, Upgrade 2): `docker ps -a | grep blink-runner`, `docker logs`
-(the same window), `docker inspect`, two greps for the upgrade lines, and the probe's `docker run`.
+(the same window), `docker inspect`, two greps for the upgrade lines, and the probe's
+`nsenter -t PID -n curl` in the runner's network namespace (with its CA bundle and its DNS answer).
 Suite side: `pytest checks/ --target docker` (its own reports included).
 """
 
@@ -41,15 +42,16 @@ def cli_steps(probe: bool) -> float:
     )
     if probe:
         script += (
-            f"docker run --rm --network container:blink-runner {lab.PROBE_IMAGE} "
-            f"curl -sS -o /dev/null --max-time 4 {lab.BLINK_URL} >/dev/null 2>&1; "
+            "pid=$(docker inspect -f '{{.State.Pid}}' blink-runner); "
+            f"nsenter -t $pid -n curl -sS -o /dev/null --max-time 4 --cacert {lab.PKI_DIR / 'ca.pem'} "
+            f"--resolve {lab.BLINK_HOST}:{lab.TLS_PORT}:{lab.GATEWAY} {lab.BLINK_URL} >/dev/null 2>&1; "
         )
     return timed(["bash", "-c", script])
 
 
 def suite(probe: bool, report_dir: Path) -> float:
     return timed([sys.executable, "-m", "pytest", "checks/", "-q", "--target", "docker", "--blink-url", lab.BLINK_URL,
-                  "--probe-image", lab.PROBE_IMAGE, "--probe", "on" if probe else "off",
+                  "--probe", "on" if probe else "off",
                   "--report-dir", str(report_dir)])  # fmt: skip
 
 

@@ -96,6 +96,8 @@ class Catalog:
     upgrade_patterns: Mapping[str, re.Pattern[str]]
     # Lines that say the runner is connected to Blink: a timeline's "connected again since".
     success_patterns: tuple[re.Pattern[str], ...] = ()
+    # The egress probe's advice per failed layer (dns, tcp, proxy, tls, tls-untrusted, http).
+    probe_layers: Mapping[str, str] = dataclass_field(default_factory=dict)
 
     def __getitem__(self, condition_id: str) -> Condition:
         for c in self.conditions:
@@ -130,12 +132,20 @@ SHAPES: Mapping[str, tuple[str, re.Pattern[str]]] = {
     "secret": ("secret name", re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")),
     "secret_key": ("secret key", re.compile(r"[-._a-zA-Z0-9]{1,253}")),
     "probe_image": ("image reference", re.compile(r"[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9._-]+)?(@sha256:[0-9a-f]{64})?")),
-    # Built by the suite from its own options: words, flags and a URL, nothing a shell would act on.
-    "probe_command": ("probe command", re.compile(r"[A-Za-z0-9 _./:@%{}=,+-]+")),
     "window": ("duration", re.compile(r"[0-9][0-9a-z. ]*")),
     "wait": ("duration", re.compile(r"[0-9][0-9a-z. ]*")),
 }
 _SHELL_SAFE = re.compile(r"[A-Za-z0-9_./:@%+=,-]+")
+# Whole command lines the suite builds (the probe's "reproduce by hand"): filled only in shlex's canonical
+# form, every word quoted on its own, so nothing in them is something a shell would act on.
+COMMANDS = frozenset({"reproduce", "probe_command"})
+
+
+def is_quoted_command(value: str) -> bool:
+    try:
+        return bool(value.strip()) and shlex.join(shlex.split(value)) == value
+    except ValueError:
+        return False
 
 
 def _shown(value: str) -> str:
@@ -167,7 +177,13 @@ def fill(template: str, values: Mapping[str, object]) -> str:
             continue
         value = str(raw)
         shape = SHAPES.get(name)
-        if shape is not None and not shape[1].fullmatch(value):
+        if name in COMMANDS:
+            if is_quoted_command(value):
+                out.append(value)
+            else:
+                apart[name] = f"{name} = {_shown(value)} (not a command line the suite built)"
+                out.append("{" + name + "}")
+        elif shape is not None and not shape[1].fullmatch(value):
             apart[name] = f"{name} = {_shown(value)} (does not look like a {shape[0]})"
             out.append("{" + name + "}")
         elif in_command and shape is None and not _SHELL_SAFE.fullmatch(value):
@@ -340,6 +356,9 @@ def load_catalog(path: Path | str = DEFAULT_CATALOG) -> Catalog:
         success = tuple(re.compile(x) for x in success_raw)
     except re.error as exc:
         raise CatalogError(f"success_patterns: bad regular expression: {exc}") from None
+    layers = raw.get("probe_layers") or {}
+    if not isinstance(layers, dict) or not all(isinstance(v, str) for v in layers.values()):
+        raise CatalogError("probe_layers: must be a mapping of layer name to advice text")
     return Catalog(
         path=path,
         conditions=conditions,
@@ -349,4 +368,5 @@ def load_catalog(path: Path | str = DEFAULT_CATALOG) -> Catalog:
         network_error_families=_families(raw.get("network_error_families", [])),
         upgrade_patterns=upgrade,
         success_patterns=success,
+        probe_layers={str(k): v for k, v in layers.items()},
     )

@@ -15,7 +15,6 @@ from typing import Any
 
 from blinkcheck.logs import UPGRADE, LogWindow, last_lines, previous_last_lines
 from blinkcheck.model import Evidence, Finding, Outcome, human
-from blinkcheck.probe import CURL_LAYERS, ProbeResult, judge_probe
 
 OPERATOR_PREFIX = "blink-operator"
 DEFAULT_SECRET = "blink-runner-secret"
@@ -631,6 +630,9 @@ class Access:
     name: str = ""  # resourceName, when the check reads one object
     optional: bool = False  # only evidence depends on it
     detail: str = ""
+    # A grant the user may withhold (create pods/exec with --probe auto): without it a check is skipped,
+    # which is no problem of the suite's permissions.
+    choice: bool = False
 
     @property
     def text(self) -> str:
@@ -658,13 +660,15 @@ def subject_flag(subject: str) -> str:
 
 def judge_permissions(accesses: Sequence[Access], namespace: str, subject: str) -> Finding:
     cid = "k8s.cluster.permissions"
-    missing = [a for a in accesses if a.allowed is False]
-    unknown = [a for a in accesses if a.allowed is None]
+    withheld = [a for a in accesses if a.allowed is False and a.choice]
+    missing = [a for a in accesses if a.allowed is False and not a.choice]
+    unknown = [a for a in accesses if a.allowed is None and not a.choice]
     rows: list[tuple[str, ...]] = [("VERB", "RESOURCE", "NAMESPACE", "ALLOWED", "NEEDED BY")]
     for a in accesses:
         allowed = {True: "yes", False: "NO", None: "unknown"}[a.allowed]
+        why = " (evidence only)" if a.optional else (" (optional: skipped without it)" if a.choice else "")
         rows.append((a.verb, a.resource + (f"/{a.name}" if a.name else ""), a.namespace or "*", allowed,
-                     ", ".join(a.needed_by) + (" (evidence only)" if a.optional else "")))  # fmt: skip
+                     ", ".join(a.needed_by) + why))  # fmt: skip
     evidence = (Evidence("SelfSubjectAccessReview", _table(rows), source=subject),)
     flag = subject_flag(subject)
     values = {
@@ -696,10 +700,15 @@ def judge_permissions(accesses: Sequence[Access], namespace: str, subject: str) 
             evidence=evidence,
             values=values,
         )
+    not_granted = ""
+    if withheld:
+        not_granted = (f" Not granted, by choice: {'; '.join(a.text for a in withheld)}: "
+                       f"{', '.join(sorted({c for a in withheld for c in a.needed_by}))} is skipped.")  # fmt: skip
+    granted = len(accesses) - len(withheld)
     return Finding(
         cid,
         Outcome.PASSED,
-        f"{subject} may read everything the checks look at ({len(accesses)} permissions).",
+        f"{subject} may read everything the checks look at ({granted} permissions).{not_granted}",
         object=subject,
         evidence=evidence,
         values=values,
@@ -836,82 +845,6 @@ def judge_logs_readable(
 
 def no_log_windows(condition_id: str, reason: str) -> Finding:
     return Finding(condition_id, Outcome.SKIPPED, f"Nothing to judge: {reason}")
-
-
-# ------------------------------------------------------------------ the egress probe from a pod
-
-# Busybox/GNU wget and nc messages -> the curl exit code with the same meaning, so one judge
-# (blinkcheck.probe.judge_probe) names the layer for every tool.
-_TOOL_ERRORS: tuple[tuple[re.Pattern[str], int], ...] = (
-    (
-        re.compile(
-            r"bad address|unable to resolve|Name or service not known|Temporary failure in name resolution|"
-            r"nodename nor servname|Could not resolve",
-            re.I,
-        ),
-        6,
-    ),
-    (re.compile(r"Connection refused|No route to host|Network is unreachable|can't connect", re.I), 7),
-    (re.compile(r"timed out|timeout", re.I), 28),
-    (re.compile(r"certificate|x509|ssl|tls", re.I), 35),
-    (re.compile(r"Connection reset|error getting response", re.I), 56),
-)
-_HTTP_ERROR = re.compile(r"server returned error: HTTP/\S+ (\d{3})|ERROR (\d{3})")
-
-
-def probe_from_exec(
-    tool: str, target: str, url: str, command: str, rc: int | None, stdout: str, stderr: str, error: str = ""
-) -> ProbeResult:
-    """What an exec'd curl / wget / nc printed -> a ProbeResult in curl's terms."""
-    if rc is None:
-        return ProbeResult(target, url, None, stderr=stderr, error=error or "the exec did not finish", command=command)
-    label = f"[{tool}, exit code {rc}]\n"
-    if rc > 128 and not stdout.strip():  # killed by a signal: the pod was stopping, or a limit hit the probe
-        why = f"{tool} was killed by signal {rc - 128} (the pod restarting or being replaced during the probe?)"
-        return ProbeResult(target, url, None, stderr=label + stderr, error=why, command=command)
-    if tool == "curl":
-        return ProbeResult(target, url, rc, stdout.strip()[-3:], label + stderr, command=command)
-    if tool == "wget":
-        m = _HTTP_ERROR.search(stderr)
-        if rc == 0 or m:
-            code = (m[1] or m[2]) if m else _wget_status(stderr) or "2xx"
-            return ProbeResult(target, url, 0, code, label + stderr, command=command)
-    mapped = next((code for pat, code in _TOOL_ERRORS if pat.search(stderr)), None)
-    if tool == "nc" and rc == 0:
-        return ProbeResult(target, url, 0, "", label + "TCP connect succeeded (nc)", command=command)
-    if mapped == 28 and "HTTP/" not in stderr:
-        stderr += "\n(no answer before the timeout: Connection timed out)"
-    if mapped is None:
-        mapped = 7 if tool == "nc" else rc or 1
-    return ProbeResult(target, url, mapped, "", label + stderr, command=command)
-
-
-def _wget_status(stderr: str) -> str:
-    codes = re.findall(r"HTTP/\S+ (\d{3})", stderr)
-    return codes[-1] if codes else ""
-
-
-def judge_exec_probe(result: ProbeResult, values: dict[str, str], tool: str) -> Finding:
-    cid = "k8s.disconnected.blink-reachable"
-    values = {**values, "probe_command": result.command.split(" -- ", 1)[-1] if result.command else ""}
-    finding = judge_probe(cid, result, values)
-    if tool == "nc" and finding.outcome is Outcome.PASSED:
-        # A bare TCP connect proves the firewall lets it through, not that TLS or HTTP work.
-        https = result.url.startswith("https://")
-        return Finding(
-            cid,
-            Outcome.WARNING if https else Outcome.PASSED,
-            f"From {result.target}, a TCP connection to {result.url} succeeds (nc; "
-            + ("TLS and HTTP not verified" if https else "HTTP not tried")
-            + ": the pod has no curl or wget).",
-            finding.object,
-            values=finding.values,
-        )
-    return finding
-
-
-def curl_meaning(code: int) -> str:
-    return CURL_LAYERS.get(code, ("network", f"exit code {code}"))[1]
 
 
 # ------------------------------------------------------------------ judges: Upgrade

@@ -1,6 +1,11 @@
-"""The lab's stand-in for Blink: answers the runner's ping. Lab-only; binds to one lab address.
+"""The lab's stand-in for Blink: answers the runner's ping. Lab-only; binds to lab addresses.
 
     python -m lab.standin --listen 172.30.251.1:18080 [--status 200]
+        [--tls 172.30.251.1:18443,CERT,KEY ...]      HTTPS listeners (real TLS, a lab CA's certificate)
+        [--dns 172.30.251.1:53 --record blink.lab.test=172.30.251.1 ...]   a tiny authoritative DNS
+
+The DNS answers only the lab's own names (NXDOMAIN for everything else, never forwarding), so a
+runner whose nameserver it is can resolve the Blink name and nothing outside the lab.
 
 No test, demo or CI run ever talks to a real Blink host: the Blink URL always points here.
 """
@@ -9,12 +14,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import socket
+import ssl
+import struct
 import sys
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 
 def make_handler(status: int) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        timeout = 10  # a client that connects and says nothing does not keep a thread forever
+
         def do_GET(self) -> None:
             body = json.dumps({"status": "ok" if status == 200 else "error", "path": self.path}).encode()
             self.send_response(status)
@@ -30,17 +42,108 @@ def make_handler(status: int) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class TLSServer(ThreadingHTTPServer):
+    """HTTPS: the handshake runs in the request's own thread, so a client that never finishes it
+    (a bare TCP connect, a dropped packet) cannot stall the listener."""
+
+    daemon_threads = True
+
+    def __init__(self, addr: tuple[str, int], handler: type[BaseHTTPRequestHandler], ctx: ssl.SSLContext) -> None:
+        super().__init__(addr, handler)
+        self.ctx = ctx
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        request.settimeout(10)
+        try:
+            tls = self.ctx.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError) as exc:
+            sys.stderr.write(f"standin {client_address[0]} TLS handshake failed: {exc}\n")
+            return
+        try:
+            super().finish_request(tls, client_address)
+        finally:
+            tls.close()
+
+
+# ------------------------------------------------------------------ DNS (RFC 1035), answers only
+
+
+def dns_reply(query: bytes, records: dict[str, str]) -> bytes | None:
+    """The answer to one query: A records for the lab's names, NXDOMAIN for every other name."""
+    if len(query) < 12:
+        return None
+    qid, flags, qd = struct.unpack(">HHH", query[:6])
+    if flags & 0x8000 or qd != 1:
+        return None
+    pos, labels = 12, []
+    while pos < len(query) and query[pos]:
+        n = query[pos]
+        labels.append(query[pos + 1 : pos + 1 + n].decode("ascii", "replace").lower())
+        pos += 1 + n
+    end = pos + 5
+    if end > len(query):
+        return None
+    qtype = struct.unpack(">H", query[pos + 1 : pos + 3])[0]
+    question = query[12:end]
+    name = ".".join(labels)
+    ip = records.get(name)
+    rcode = 0 if ip else 3
+    answers = b""
+    if ip and qtype == 1:
+        answers = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 30, 4) + socket.inet_aton(ip)
+    flags_out = 0x8000 | 0x0400 | (flags & 0x0100) | 0x0080 | rcode  # response, authoritative, RD copied, RA
+    return struct.pack(">HHHHHH", qid, flags_out, 1, 1 if answers else 0, 0, 0) + question + answers
+
+
+def serve_dns(host: str, port: int, records: dict[str, str]) -> threading.Thread:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind((host, port))
+
+    def loop() -> None:
+        while True:
+            data, peer = sock.recvfrom(4096)
+            reply = dns_reply(data, records)
+            if reply:
+                sock.sendto(reply, peer)
+
+    th = threading.Thread(target=loop, name="dns", daemon=True)
+    th.start()
+    return th
+
+
+def _addr(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    return host, int(port)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--listen", required=True, help="IP:PORT (a lab bridge address or loopback)")
+    ap.add_argument("--listen", required=True, help="IP:PORT for plain HTTP (a lab bridge address or loopback)")
     ap.add_argument("--status", type=int, default=200)
+    ap.add_argument("--tls", action="append", default=[], metavar="IP:PORT,CERT,KEY", help="an HTTPS listener")
+    ap.add_argument("--dns", default="", metavar="IP:PORT", help="answer DNS here for the --record names")
+    ap.add_argument("--record", action="append", default=[], metavar="NAME=IP")
     args = ap.parse_args(argv)
-    host, _, port = args.listen.rpartition(":")
-    server = ThreadingHTTPServer((host, int(port)), make_handler(args.status))
-    server.daemon_threads = True
-    print(f"standin listening on http://{host}:{port}", flush=True)
+    handler = make_handler(args.status)
+    servers: list[ThreadingHTTPServer] = []
+    plain = ThreadingHTTPServer(_addr(args.listen), handler)
+    plain.daemon_threads = True
+    servers.append(plain)
+    print(f"standin listening on http://{args.listen}", flush=True)
+    for spec in args.tls:
+        where, cert, key = spec.split(",")
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        servers.append(TLSServer(_addr(where), handler, ctx))
+        print(f"standin listening on https://{where} ({cert})", flush=True)
+    if args.dns:
+        records = dict(r.lower().split("=", 1) for r in args.record)
+        serve_dns(*_addr(args.dns), records)
+        print(f"standin DNS on {args.dns}: {records}", flush=True)
+    for srv in servers[1:]:
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
     try:
-        server.serve_forever()
+        plain.serve_forever()
     except KeyboardInterrupt:
         pass
     return 0

@@ -11,7 +11,7 @@ bash scripts/setup.sh
 echo
 echo "== pytest checks/ --target docker (scenario: $scenario)"
 set +e
-.venv/bin/pytest checks/ --target docker --blink-url http://172.30.251.1:18080 --probe-image blink-lab/probe:1
+.venv/bin/pytest checks/ --target docker --blink-url https://blink.lab.test:18443
 code=$?
 set -e
 echo

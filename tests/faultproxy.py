@@ -43,6 +43,7 @@ class FaultProxy:
     # Where bytes go: the real Docker socket, or ("127.0.0.1", port) of a loopback TCP service.
     upstream: str | tuple[str, int] = DOCKER_SOCK
     tls: ssl.SSLContext | None = None  # serve TLS (e.g. a tcp:// engine endpoint with certificates)
+    _open: set[socket.socket] = field(default_factory=set)
 
     @property
     def url(self) -> str:
@@ -65,9 +66,15 @@ class FaultProxy:
         return self
 
     def stop(self) -> None:
+        """Like a stopped daemon: refuse new connections and drop the open ones (kept-alive pool included)."""
         self._stopped.set()
         if self._server:
             self._server.close()
+        for conn in list(self._open):
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         if self.path:
             self.path.unlink(missing_ok=True)
 
@@ -78,6 +85,7 @@ class FaultProxy:
                 conn, _ = self._server.accept()
             except (TimeoutError, OSError):
                 continue
+            self._open.add(conn)
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, client: socket.socket) -> None:
@@ -86,8 +94,11 @@ class FaultProxy:
         try:
             if self.tls:
                 client.settimeout(10)
+                raw = client
                 client = self.tls.wrap_socket(client, server_side=True)
                 client.settimeout(None)
+                self._open.discard(raw)
+                self._open.add(client)
             upstream.connect(self.upstream)
             drip: list[float] = []  # set by a matching rule: how the answer goes back
             threading.Thread(target=self._pipe, args=(upstream, client, drip), daemon=True).start()
@@ -116,6 +127,7 @@ class FaultProxy:
         except OSError:
             pass
         finally:
+            self._open.discard(client)
             for s in (client, upstream):
                 try:
                     s.close()

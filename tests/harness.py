@@ -87,3 +87,45 @@ def every_byte(report_dir: Path) -> dict[str, bytes]:
             if path.name.endswith(".tar.gz"):
                 out.update({f"{path}:{k}": v for k, v in archive_members(path).items()})
     return out
+
+
+def run_checks_as(user: str, *args: str, timeout: float = 120) -> CheckRun:
+    """`pytest checks/` as another local user (e.g. nobody: no root, no docker group), from a world-readable
+    copy of the suite, with Debian's python3.11 and the venv's packages (the venv may live under /root).
+    Skips where that cannot be done. The report dir is a fresh world-writable one under /tmp."""
+    import pwd
+    import shutil
+    import sysconfig
+    import tempfile
+
+    import pytest
+
+    try:
+        pwd.getpwnam(user)
+    except KeyError:
+        pytest.skip(f"no '{user}' user on this machine")
+    if os.geteuid() != 0:
+        pytest.skip("needs root to switch user")
+    python = "/usr/bin/python3.11"
+    if not os.access(python, os.X_OK):
+        pytest.skip(f"{python} is needed to run as {user}")
+    work = Path(tempfile.mkdtemp(prefix="blink-as-user-", dir="/tmp"))
+    os.chmod(work, 0o755)
+    src = work / "suite"
+    for part in ("blinkcheck", "fixtures", "checks"):
+        shutil.copytree(ROOT / part, src / part, ignore=shutil.ignore_patterns("__pycache__"))
+    for part in ("conftest.py", "pyproject.toml"):
+        shutil.copy(ROOT / part, src / part)
+    for path in [src, *src.rglob("*")]:
+        os.chmod(path, 0o755 if path.is_dir() else 0o644)
+    report_dir = work / "reports"
+    report_dir.mkdir()
+    os.chmod(report_dir, 0o777)
+    cmd = ["runuser", "-u", user, "--", python, "-m", "pytest", "checks/", "-q", "-p", "no:cacheprovider",
+           "--report-dir", str(report_dir), *args]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k not in ("DOCKER_HOST", "PYTEST_ADDOPTS")}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["PYTHONPATH"] = f"{src}:{sysconfig.get_paths()['purelib']}"
+    started = time.monotonic()
+    proc = subprocess.run(cmd, cwd=src, capture_output=True, text=True, timeout=timeout, env=env)
+    return CheckRun(proc.returncode, proc.stdout, proc.stderr, report_dir, time.monotonic() - started)

@@ -32,25 +32,25 @@ def test_runner_logs_readable(runner_containers, docker_facts, record):
 
 
 @pytest.mark.condition("docker.disconnected.no-network-errors")
-def test_no_network_errors(runner_containers, docker_facts, catalog, spec, record):
+def test_no_network_errors(runner_containers, docker_facts, docker_probe, catalog, spec, record):
     """Step 3: diagnose the error — failures reaching Blink in the logs."""
     for c in runner_containers:
         values = {"container_id": c.short_id, "container_name": c.name}
         window = docker_facts.log_window(c)
         # Errors: the egress probe says whether the path is open now (firewall or the runner's own configuration).
         probe = spec.probe and c.status == "running" and has_network_errors(window)
-        probe_passed = reached(docker_facts.probe(c)) if probe else None
+        probe_passed = reached(docker_probe.probe(c)) if probe else None
         record(judge_network_errors("docker.disconnected.no-network-errors", window, catalog, spec.blink_url, values,
                                     probe_passed))  # fmt: skip
 
 
 @pytest.mark.condition("docker.disconnected.blink-reachable")
-def test_blink_reachable_from_runner(runner_containers, docker_facts, spec, record):
+def test_blink_reachable_from_runner(runner_containers, docker_probe, spec, catalog, record):
     """Step 3: network communication to Blink, tried from the runner's own network namespace."""
     if not spec.probe:
         pytest.skip("the egress probe is switched off (--probe off)")
     for c in runner_containers:
-        values = {"container_id": c.short_id, "container_name": c.name, "probe_image": spec.probe_image}
+        values = {"container_id": c.short_id, "container_name": c.name}
         if c.status != "running":
             record(Finding(
                 "docker.disconnected.blink-reachable", Outcome.BLOCKED,
@@ -58,7 +58,9 @@ def test_blink_reachable_from_runner(runner_containers, docker_facts, spec, reco
                 c.label, values=values, because_of="docker.disconnected.container-running",
             ))  # fmt: skip
             continue
-        record(judge_probe("docker.disconnected.blink-reachable", docker_facts.probe(c), values))
+        result = docker_probe.probe(c)
+        record(judge_probe("docker.disconnected.blink-reachable", result, values, spec.probe_strict,
+                           catalog.probe_layers))  # fmt: skip
 
 
 @pytest.mark.condition("docker.disconnected.blink-status")

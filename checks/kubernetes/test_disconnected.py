@@ -6,7 +6,7 @@ from blinkcheck import k8s_judges as judge
 from blinkcheck.docker_judges import manual_blink_status
 from blinkcheck.logs import LogWindow, has_network_errors, judge_network_errors
 from blinkcheck.model import CouldNotLook, Finding, Outcome
-from blinkcheck.probe import reached
+from blinkcheck.probe import judge_probe, reached
 
 
 def _logs_if_readable(k8s, pod):
@@ -22,7 +22,7 @@ def _probe_passed(k8s, pod):
     if not pod.ready:
         return None
     try:
-        return reached(k8s.probe(pod)[0])
+        return reached(k8s.probe(pod))
     except CouldNotLook:
         return None
 
@@ -89,7 +89,7 @@ def test_no_network_errors(k8s, runner_pods, catalog, spec, record):
 
 
 @pytest.mark.condition("k8s.disconnected.blink-reachable")
-def test_blink_reachable_from_pod(k8s, runner_pods, spec, record):
+def test_blink_reachable_from_pod(k8s, runner_pods, spec, catalog, record):
     """Step 3: network communication to Blink, tried from inside a runner pod (exec)."""
     if not spec.probe:
         pytest.skip("the egress probe is switched off (--probe off)")
@@ -102,8 +102,8 @@ def test_blink_reachable_from_pod(k8s, runner_pods, spec, record):
                 pod.label, values=values, because_of="k8s.disconnected.pods-ready",
             ))  # fmt: skip
             continue
-        result, tool = k8s.probe(pod)
-        record(judge.judge_exec_probe(result, values, tool))
+        record(judge_probe("k8s.disconnected.blink-reachable", k8s.probe(pod), values, spec.probe_strict,
+                           catalog.probe_layers))  # fmt: skip
     if not runner_pods:
         record(judge.no_log_windows("k8s.disconnected.blink-reachable", "no runner pod to probe from"))
 

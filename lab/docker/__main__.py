@@ -18,7 +18,7 @@ def main() -> int:
     args = ap.parse_args()
     if args.cmd == "up":
         scenarios.up(args.scenario)
-        print(f"Blink URL for the checks: --blink-url {scenarios.BLINK_URL} --probe-image {scenarios.PROBE_IMAGE}")
+        print(f"Blink URL for the checks: --blink-url {scenarios.BLINK_URL}")
     elif args.cmd == "down":
         scenarios.down()
     elif args.cmd == "status":

@@ -2,12 +2,20 @@
 Blink stand-in, a real iptables rule for blocked egress, and real upgrade containers created by the
 runner through the Docker socket.
 
+The Blink URL is HTTPS with a name, like production: https://blink.lab.test:18443. The stand-in
+serves it with a certificate from the lab's own CA, which the runner trusts (SSL_CERT_FILE, the CA
+mounted read-only), and answers DNS for blink.lab.test on the lab network; the runner uses it as its
+nameserver (docker run --dns). Each layer can be broken on its own: packets dropped (iptables),
+a dead nameserver, a TLS-inspecting proxy's certificate (iptables redirects to a listener whose
+certificate comes from another CA), HTTPS_PROXY at a dead port.
+
 Everything the lab makes carries the label blink-lab=1 (containers, network) or the iptables
 comment blink-lab, so `down` removes exactly what it made.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -16,22 +24,33 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import docker
 from docker.errors import NotFound
 
 NETWORK = "blink-lab"
 SUBNET = "172.30.251.0/24"
+IP_RANGE = "172.30.251.0/25"  # containers get .2-.127; the upper half stays free for lab-only addresses
 GATEWAY = "172.30.251.1"
-STANDIN_PORT = 18080
-BLINK_URL = f"http://{GATEWAY}:{STANDIN_PORT}"
+STANDIN_PORT = 18080  # plain HTTP (older callers)
+TLS_PORT = 18443  # HTTPS, a certificate from the lab CA the runner trusts
+INSPECT_PORT = 18444  # HTTPS, a certificate from a "TLS-inspecting proxy" CA the runner does not trust
+BLINK_HOST = "blink.lab.test"  # resolved only by the lab's DNS
+BLINK_URL = f"https://{BLINK_HOST}:{TLS_PORT}"
+HTTP_URL = f"http://{GATEWAY}:{STANDIN_PORT}"
+DEAD_DNS = "172.30.251.253"  # a lab address where nothing answers (outside IP_RANGE)
+# A proxy on the lab network where nothing listens; the credentials are planted for the leak tests.
+PROXY_SECRET = "lab-proxy-pw-9d3e7a1b"
+DEAD_PROXY = f"http://blink-proxy:{PROXY_SECRET}@{GATEWAY}:3128"
 RUNNER_IMAGE = "blinkops/blink-runner:1.0.994"
 UPGRADE_IMAGE = "blinkops/blink-runner:1.0.995"
-PROBE_IMAGE = "blink-lab/probe:1"
 # A planted secret: the leak tests search every artifact for it.
 LAB_API_KEY = "lab-secret-4f1d2c9e8b7a6d5c"
 LABEL = {"blink-lab": "1"}
 STATE_DIR = Path(os.environ.get("BLINK_LAB_STATE", "/var/lib/blink-lab")) / "docker"
+PKI_DIR = STATE_DIR / "pki"
+CA_IN_RUNNER = "/etc/blink-lab/ca.pem"
 IPT_COMMENT = "blink-lab"
 
 
@@ -53,11 +72,40 @@ def wait_until(what: str, probe: Callable[[], bool], deadline_s: float = 60.0, e
     raise TimeoutError(f"lab: {what} did not happen within {deadline_s:.0f}s")
 
 
-# ------------------------------------------------------------------ the stand-in
+# ------------------------------------------------------------------ the lab's PKI and the stand-in
+
+
+def ensure_pki() -> Path:
+    """The lab CA (trusted by the runner), the stand-in's certificate, and a second CA playing a
+    TLS-inspecting proxy that re-signs traffic (not trusted). Made once; kept in the lab's state dir."""
+    from cryptography.hazmat.primitives import serialization
+
+    from lab.k8s import pki
+
+    if all((PKI_DIR / f).exists() for f in ("ca.pem", "standin.pem", "standin.key", "inspect.pem", "inspect.key")):
+        return PKI_DIR
+    PKI_DIR.mkdir(parents=True, exist_ok=True)
+    for ca_name, leaf, ca_file in (("Blink Lab CA", "standin", "ca.pem"),
+                                   ("Blink Lab TLS-Inspecting Proxy CA", "inspect", "inspect-ca.pem")):  # fmt: skip
+        ca_key, ca_cert = pki.new_ca(ca_name)
+        key, cert = pki._issue(ca_key, ca_cert, BLINK_HOST, dns=(BLINK_HOST,), ips=(GATEWAY,), server=True,
+                               client=False)  # fmt: skip
+        pki._write_cert(PKI_DIR / ca_file, ca_cert)
+        pki._write_cert(PKI_DIR / f"{leaf}.pem", cert)
+        (PKI_DIR / f"{leaf}.pem").write_bytes(
+            cert.public_bytes(serialization.Encoding.PEM) + ca_cert.public_bytes(serialization.Encoding.PEM)
+        )
+        pki._write_key(PKI_DIR / f"{leaf}.key", key)
+    (PKI_DIR / "ca.pem").chmod(0o644)
+    return PKI_DIR
 
 
 def _standin_pidfile() -> Path:
     return STATE_DIR / "standin.pid"
+
+
+def _standin_statefile() -> Path:
+    return STATE_DIR / "standin.json"
 
 
 def _standin_answers() -> bool:
@@ -70,36 +118,68 @@ def _standin_answers() -> bool:
         return False
 
 
-def standin_running() -> bool:
-    """Our process is alive and the port answers (a pid file can outlive its process: reboot, new session)."""
+def standin_args() -> list[str]:
+    """The stand-in's configuration: plain HTTP (older callers), HTTPS with the lab CA, HTTPS with the
+    inspecting proxy's CA, and the lab DNS answering blink.lab.test."""
+    d = ensure_pki()
+    return [
+        "--listen", f"{GATEWAY}:{STANDIN_PORT}",
+        "--tls", f"{GATEWAY}:{TLS_PORT},{d / 'standin.pem'},{d / 'standin.key'}",
+        "--tls", f"{GATEWAY}:{INSPECT_PORT},{d / 'inspect.pem'},{d / 'inspect.key'}",
+        "--dns", f"{GATEWAY}:53", "--record", f"{BLINK_HOST}={GATEWAY}",
+    ]  # fmt: skip
+
+
+def _pid() -> int:
+    """The recorded stand-in's pid while that process lives (a zombie does not count)."""
     try:
         pid = int(_standin_pidfile().read_text())
-        os.kill(pid, 0)
+        stat = Path(f"/proc/{pid}/stat").read_text()
     except (OSError, ValueError):
+        return 0
+    return 0 if stat.rpartition(")")[2].split()[0] in ("Z", "X") else pid
+
+
+def standin_running(args: list[str] | None = None) -> bool:
+    """Our process is alive and the port answers (a pid file can outlive its process: reboot, new session);
+    with `args`, also: it was started with exactly that configuration (the state file says so)."""
+    pid = _pid()
+    if not pid or not _standin_answers():
         return False
-    return _standin_answers()
+    if args is None:
+        return True
+    try:
+        state = json.loads(_standin_statefile().read_text())
+    except (OSError, ValueError):
+        return False  # started by older code, which records no configuration
+    return bool(state.get("pid") == pid and state.get("args") == args)
 
 
 def start_standin() -> None:
-    if standin_running():
+    """Start the shared stand-in, or restart it when the running one has another configuration."""
+    args = standin_args()
+    if standin_running(args):
         return
+    stop_standin()
+    wait_until("the old stand-in gone", lambda: not _standin_answers(), 10)
     STATE_DIR.mkdir(parents=True, exist_ok=True)
     logf = open(STATE_DIR / "standin.log", "ab")  # noqa: SIM115 - handed to the child process
     repo = Path(__file__).resolve().parents[2]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lab.standin", "--listen", f"{GATEWAY}:{STANDIN_PORT}"],
+        [sys.executable, "-m", "lab.standin", *args],
         cwd=repo,
         stdout=logf,
         stderr=logf,
         start_new_session=True,
     )
     _standin_pidfile().write_text(str(proc.pid))
+    _standin_statefile().write_text(json.dumps({"pid": proc.pid, "args": args}))
 
     def answers() -> bool:
         return _standin_answers() or (proc.poll() is not None and _raise_standin_died())
 
     wait_until("the Blink stand-in listening", answers, 15)
-    log(f"Blink stand-in at {BLINK_URL}")
+    log(f"Blink stand-in at {BLINK_URL} (and {HTTP_URL}); lab DNS at {GATEWAY}:53")
 
 
 def _raise_standin_died() -> bool:
@@ -107,45 +187,68 @@ def _raise_standin_died() -> bool:
 
 
 def stop_standin() -> None:
-    try:
-        pid = int(_standin_pidfile().read_text())
+    pid = _pid()
+    if pid:
         os.kill(pid, signal.SIGTERM)
-    except (OSError, ValueError):
-        pass
+        wait_until("the stand-in stopping", lambda: not _pid(), 10, 0.1)
     _standin_pidfile().unlink(missing_ok=True)
+    _standin_statefile().unlink(missing_ok=True)
 
 
 # ------------------------------------------------------------------ network, containers, firewall
 
 
 def ensure_network(dc: docker.DockerClient) -> None:
+    """The lab's bridge network; one made by older code (no IP range) is replaced once nothing uses it."""
     try:
-        dc.networks.get(NETWORK)
-        return
+        net = dc.networks.get(NETWORK)
+        pools = (net.attrs.get("IPAM") or {}).get("Config") or []
+        if any(p.get("IPRange") == IP_RANGE for p in pools):
+            return
+        net.reload()
+        if net.attrs.get("Containers"):
+            raise SystemExit(f"lab: network {NETWORK} needs an IP range, but containers still use it: "
+                             "python -m lab.docker down")  # fmt: skip
+        net.remove()
     except NotFound:
         pass
-    ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=SUBNET, gateway=GATEWAY)])
-    dc.networks.create(NETWORK, driver="bridge", ipam=ipam, labels=LABEL)
+    pool = docker.types.IPAMPool(subnet=SUBNET, gateway=GATEWAY, iprange=IP_RANGE)
+    dc.networks.create(NETWORK, driver="bridge", ipam=docker.types.IPAMConfig(pool_configs=[pool]), labels=LABEL)
 
 
-def run_runner(dc: docker.DockerClient, name: str = "blink-runner", socket: bool = True, **env: str) -> str:
+def runner_kwargs(dns: str = GATEWAY, **env: str) -> dict[str, Any]:
+    """What every lab runner gets, as a customer's runner would: the Blink URL and key, a trust store with
+    the lab CA (SSL_CERT_FILE), its nameserver (the lab DNS), the lab network and label."""
     environment = {
         "BLINK_URL": BLINK_URL,
         "BLINK_RUNNER_GROUP_API_KEY": LAB_API_KEY,
+        "SSL_CERT_FILE": CA_IN_RUNNER,
         "PING_INTERVAL": "1",
         "PING_TIMEOUT": "2",
         **env,
     }
-    volumes = {"/var/run/docker.sock": {"bind": "/var/run/docker.sock", "mode": "rw"}} if socket else {}
-    c = dc.containers.run(
-        RUNNER_IMAGE,
-        name=name,
-        detach=True,
-        environment=environment,
-        volumes=volumes,
-        network=NETWORK,
-        labels=LABEL,
-    )
+    ca = str(ensure_pki() / "ca.pem")
+    return {
+        "environment": environment,
+        "volumes": {ca: {"bind": CA_IN_RUNNER, "mode": "ro"}},
+        "dns": [dns],
+        "network": NETWORK,
+        "labels": LABEL,
+    }
+
+
+def run_runner(
+    dc: docker.DockerClient,
+    name: str = "blink-runner",
+    socket: bool = True,
+    dns: str = GATEWAY,
+    image: str = RUNNER_IMAGE,
+    **env: str,
+) -> str:
+    kwargs = runner_kwargs(dns, **env)
+    if socket:
+        kwargs["volumes"]["/var/run/docker.sock"] = {"bind": "/var/run/docker.sock", "mode": "rw"}
+    c = dc.containers.run(image, name=name, detach=True, **kwargs)
     return str(c.id)
 
 
@@ -191,16 +294,35 @@ def status_is(dc: docker.DockerClient, ref: str, *statuses: str) -> Callable[[],
 
 def block_egress(source_ip: str) -> None:
     """A real firewall rule: drop the runner's packets to the stand-in (host INPUT, it lives on the host)."""
-    rule = ["-s", source_ip, "-d", GATEWAY, "-p", "tcp", "--dport", str(STANDIN_PORT)]
-    rule += ["-m", "comment", "--comment", IPT_COMMENT, "-j", "DROP"]
-    subprocess.run(["iptables", "-I", "INPUT", *rule], check=True)
+    for port in (STANDIN_PORT, TLS_PORT):
+        rule = ["-s", source_ip, "-d", GATEWAY, "-p", "tcp", "--dport", str(port)]
+        rule += ["-m", "comment", "--comment", IPT_COMMENT, "-j", "DROP"]
+        subprocess.run(["iptables", "-I", "INPUT", *rule], check=True)
+
+
+def inspect_tls() -> None:
+    """A TLS-inspecting proxy, as the runner meets it: its connections to Blink's port are answered by a
+    listener that re-signs with the proxy's own CA (nat PREROUTING, for the lab network's containers)."""
+    rule = ["-s", SUBNET, "-d", GATEWAY, "-p", "tcp", "--dport", str(TLS_PORT)]
+    rule += ["-m", "comment", "--comment", IPT_COMMENT, "-j", "REDIRECT", "--to-ports", str(INSPECT_PORT)]
+    subprocess.run(["iptables", "-t", "nat", "-I", "PREROUTING", *rule], check=True)
+
+
+FIREWALL = (("filter", "INPUT"), ("nat", "PREROUTING"))
+
+
+def _lab_rules() -> list[tuple[str, str]]:
+    found = []
+    for table, chain in FIREWALL:
+        out = subprocess.run(["iptables", "-t", table, "-S", chain], capture_output=True, text=True, check=False)
+        found += [(table, line) for line in out.stdout.splitlines()
+                  if f"--comment {IPT_COMMENT}" in line and line.startswith("-A ")]  # fmt: skip
+    return found
 
 
 def remove_firewall_rules() -> None:
-    out = subprocess.run(["iptables", "-S", "INPUT"], capture_output=True, text=True, check=False).stdout
-    for line in out.splitlines():
-        if f"--comment {IPT_COMMENT}" in line and line.startswith("-A "):
-            subprocess.run(["iptables", "-D", *line.split()[1:]], check=False)
+    for table, line in _lab_rules():
+        subprocess.run(["iptables", "-t", table, "-D", *line.split()[1:]], check=False)
 
 
 def clear(dc: docker.DockerClient) -> None:
@@ -279,6 +401,22 @@ def _no_socket(dc: docker.DockerClient) -> None:
     wait_until("the runner connecting to the stand-in", logs_contain(dc, ref, "Connected to Blink controller"))
 
 
+def _dns_dead(dc: docker.DockerClient) -> None:
+    ref = run_runner(dc, dns=DEAD_DNS)
+    wait_until("the runner failing to resolve Blink", logs_contain(dc, ref, "Failed to connect to Blink"), 30)
+
+
+def _tls_inspected(dc: docker.DockerClient) -> None:
+    inspect_tls()
+    ref = run_runner(dc)
+    wait_until("the runner rejecting the re-signed certificate", logs_contain(dc, ref, "x509: "), 30)
+
+
+def _proxy_dead(dc: docker.DockerClient) -> None:
+    ref = run_runner(dc, HTTPS_PROXY=DEAD_PROXY, NO_PROXY="localhost,127.0.0.1")
+    wait_until("the runner failing at its proxy", logs_contain(dc, ref, "proxyconnect"), 30)
+
+
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in (
@@ -293,13 +431,17 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("upgrade-healthy", "upgrade to 1.0.995, new container runs ('Found existing')", _upgrade_healthy),
         Scenario("upgrade-failed", "upgrade to 1.0.995: the new container exits with an error", _upgrade_failed),
         Scenario("no-socket", "a running runner without the Docker socket mounted", _no_socket),
+        Scenario("dns-dead", f"the runner's nameserver ({DEAD_DNS}, docker run --dns) never answers", _dns_dead),
+        Scenario("tls-inspected", "a TLS-inspecting proxy re-signs Blink's certificate (a CA the runner "
+                 "does not trust)", _tls_inspected),
+        Scenario("proxy-dead", "HTTPS_PROXY points at a port on the lab network where nothing listens", _proxy_dead),
     )
 }
 
 
 def require_images(dc: docker.DockerClient) -> None:
     """The lab's images are built locally (lab/images/build.sh); never let the SDK pull one from a registry."""
-    for image in (RUNNER_IMAGE, UPGRADE_IMAGE, PROBE_IMAGE):
+    for image in (RUNNER_IMAGE, UPGRADE_IMAGE):
         try:
             dc.images.get(image)
         except NotFound:
@@ -311,9 +453,9 @@ def up(name: str) -> None:
         raise SystemExit(f"lab: unknown scenario '{name}' (one of: {', '.join(SCENARIOS)})")
     dc = client()
     require_images(dc)
+    clear(dc)
     ensure_network(dc)
     start_standin()
-    clear(dc)
     started = time.monotonic()
     SCENARIOS[name].build(dc)
     log(f"scenario {name} ready in {time.monotonic() - started:.1f}s: {SCENARIOS[name].description}")
@@ -333,6 +475,5 @@ def status() -> str:
     rows = [f"stand-in: {'running at ' + BLINK_URL if standin_running() else 'stopped'}"]
     for c in dc.containers.list(all=True, filters={"label": "blink-lab=1"}):
         rows.append(f"container {c.name} ({c.short_id}): {c.status}")
-    rules = subprocess.run(["iptables", "-S", "INPUT"], capture_output=True, text=True, check=False).stdout
-    rows += [f"firewall: {r}" for r in rules.splitlines() if IPT_COMMENT in r]
+    rows += [f"firewall ({table}): {line}" for table, line in _lab_rules()]
     return "\n".join(rows)

@@ -4,7 +4,6 @@
 #   blinkops/blink-runner:1.0.994 / :1.0.995   runner-like (same program, two versions)
 #   blink-lab/runner:1.0.994 / :1.0.995        the same, under lab names
 #   blink-lab/operator:1.0.995                 simulated blink-operator
-#   blink-lab/probe:1                          curl, for the egress probe container
 # Idempotent: skips when every tag exists and the inputs did not change (hash label).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,7 +14,7 @@ command -v curl >/dev/null || { echo "curl is missing: apt-get install curl" >&2
 export PATH=$PATH:/usr/local/go/bin
 
 inputs_hash=$( (cat "$here/build.sh" "$here"/fakerunner/*.go "$here/fakerunner/go.mod"; busybox --help | sed -n 1p; curl --version | sed -n 1p) | sha256sum | cut -c1-16)
-tags=(blinkops/blink-runner:1.0.994 blinkops/blink-runner:1.0.995 blink-lab/runner:1.0.994 blink-lab/runner:1.0.995 blink-lab/operator:1.0.995 blink-lab/probe:1)
+tags=(blinkops/blink-runner:1.0.994 blinkops/blink-runner:1.0.995 blink-lab/runner:1.0.994 blink-lab/runner:1.0.995 blink-lab/operator:1.0.995)
 all_there=1
 for t in "${tags[@]}"; do
   have=$(docker image inspect -f '{{index .Config.Labels "blink-lab.hash"}}' "$t" 2>/dev/null || true)
@@ -62,5 +61,4 @@ import blinkops/blink-runner:1.0.995 '["/fakerunner","runner"]' RUNNER_VERSION=1
 docker tag blinkops/blink-runner:1.0.994 blink-lab/runner:1.0.994
 docker tag blinkops/blink-runner:1.0.995 blink-lab/runner:1.0.995
 import blink-lab/operator:1.0.995 '["/fakerunner","operator"]' TARGET_VERSION=1.0.995
-import blink-lab/probe:1 '["curl","--version"]'
 log "done"

@@ -21,7 +21,6 @@ RUNNER_IMAGES = [
     "blink-lab/runner:1.0.994",
     "blink-lab/runner:1.0.995",
     "blink-lab/operator:1.0.995",
-    "blink-lab/probe:1",
 ]
 IMAGES_SCRIPT = REPO / "lab" / "images" / "build.sh"
 

@@ -19,7 +19,7 @@ BAD_OPTIONS = [
     (["--log-since", "400d"], "--log-since: '400d' is out of range"),
     (["--log-tail", "lots"], "--log-tail: 'lots' is not a whole number"),
     (["--api-timeout", "0"], "--api-timeout: '0' is out of range"),
-    (["--probe", "maybe"], "--probe: 'maybe' must be on or off"),
+    (["--probe", "maybe"], "--probe: 'maybe' must be auto, on or off"),
     (["--catalog", "/nonexistent.yaml"], "--catalog: '/nonexistent.yaml' does not exist"),
     (["--kubeconfig", "/nonexistent.kubeconfig"], "--kubeconfig: '/nonexistent.kubeconfig' does not exist"),
     (["--report-dir", "/proc/blink-reports"], "--report-dir: cannot write to '/proc/blink-reports'"),

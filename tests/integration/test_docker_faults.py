@@ -8,14 +8,8 @@ socket of our own in front of the real /var/run/docker.sock.
 from __future__ import annotations
 
 import json
-import os
-import pwd
-import shutil
 import subprocess
 import sys
-import sysconfig
-import tempfile
-import time
 from pathlib import Path
 
 import jsonschema
@@ -23,11 +17,11 @@ import pytest
 
 from lab.docker import scenarios as lab
 from tests.faultproxy import FaultProxy, Rule
-from tests.harness import ROOT, CheckRun, run_checks
+from tests.harness import ROOT, CheckRun, run_checks, run_checks_as
 
 pytestmark = pytest.mark.docker_lab
 
-BASE = ["--target", "docker", "--blink-url", lab.BLINK_URL, "--probe-image", lab.PROBE_IMAGE, "--probe-timeout", "4"]
+BASE = ["--target", "docker", "--blink-url", lab.BLINK_URL, "--probe-timeout", "4"]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -143,39 +137,7 @@ def test_runner_removed_between_listing_and_inspecting(tmp_path, proxy):
 
 @pytest.mark.reliability(fault='Docker socket permission denied (user without the docker group)', sees='not-evaluable "permission denied on the Docker socket … (run as root or join the docker group)"; exit 1; report written')
 def test_socket_permission_denied_for_a_user_without_docker_group(tmp_path):
-    user = "nobody"
-    try:
-        pwd.getpwnam(user)
-    except KeyError:
-        pytest.skip("no 'nobody' user on this machine")
-    if os.geteuid() != 0:
-        pytest.skip("needs root to switch user")
-    # A world-readable copy of the suite, wherever this checkout lives (it may be under /root).
-    work = Path(tempfile.mkdtemp(prefix="blink-perm-", dir="/tmp"))
-    os.chmod(work, 0o755)
-    src = work / "suite"
-    for part in ("blinkcheck", "fixtures", "checks"):
-        shutil.copytree(ROOT / part, src / part, ignore=shutil.ignore_patterns("__pycache__"))
-    for part in ("conftest.py", "pyproject.toml"):
-        shutil.copy(ROOT / part, src / part)
-    for path in [src, *src.rglob("*")]:
-        os.chmod(path, 0o755 if path.is_dir() else 0o644)
-    report_dir = work / "reports"
-    report_dir.mkdir()
-    os.chmod(report_dir, 0o777)
-    # The venv's interpreter may live under /root (not readable by others): use Debian's python3.11
-    # with the venv's packages on the path.
-    python = "/usr/bin/python3.11"
-    if not os.access(python, os.X_OK):
-        pytest.skip(f"{python} is needed to run as {user}")
-    cmd = ["runuser", "-u", user, "--", python, "-m", "pytest", "checks/", "-q", "-p", "no:cacheprovider",
-           "--report-dir", str(report_dir), *BASE, "--docker-host", "unix:///var/run/docker.sock"]  # fmt: skip
-    env = {k: v for k, v in os.environ.items() if k not in ("DOCKER_HOST", "PYTEST_ADDOPTS")}
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    env["PYTHONPATH"] = f"{src}:{sysconfig.get_paths()['purelib']}"
-    started = time.monotonic()
-    proc = subprocess.run(cmd, cwd=src, capture_output=True, text=True, timeout=120, env=env)
-    run = CheckRun(proc.returncode, proc.stdout, proc.stderr, report_dir, time.monotonic() - started)
+    run = run_checks_as("nobody", *BASE, "--docker-host", "unix:///var/run/docker.sock")
     assert run.exit_code == 1, run.stdout[-2000:] + run.stderr[-2000:]
     entry = run.entries("docker.host.daemon-reachable")[0]
     assert entry["outcome"] == "not-evaluable"
@@ -265,22 +227,37 @@ def test_deadline_ends_the_run_with_a_partial_report(tmp_path):
     probe = run.entries("docker.disconnected.blink-reachable")[0]
     assert probe["outcome"] == "not-evaluable" and "deadline" in probe["summary"]
     assert not lab.client().containers.list(all=True, filters={"label": "blink-check=egress-probe"})
+    assert not probe_processes(), "the namespace probe's child outlived the run"
     assert_report_written(run)
+
+
+def probe_processes(parent: int = 0) -> list[int]:
+    """The namespace probe's child processes (`python -m fixtures.netns_probe`), of `parent` if given."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            ppid = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if b"fixtures.netns_probe" in cmdline and (not parent or ppid == parent):
+            found.append(int(entry.name))
+    return found
 
 
 @pytest.mark.reliability(
     fault="SIGTERM from a CI runner (or Ctrl-C) mid-run",
-    sees="pytest stops (exit 2); unfinished checks not-evaluable (\"the run was terminated\"); reports written; probe removed",
+    sees="pytest stops (exit 2); unfinished checks not-evaluable (\"the run was terminated\"); reports written; the probe's child process ended",
 )
 def test_sigterm_still_writes_reports(tmp_path):
     lab.up("egress-blocked")
     cmd = [sys.executable, "-m", "pytest", "checks/", "-q", "--report-dir", str(tmp_path), *BASE, "--probe-timeout", "8"]
     try:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        # Wait until the probe container exists: the run is inside its slowest check.
-        dc = lab.client()
-        lab.wait_until("the probe running", lambda: bool(
-            dc.containers.list(filters={"label": "blink-check=egress-probe"})), deadline_s=30, every_s=0.1)  # fmt: skip
+        # Wait until the namespace probe runs (its child process): the run is inside its slowest check.
+        lab.wait_until("the probe running", lambda: bool(probe_processes(proc.pid)), deadline_s=30, every_s=0.1)
         proc.terminate()
         out, err = proc.communicate(timeout=60)
     finally:
@@ -292,6 +269,7 @@ def test_sigterm_still_writes_reports(tmp_path):
     assert entry["outcome"] == "not-evaluable" and "terminated" in entry["summary"]
     assert (tmp_path / "report.html").exists() and (tmp_path / "junit.xml").exists()
     assert not lab.client().containers.list(all=True, filters={"label": "blink-check=egress-probe"})
+    assert not probe_processes(), "the namespace probe's child outlived the run"
 
 
 def test_logs_unreadable_with_logging_driver_none_fails_with_remedy(tmp_path):
@@ -299,9 +277,8 @@ def test_logs_unreadable_with_logging_driver_none_fails_with_remedy(tmp_path):
     from docker.types import LogConfig
 
     dc = lab.client()
-    c = dc.containers.create(lab.RUNNER_IMAGE, name="blink-runner-nolog", labels=lab.LABEL, network=lab.NETWORK,
-                             environment={"BLINK_URL": lab.BLINK_URL, "BLINK_RUNNER_GROUP_API_KEY": lab.LAB_API_KEY},
-                             log_config=LogConfig(type="none"))  # fmt: skip
+    c = dc.containers.create(lab.RUNNER_IMAGE, name="blink-runner-nolog", log_config=LogConfig(type="none"),
+                             **lab.runner_kwargs())  # fmt: skip
     c.start()
     try:
         run = run_checks(*BASE, "--probe", "off", report_dir=tmp_path)

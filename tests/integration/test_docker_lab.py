@@ -6,7 +6,7 @@ import pytest
 import testinfra
 
 from lab.docker import scenarios as lab
-from tests.harness import run_checks
+from tests.harness import ROOT, run_checks
 
 pytestmark = pytest.mark.docker_lab
 
@@ -34,7 +34,7 @@ def test_target_auto_picks_what_is_there(tmp_path):
     no_kube = {"KUBECONFIG": "", "HOME": str(tmp_path), "KUBERNETES_SERVICE_HOST": ""}
     broken = tmp_path / "kubeconfig"
     broken.write_text("apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n")
-    args = ("--target", "auto", "--blink-url", lab.BLINK_URL, "--probe-image", lab.PROBE_IMAGE)
+    args = ("--target", "auto", "--blink-url", lab.BLINK_URL)
     try:
         docker_only = run_checks(*args, report_dir=tmp_path / "a", env=no_kube)
         both = run_checks(*args, "--kubeconfig", str(broken), report_dir=tmp_path / "b", env=no_kube)
@@ -48,3 +48,33 @@ def test_target_auto_picks_what_is_there(tmp_path):
     [skipped] = both.results["target"]["skipped"]
     assert skipped["platform"] == "kubernetes" and skipped["why"].startswith("no usable kubeconfig ("), skipped
     assert both.exit_code == 0, both.stdout[-2000:]
+
+
+def test_shared_standin_is_restarted_when_started_with_another_configuration(host):
+    """An older caller's stand-in (plain HTTP only, no recorded configuration) is replaced by one with the
+    current configuration (HTTPS with the lab CA, the inspecting listener, the lab DNS); a current one is kept."""
+    import subprocess
+    import sys
+
+    lab.up("no-runner")
+    lab.stop_standin()
+    older = subprocess.Popen([sys.executable, "-m", "lab.standin", "--listen", f"{lab.GATEWAY}:{lab.STANDIN_PORT}"],
+                             cwd=ROOT, start_new_session=True,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        lab._standin_pidfile().write_text(str(older.pid))  # what older code records: the pid only
+        lab.wait_until("the older stand-in answering", lab._standin_answers, 15)
+        assert lab.standin_running() and not lab.standin_running(lab.standin_args())
+        lab.start_standin()
+        older.wait(timeout=15)  # it was stopped
+        pid = int(lab._standin_pidfile().read_text())
+        assert pid != older.pid and lab.standin_running(lab.standin_args())
+        for port in (lab.STANDIN_PORT, lab.TLS_PORT, lab.INSPECT_PORT):
+            assert host.socket(f"tcp://{lab.GATEWAY}:{port}").is_listening, port
+        assert host.socket(f"udp://{lab.GATEWAY}:53").is_listening
+        lab.start_standin()  # same configuration: kept
+        assert int(lab._standin_pidfile().read_text()) == pid
+    finally:
+        if older.poll() is None:
+            older.kill()
+        lab.down()

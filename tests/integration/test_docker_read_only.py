@@ -14,13 +14,14 @@ from tests.harness import run_checks
 
 pytestmark = pytest.mark.docker_lab
 
-BASE = ["--target", "docker", "--blink-url", lab.BLINK_URL, "--probe-image", lab.PROBE_IMAGE, "--probe-timeout", "4"]
+BASE = ["--target", "docker", "--blink-url", lab.BLINK_URL, "--probe-timeout", "4"]
 
 
-def recorded_calls(tmp_path: Path, *args: str, scenario: str = "upgrade-failed") -> list[str]:
+def recorded_calls(tmp_path: Path, *args: str, scenario: str = "upgrade-failed", remote: bool = False) -> list[str]:
+    """Every call, through a proxy of ours: a unix socket (the engine's own host) or a loopback port (remote)."""
     lab.up(scenario)
     calls: list[str] = []
-    proxy = FaultProxy(tmp_path / "docker.sock").start()
+    proxy = FaultProxy(None if remote else tmp_path / "docker.sock").start()
     proxy.rules.append(Rule(r"^[A-Z]+ \S+", before=lambda m: calls.append(m.group(0))))
     try:
         run = run_checks(*BASE, "--docker-host", proxy.url, *args, report_dir=tmp_path / "r")
@@ -50,8 +51,16 @@ def test_probe_off_makes_only_reads(tmp_path):
     assert all(c.startswith(("GET ", "HEAD ")) for c in calls), calls
 
 
-def test_probe_writes_only_its_own_container(tmp_path):
+def test_probe_on_the_engines_host_makes_only_reads(tmp_path):
+    """The default on the engine's host: the suite enters the runner's namespace itself; nothing is created."""
     calls = recorded_calls(tmp_path, scenario="healthy")
+    shapes = {shape(c, set()) for c in calls}
+    assert shapes <= set(READ_CALLS), shapes - set(READ_CALLS)
+    assert all(c.startswith(("GET ", "HEAD ")) for c in calls), calls
+
+
+def test_probe_on_a_remote_engine_writes_only_its_own_container(tmp_path):
+    calls = recorded_calls(tmp_path, scenario="healthy", remote=True)
     creates = [c for c in calls if "/containers/create" in c]
     assert len(creates) == 1, calls
     # Ids of the probe containers: whatever was started, waited for and deleted.

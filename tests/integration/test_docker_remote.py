@@ -25,7 +25,7 @@ from tests.sshd import LoopbackSSH
 pytestmark = pytest.mark.docker_lab
 
 TIMEOUT = 3
-BASE = ["--target", "docker", "--blink-url", lab.BLINK_URL, "--probe-image", lab.PROBE_IMAGE, "--probe-timeout", "4",
+BASE = ["--target", "docker", "--blink-url", lab.BLINK_URL, "--probe-timeout", "4",
         "--api-timeout", str(TIMEOUT)]  # fmt: skip
 PRECONDITION = "docker.host.daemon-reachable"
 

@@ -87,6 +87,33 @@ EXPECTED: dict[str, tuple[int, dict[str, set[str]]]] = {
         "docker.disconnected.container-running": {P},
         "docker.runner.socket-mounted": {F},
     }),
+    "dns-dead": (1, {
+        "docker.disconnected.container-running": {P},
+        "docker.disconnected.no-network-errors": {F},
+        "docker.disconnected.blink-reachable": {F},
+    }),
+    "tls-inspected": (1, {
+        "docker.disconnected.container-running": {P},
+        "docker.disconnected.no-network-errors": {F},
+        "docker.disconnected.blink-reachable": {F},
+    }),
+    "proxy-dead": (1, {
+        "docker.disconnected.container-running": {P},
+        "docker.disconnected.no-network-errors": {F},
+        "docker.disconnected.blink-reachable": {F},
+    }),
+}
+
+# scenario -> the egress probe's words: the layer it names (results.json summary) and what else it says.
+# Every probe runs from inside the runner's network namespace by the suite itself (default options,
+# no probe image on the host).
+PROBE_SAYS = {
+    "healthy": ["resolves, connects and answers (HTTP 200; certificate issued by CN=Blink Lab CA)"],
+    "upgrade-healthy": ["resolves, connects and answers (HTTP 200"],
+    "egress-blocked": ["failed at the TCP connect (timeout) layer", "172.30.251.1:18443"],
+    "dns-dead": ["failed at the DNS", "blink.lab.test did not resolve: nameserver 127.0.0.11 gave no answer"],
+    "tls-inspected": ["failed at the TLS layer: certificate issued by CN=Blink Lab TLS-Inspecting Proxy CA is not trusted"],
+    "proxy-dead": ["failed at the proxy layer", "could not connect to the proxy 172.30.251.1:3128", "Connection refused"],
 }
 
 # scenario -> text that must appear in report.html (the filled remedy)
@@ -96,8 +123,14 @@ REMEDY_IN_HTML = {
     "egress-blocked": [
         "likely due to a firewall",
         "TCP connect (timeout)",
-        "docker run --rm --network container:{runner_id} blink-lab/probe:1",
+        "nsenter -t {runner_pid} -n curl -v --cacert /proc/{runner_pid}/root/etc/blink-lab/ca.pem "
+        "--resolve blink.lab.test:18443:172.30.251.1 https://blink.lab.test:18443",
     ],
+    "dns-dead": ["nsenter -t {runner_pid} -n nslookup blink.lab.test 127.0.0.11",
+                 "embedded DNS; it forwards to 172.30.251.253"],
+    "tls-inspected": ["issued by CN=Blink Lab TLS-Inspecting Proxy CA, which the runner does not trust",
+                      "CA bundle: /etc/blink-lab/ca.pem (the container"],
+    "proxy-dead": ["-x http://blink-proxy:[REDACTED]@172.30.251.1:3128", "(from HTTPS_PROXY)"],
     "egress-recovered": ["has been connected again since", "Nothing to do now", "Timeline"],
     "runner-misconfigured": [
         "the egress probe from its own network namespace reaches",
@@ -119,6 +152,13 @@ def _short_id(name: str) -> str:
         return "?"
 
 
+def _pid(name: str) -> str:
+    try:
+        return str(lab.client().containers.get(name).attrs["State"]["Pid"])
+    except Exception:
+        return "?"
+
+
 @pytest.fixture(scope="module", autouse=True)
 def lab_down_after():
     yield
@@ -132,7 +172,6 @@ def test_scenario(scenario: str):
     run = run_checks(
         "--target", "docker",
         "--blink-url", lab.BLINK_URL,
-        "--probe-image", lab.PROBE_IMAGE,
         "--probe-timeout", "4",
         report_dir=report_dir,
     )  # fmt: skip
@@ -146,13 +185,22 @@ def test_scenario(scenario: str):
     assert "error" not in run.pytest_summary, run.stdout[-3000:]
     jsonschema.validate(run.results, RESULTS_SCHEMA)
     html = run.html
-    ids = {"runner_id": _short_id("blink-runner"), "new_id": _short_id("blink-runner-1.0.995")}
+    ids = {"runner_id": _short_id("blink-runner"), "new_id": _short_id("blink-runner-1.0.995"),
+           "runner_pid": _pid("blink-runner")}  # fmt: skip
+    for text in PROBE_SAYS.get(scenario, []):
+        said = [e["summary"] + "\n".join(ev["text"] for ev in e["evidence"])
+                for e in run.entries("docker.disconnected.blink-reachable")]  # fmt: skip
+        assert any(text in x for x in said), f"{scenario}: {text!r} not in {said}"
+    if scenario in PROBE_SAYS:  # from inside the namespace, by the suite itself: no probe container, no image
+        probe_entry = run.entries("docker.disconnected.blink-reachable")[0]
+        assert "inside the network namespace of container blink-runner" in probe_entry["evidence"][0]["text"]
     for text in REMEDY_IN_HTML.get(scenario, []):
         needle = text.format(**ids)
         assert needle in html or needle.replace(">", "&gt;") in html, f"{scenario}: {needle!r} not in report.html"
-    # The planted API key never reaches any artifact.
+    # The planted API key and proxy password never reach any artifact.
     for path in report_dir.iterdir():
         assert lab.LAB_API_KEY not in path.read_text(errors="replace"), path
+        assert lab.PROXY_SECRET not in path.read_text(errors="replace"), path
     # The junit file carries the condition id and outcome as properties.
     assert 'name="condition" value="docker.host.daemon-reachable"' in (report_dir / "junit.xml").read_text()
 
@@ -192,7 +240,7 @@ def test_a_running_and_an_exited_runner_are_judged_each_on_its_own():
     dc = lab.client()
     lab.run_runner(dc, name="blink-runner-old", RUNNER_CRASH="1")
     lab.wait_until("the old runner exiting", lab.status_is(dc, "blink-runner-old", "exited"))
-    run = run_checks("--target", "docker", "--blink-url", lab.BLINK_URL, "--probe-image", lab.PROBE_IMAGE,
+    run = run_checks("--target", "docker", "--blink-url", lab.BLINK_URL,
                      "--probe-timeout", "4", report_dir=ROOT / "reports" / "integration" / "docker-two-runners")  # fmt: skip
 
     def by_name(cid: str) -> dict[str, str]:

@@ -22,7 +22,7 @@ from tests.harness import ROOT, CheckRun, every_byte, run_checks
 
 pytestmark = pytest.mark.docker_lab
 
-BASE = ["--target", "docker", "--blink-url", lab.BLINK_URL, "--probe-image", lab.PROBE_IMAGE, "--probe-timeout", "4"]
+BASE = ["--target", "docker", "--blink-url", lab.BLINK_URL, "--probe-timeout", "4"]
 ARG_SECRET = "Ar9Tq2VxL7mZ4pKd8WnB3cYh"  # a key given on the command line (`--token`) and in a label
 
 

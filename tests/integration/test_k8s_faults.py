@@ -193,21 +193,8 @@ def test_dripping_pod_log_is_bounded_by_the_log_timeout(lab: Any, tmp_path: Path
     sees="every check judged as with admin rights; the audit log shows only get/list (and the access reviews): no write verb",
 )
 def test_read_only_role_is_enough_and_writes_nothing(lab: Any, tmp_path: Path):
-    apply(lab, "operator-stuck")  # a scenario that exercises operators, logs, events and the secret
-    docs = list(yaml.safe_load_all((Path(__file__).resolve().parents[2] / "rbac" / "role.yaml").read_text()))
-    for d in docs:
-        d["metadata"].setdefault("labels", {})["blink-lab.io/scenario"] = "operator-stuck"
-    kubectl(lab, "apply", "-f", "-", input_text=yaml.safe_dump_all(docs))
-    user = "system:serviceaccount:blink:blink-health-check"
-    try:
-        kc = _sa_kubeconfig(lab, tmp_path, "blink-health-check")
-        started = dt.datetime.now(dt.UTC)
-        run = check(lab, tmp_path / "r", "--probe", "off", kubeconfig=kc)
-        time.sleep(1)  # the audit backend flushes in batches of at most a second
-        verbs = audit_verbs(lab, user, started)
-    finally:
-        kubectl(lab, "-n", NS, "delete", "serviceaccount,role,rolebinding", "-l",
-                "app.kubernetes.io/name=blink-health-check", "--ignore-not-found", check=False)  # fmt: skip
+    # a scenario that exercises operators, logs, events and the secret
+    run, verbs = run_as_read_only_role(lab, tmp_path, "operator-stuck", "--probe", "off")
     assert run.outcome("k8s.cluster.permissions") == "passed", run.stdout[-3000:]
     assert run.outcome("k8s.upgrade.operator-stuck") == "failed"
     assert verbs, "no audit events for the ServiceAccount"
@@ -217,6 +204,40 @@ def test_read_only_role_is_enough_and_writes_nothing(lab: Any, tmp_path: Path):
     (Path(__file__).resolve().parents[2] / "reports" / "integration" / "k8s-audit-verbs.txt").write_text(
         "\n".join(f"{v} {r}" for v, r in sorted(verbs)) + "\n"
     )
+
+
+@pytest.mark.reliability(
+    fault="only rbac/role.yaml granted (no `create pods/exec`), healthy runner, default options",
+    sees="exit 0: `k8s.cluster.permissions` passed (exec not granted, by choice), `blink-reachable` skipped with the Role to apply; no exec tried (audit log)",
+)
+def test_read_only_role_healthy_runner_passes_with_the_probe_skipped(lab: Any, tmp_path: Path):
+    run, verbs = run_as_read_only_role(lab, tmp_path, "healthy")  # default --probe (auto)
+    assert run.exit_code == 0, run.stdout[-3000:]
+    perms = run.entries("k8s.cluster.permissions")[0]
+    assert perms["outcome"] == "passed" and "Not granted, by choice: create pods/exec" in perms["summary"], perms
+    reach = run.entries("k8s.disconnected.blink-reachable")[0]
+    assert reach["outcome"] == "skipped", reach
+    assert "may not exec into pods in blink" in reach["summary"]
+    assert any("kubectl apply -f rbac/role-probe-exec.yaml" in h for h in reach["hints"]), reach["hints"]
+    assert ("create", "pods/exec") not in verbs and ("get", "pods/exec") not in verbs, verbs
+
+
+def run_as_read_only_role(lab: Any, tmp_path: Path, scenario: str, *extra: str) -> tuple[CheckRun, set[tuple[str, str]]]:
+    """The suite as a ServiceAccount bound only to rbac/role.yaml, on `scenario`; its run and its audited verbs."""
+    apply(lab, scenario)
+    docs = list(yaml.safe_load_all((Path(__file__).resolve().parents[2] / "rbac" / "role.yaml").read_text()))
+    for d in docs:
+        d["metadata"].setdefault("labels", {})["blink-lab.io/scenario"] = scenario
+    kubectl(lab, "apply", "-f", "-", input_text=yaml.safe_dump_all(docs))
+    try:
+        kc = _sa_kubeconfig(lab, tmp_path, "blink-health-check")
+        started = dt.datetime.now(dt.UTC)
+        run = check(lab, tmp_path / "r", *extra, kubeconfig=kc)
+        time.sleep(1)  # the audit backend flushes in batches of at most a second
+        return run, audit_verbs(lab, "system:serviceaccount:blink:blink-health-check", started)
+    finally:
+        kubectl(lab, "-n", NS, "delete", "serviceaccount,role,rolebinding", "-l",
+                "app.kubernetes.io/name=blink-health-check", "--ignore-not-found", check=False)  # fmt: skip
 
 
 def audit_verbs(lab: Any, user: str, since: dt.datetime) -> set[tuple[str, str]]:

@@ -102,7 +102,7 @@ REMEDY = {
         "Runner pod {pod} in blink logged",
         "From inside runner pod {pod} (blink)",
         "failed at the TCP connect (timeout) layer",
-        "`kubectl exec -n blink {pod} -- curl",
+        "`kubectl exec -n blink {pod} -c blink-runner -- curl -sSv",
     ],
     "egress-recovered": ["Runner pod {pod} in blink lost its connection to", "Nothing to do now"],
     "runner-misconfigured": [

@@ -17,7 +17,7 @@ from tests.integration.browser import dump_dom, screenshot
 pytestmark = pytest.mark.docker_lab
 
 ARTIFACTS = ROOT / "reports" / "integration"
-BASE = ["--target", "docker", "--blink-url", lab.BLINK_URL, "--probe-image", lab.PROBE_IMAGE, "--probe-timeout", "4"]
+BASE = ["--target", "docker", "--blink-url", lab.BLINK_URL, "--probe-timeout", "4"]
 # A second planted secret, printed by the runner itself into its logs.
 LOGGED_SECRET = "logged-secret-77aa55cc33ee"
 

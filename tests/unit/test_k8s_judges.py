@@ -472,60 +472,6 @@ def test_network_errors_per_pod_share_the_docker_judge():
 
 
 @pytest.mark.parametrize(
-    ("tool", "rc", "stdout", "stderr", "outcome", "layer"),
-    [
-        ("curl", 0, "200", "", Outcome.PASSED, "HTTP"),
-        ("curl", 6, "000", "curl: (6) Could not resolve host: app.blinkops.com", Outcome.FAILED, "DNS"),
-        ("curl", 28, "000", "curl: (28) Connection timed out after 5001 ms", Outcome.FAILED, "TCP connect (timeout)"),
-        ("wget", 1, "", "wget: bad address 'app.blinkops.com'", Outcome.FAILED, "DNS"),
-        (
-            "wget",
-            1,
-            "",
-            "wget: can't connect to remote host (10.0.0.1): Connection refused",
-            Outcome.FAILED,
-            "TCP connect",
-        ),
-        ("wget", 1, "", "wget: download timed out", Outcome.FAILED, "TCP connect (timeout)"),
-        (
-            "wget",
-            1,
-            "",
-            "  HTTP/1.1 503 Service Unavailable\nwget: server returned error: HTTP/1.1 503 Service Unavailable",
-            Outcome.WARNING,
-            "HTTP",
-        ),
-        ("wget", 0, "", "  HTTP/1.1 200 OK", Outcome.PASSED, "HTTP"),
-        ("nc", 0, "", "", Outcome.WARNING, "HTTP"),  # https: a bare TCP connect does not verify TLS
-        ("nc", 1, "", "nc: bad address 'app.blinkops.com'", Outcome.FAILED, "DNS"),
-        ("nc", 1, "", "", Outcome.FAILED, "TCP connect"),
-    ],
-)
-def test_exec_probe_layers(tool, rc, stdout, stderr, outcome, layer):
-    cmd = f"kubectl exec -n blink blink-runner-x -c blink-runner -- {tool} https://app.blinkops.com"
-    r = kj.probe_from_exec(tool, "pod blink/blink-runner-x", "https://app.blinkops.com", cmd, rc, stdout, stderr)
-    f = kj.judge_exec_probe(r, {"pod": "blink-runner-x", "namespace": NS}, tool)
-    assert f.outcome is outcome, f.summary
-    assert f.values["layer"] == layer
-    if outcome is Outcome.FAILED:
-        text = remedy(f)
-        assert f"at the {layer} layer" in text
-        assert f"`kubectl exec -n blink blink-runner-x -- {tool} https://app.blinkops.com`" in text
-
-
-def test_exec_probe_killed_by_a_signal_is_not_a_network_verdict():
-    r = kj.probe_from_exec("curl", "pod blink/x", "https://app.blinkops.com", "(exec)", 137, "", "")
-    f = kj.judge_exec_probe(r, {"pod": "x", "namespace": NS}, "curl")
-    assert f.outcome is Outcome.NOT_EVALUABLE and "killed by signal 9" in f.summary
-
-
-def test_exec_probe_that_could_not_run_is_not_evaluable():
-    r = kj.probe_from_exec("curl", "pod blink/x", "https://app.blinkops.com", "(exec)", None, "", "", error="boom")
-    f = kj.judge_exec_probe(r, {"pod": "x", "namespace": NS}, "curl")
-    assert f.outcome is Outcome.NOT_EVALUABLE and "boom" in f.summary
-
-
-@pytest.mark.parametrize(
     ("status", "rc", "not_found"),
     [
         ("", 0, False),
@@ -786,7 +732,8 @@ def test_every_k8s_remedy_placeholder_is_filled_by_some_judge():
         "blink_url",
         "layer",
         "detail",
-        "probe_command",
+        "reproduce",
+        "issuer",
         "version",
         "operator",
         "waited",
@@ -1077,3 +1024,37 @@ def test_priming_without_get_secrets_turns_strict_and_says_so(fake_facts):
     assert len(notes) == 1 and "blink/blink-runner-secret could not be read" in notes[0]
     assert "stricter redaction" in notes[0] and "missing permission: get secrets" in notes[0]
     assert not any("/secrets/" in p for _, p in api.requests)
+
+
+@pytest.mark.parametrize("fake_facts", [("pods/exec",)], indirect=True)
+def test_no_exec_grant_with_probe_auto_is_a_choice_not_a_problem(fake_facts):
+    """rbac/role.yaml alone (no create pods/exec), --probe auto: permissions pass, the probe cannot run here
+    and says which Role to apply; no exec is tried."""
+    api, k8s = fake_facts
+    f = kj.judge_permissions(k8s.accesses, "blink", k8s.subject)
+    assert f.outcome is Outcome.PASSED, f.summary
+    assert "Not granted, by choice: create pods/exec in namespace blink" in f.summary
+    assert "optional: skipped without it" in f.evidence[0].text
+    result = k8s.probe(k8s.runner_pods()[0])
+    assert "may not exec into pods in blink" in result.unavailable
+    assert "kubectl apply -f rbac/role-probe-exec.yaml" in result.enable
+    assert "--verb=create --resource=pods/exec" in result.enable and "--user=alice" in result.enable
+    assert not any("/exec" in p for _, p in api.requests), "an exec the review denied must not be tried"
+
+
+def test_no_exec_grant_with_probe_on_is_missing_permission(tmp_path):
+    from blinkcheck.model import CouldNotLook
+    from blinkcheck.redact import Redactor
+    from fixtures.k8s_facts import K8sFacts
+
+    api = FakeApi(deny=("pods/exec",))
+    try:
+        path = tmp_path / "kubeconfig"
+        path.write_text(KUBECONFIG.replace("https://127.0.0.1:1", api.url))
+        k8s = K8sFacts(_spec(tmp_path, kubeconfig=str(path), probe_strict=True), Redactor(), CATALOG)
+        assert kj.judge_permissions(k8s.accesses, "blink", k8s.subject).outcome is Outcome.FAILED
+        with pytest.raises(CouldNotLook) as err:
+            k8s.probe(k8s.runner_pods()[0])
+        assert "create pods/exec" in err.value.reason and err.value.because_of == "k8s.cluster.permissions"
+    finally:
+        api.close()

@@ -1,4 +1,4 @@
-"""Network-error families, the streaming log scan, the network timeline and the probe's layer mapping."""
+"""Network-error families, the streaming log scan and the network timeline (the probe's layers: test_probe.py)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from blinkcheck.logs import (
     scan_lines,
 )
 from blinkcheck.model import Outcome
-from blinkcheck.probe import ProbeResult, judge_probe
 
 CATALOG = load_catalog()
 PATTERNS = LogPatterns.from_catalog(CATALOG)
@@ -191,42 +190,10 @@ def test_success_patterns_come_from_the_catalog():
     assert scan_lines(["websocket connection established"], PATTERNS).last_success is not None
 
 
-@pytest.mark.parametrize(
-    ("code", "stderr", "outcome", "layer"),
-    [
-        (0, "", Outcome.PASSED, "HTTP"),
-        (6, "Could not resolve host: app.blinkops.com", Outcome.FAILED, "DNS"),
-        (7, "Failed to connect to x port 443: Connection refused", Outcome.FAILED, "TCP connect"),
-        (28, "Failed to connect to x port 443: Connection timed out", Outcome.FAILED, "TCP connect (timeout)"),
-        (28, "Operation timed out after 10000 milliseconds with 0 bytes received", Outcome.FAILED, "HTTP (timeout)"),
-        (35, "OpenSSL SSL_connect: SSL_ERROR_SYSCALL", Outcome.FAILED, "TLS"),
-        (60, "SSL certificate problem: self-signed certificate in certificate chain", Outcome.FAILED, "TLS"),
-        (None, "", Outcome.NOT_EVALUABLE, "probe"),
-    ],
-)
-def test_probe_layers(code, stderr, outcome, layer):
-    http_code = "200" if code == 0 else ""
-    r = ProbeResult("container c", "https://app.blinkops.com", code, http_code, stderr, error="no image")
-    f = judge_probe("docker.disconnected.blink-reachable", r, {})
-    assert f.outcome is outcome
-    assert f.values["layer"] == layer
-
-
-def test_probe_server_error_is_a_warning():
-    r = ProbeResult("c", "https://x", 0, "503")
-    assert judge_probe("docker.disconnected.blink-reachable", r, {}).outcome is Outcome.WARNING
-
-
 def test_unreadable_window_is_not_evaluable_never_passed():
     w = LogWindow("container c", "last 10 lines", error="connection reset by the engine")
     f = judge_network_errors("docker.disconnected.no-network-errors", w, CATALOG, "https://app.blinkops.com", {})
     assert f.outcome is Outcome.NOT_EVALUABLE
-
-
-def test_killed_probe_is_not_a_network_verdict():
-    r = ProbeResult("container c", "https://x", 137, "", "")
-    f = judge_probe("docker.disconnected.blink-reachable", r, {})
-    assert f.outcome is Outcome.NOT_EVALUABLE and "killed" in f.summary
 
 
 @pytest.mark.parametrize("filler", [0, 5000])

@@ -106,7 +106,7 @@ def test_new_pods_reach_the_standin_from_their_first_packet_while_other_pods_com
             t.start()
         for i in range(FRESH_PODS):
             name = f"fresh-{i}"
-            apply(fresh_ns, [_pod(name, "blink-lab/probe:1", ["sh", "-c", _fresh_script(s.standin_url)])])
+            apply(fresh_ns, [_pod(name, "blink-lab/runner:1.0.994", ["sh", "-c", _fresh_script(s.standin_url)])])
             done = kubectl("-n", fresh_ns, "wait", "--for=jsonpath={.status.phase}=Succeeded", f"pod/{name}",
                            "--timeout=90s", check=False, timeout=120)  # fmt: skip
             logs = kubectl("-n", fresh_ns, "logs", name, check=False).stdout.splitlines()

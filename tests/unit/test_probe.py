@@ -1,0 +1,305 @@
+"""The egress probe's layers: tool output -> steps, the judge, the container's own configuration
+(resolv.conf, hosts, proxies, trust store), DNS on the wire, certificates; and the namespace probe's
+child process for real, in this process's own network namespace against loopback servers."""
+
+from __future__ import annotations
+
+import os
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Iterator
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from blinkcheck.catalog import fill, load_catalog
+from blinkcheck.model import Outcome
+from blinkcheck.probe import (
+    ProbeResult,
+    Step,
+    bypasses,
+    cert_info,
+    dns_answer,
+    dns_query,
+    from_tool_output,
+    hosts_lookup,
+    judge_probe,
+    parse_resolv_conf,
+    proxy_for,
+)
+from fixtures import netns_probe
+from lab import standin
+from lab.k8s import pki
+
+CATALOG = load_catalog()
+URL = "https://app.blinkops.com"
+DOCKER = "docker.disconnected.blink-reachable"
+K8S = "k8s.disconnected.blink-reachable"
+
+
+def judge(r: ProbeResult, strict: bool = True, cid: str = DOCKER):
+    return judge_probe(cid, r, {"container_name": "blink-runner", "container_id": "abc", "pod": "p",
+                                "namespace": "blink"}, strict, CATALOG.probe_layers)  # fmt: skip
+
+
+def remedy(f) -> str:
+    return fill(CATALOG[f.condition_id].remedy, f.values)
+
+
+# ------------------------------------------------------------------ tools -> layers
+
+
+@pytest.mark.parametrize(
+    ("tool", "rc", "stdout", "stderr", "outcome", "layer"),
+    [
+        ("curl", 0, "200", "", Outcome.PASSED, "HTTP"),
+        ("curl", 6, "000", "curl: (6) Could not resolve host: app.blinkops.com", Outcome.FAILED, "DNS"),
+        ("curl", 7, "000", "curl: (7) Failed to connect to x port 443: Connection refused", Outcome.FAILED,
+         "TCP connect"),
+        ("curl", 28, "000", "curl: (28) Failed to connect to x port 443: Connection timed out", Outcome.FAILED,
+         "TCP connect (timeout)"),
+        ("curl", 28, "000", "curl: (28) Operation timed out after 10000 milliseconds with 0 bytes received",
+         Outcome.FAILED, "HTTP (timeout)"),
+        ("curl", 35, "000", "curl: (35) OpenSSL SSL_connect: SSL_ERROR_SYSCALL", Outcome.FAILED, "TLS"),
+        ("curl", 60, "000", "curl: (60) SSL certificate problem: self-signed certificate in certificate chain",
+         Outcome.FAILED, "TLS"),
+        ("curl", 7, "000", "* Uses proxy env variable HTTPS_PROXY == 'http://10.0.0.9:3128'\n"
+         "curl: (7) Failed to connect to 10.0.0.9 port 3128: Connection refused", Outcome.FAILED, "proxy"),
+        ("curl", 56, "000", "* Establish HTTP proxy tunnel to app.blinkops.com:443\n"
+         "< HTTP/1.1 403 Forbidden\ncurl: (56) CONNECT tunnel failed, response 403", Outcome.FAILED, "proxy"),
+        ("curl", 0, "503", "", Outcome.WARNING, "HTTP"),
+        ("wget", 1, "", "wget: bad address 'app.blinkops.com'", Outcome.FAILED, "DNS"),
+        ("wget", 1, "", "wget: can't connect to remote host (10.0.0.1): Connection refused", Outcome.FAILED,
+         "TCP connect"),
+        ("wget", 1, "", "wget: download timed out", Outcome.FAILED, "TCP connect (timeout)"),
+        ("wget", 1, "", "  HTTP/1.1 503 Service Unavailable\nwget: server returned error: HTTP/1.1 503 Service "
+         "Unavailable", Outcome.WARNING, "HTTP"),
+        ("wget", 0, "", "  HTTP/1.1 200 OK", Outcome.PASSED, "HTTP"),
+        ("nc", 0, "", "", Outcome.WARNING, "TCP connect"),  # https: a bare TCP connect does not verify TLS
+        ("nc", 1, "", "nc: bad address 'app.blinkops.com'", Outcome.FAILED, "DNS"),
+        ("nc", 1, "", "", Outcome.FAILED, "TCP connect"),
+    ],
+)  # fmt: skip
+def test_tool_output_names_the_layer(tool, rc, stdout, stderr, outcome, layer):
+    cmd = f"kubectl exec -n blink p -c blink-runner -- {tool} {URL}"
+    r = from_tool_output(tool, "pod blink/p", URL, rc, stdout, stderr, command=cmd)
+    f = judge(r, cid=K8S)
+    assert f.outcome is outcome, f.summary
+    assert f.values["layer"] == layer
+    if outcome is Outcome.FAILED:
+        text = remedy(f)
+        assert f"at the {layer} layer" in text
+        assert f"`{cmd}`" in text  # the reproduce line is the command that ran
+
+
+def test_curl_verbose_certificate_is_shown():
+    err = "*  subject: CN=app.blinkops.com\n*  issuer: C=US; O=Let's Encrypt; CN=R11\n"
+    r = from_tool_output("curl", "c", URL, 0, "200", err)
+    f = judge(r)
+    assert f.outcome is Outcome.PASSED and "issued by C=US; O=Let's Encrypt; CN=R11" in f.summary
+
+
+def test_killed_tool_is_not_a_network_verdict():
+    f = judge(from_tool_output("curl", "pod blink/x", URL, 137, "", ""))
+    assert f.outcome is Outcome.NOT_EVALUABLE and "killed by signal 9" in f.summary
+
+
+def test_probe_that_did_not_finish_is_not_evaluable_in_every_mode():
+    r = from_tool_output("curl", "pod blink/x", URL, None, "", "", error="exec failed: boom")
+    for strict in (True, False):
+        f = judge(r, strict)
+        assert f.outcome is Outcome.NOT_EVALUABLE and "boom" in f.summary
+
+
+def test_probe_that_cannot_run_here_is_skipped_in_auto_and_not_evaluable_when_on():
+    r = ProbeResult("pod blink/x", URL, unavailable="u may not exec into pods in blink",
+                    enable="kubectl apply -f rbac/role-probe-exec.yaml")  # fmt: skip
+    auto = judge(r, strict=False, cid=K8S)
+    assert auto.outcome is Outcome.SKIPPED
+    assert "may not exec" in auto.summary and "kubectl apply -f rbac/role-probe-exec.yaml" in auto.hints[0]
+    on = judge(r, strict=True, cid=K8S)
+    assert on.outcome is Outcome.NOT_EVALUABLE and "kubectl apply -f rbac/role-probe-exec.yaml" in on.summary
+
+
+def test_untrusted_certificate_names_the_issuer_and_says_inspection():
+    r = ProbeResult(
+        "container blink-runner (abc)", URL,
+        steps=(Step("dns", True, "ok"), Step("tcp", True, "ok"), Step("tls", False, "certificate not trusted: x")),
+        cert=cert_info(_leaf("Corp Proxy CA")[1]), cert_problem="unable to get local issuer certificate",
+        reproduce="nsenter -t 42 -n curl -v https://app.blinkops.com",
+    )  # fmt: skip
+    f = judge(r)
+    assert f.outcome is Outcome.FAILED and f.values["layer"] == "TLS"
+    assert "CN=Corp Proxy CA" in f.hints[0] and "TLS-inspecting proxy" in f.hints[0]
+    assert "`nsenter -t 42 -n curl -v https://app.blinkops.com`" in remedy(f)
+    assert "issuer CN=Corp Proxy CA" in f.evidence[0].text
+
+
+def test_each_layer_has_its_advice_in_the_catalog():
+    assert set(CATALOG.probe_layers) == {"dns", "tcp", "proxy", "tls", "tls-untrusted", "http"}
+    for name in ("dns", "tcp", "proxy", "http"):
+        r = ProbeResult("c", URL, steps=(Step(name, False, "broken"),))
+        assert judge(r).hints, name
+
+
+# ------------------------------------------------------------------ the container's configuration
+
+
+def test_resolv_conf_and_search_list():
+    rc = parse_resolv_conf("# generated\nnameserver 127.0.0.11\nnameserver fe80::1%eth0\nsearch a.svc b\n"
+                           "options ndots:5 timeout:2 attempts:3\n")  # fmt: skip
+    assert rc.nameservers == ("127.0.0.11", "fe80::1") and rc.timeout_s == 2 and rc.attempts == 3
+    assert rc.candidates("blink.lab.test") == ["blink.lab.test.a.svc", "blink.lab.test.b", "blink.lab.test"]
+    assert parse_resolv_conf("options ndots:0").candidates("x") == ["x"]
+    assert parse_resolv_conf("").nameservers == ("127.0.0.1",)
+
+
+def test_hosts_file_wins():
+    text = "127.0.0.1 localhost\n10.1.2.3 blink.lab.test blink # lab\n"
+    assert hosts_lookup(text, "BLINK.lab.test") == "10.1.2.3" and hosts_lookup(text, "other") == ""
+
+
+@pytest.mark.parametrize(
+    ("env", "url", "expected"),
+    [
+        ({"HTTPS_PROXY": "http://u:secret@10.0.0.9:3128"}, URL, "http://u:[REDACTED]@10.0.0.9:3128 (from HTTPS_PROXY)"),
+        ({"https_proxy": "10.0.0.9:8080"}, URL, "http://10.0.0.9:8080 (from https_proxy)"),
+        ({"HTTP_PROXY": "http://10.0.0.9:3128"}, URL, None),  # an https URL takes HTTPS_PROXY only
+        ({"HTTPS_PROXY": "http://p:3128", "NO_PROXY": ".blinkops.com"}, URL, None),
+        ({"HTTPS_PROXY": "http://p:3128", "no_proxy": "*"}, URL, None),
+        ({"HTTPS_PROXY": "http://p:3128", "NO_PROXY": "blinkops.com:80"}, URL, "http://p:3128 (from HTTPS_PROXY)"),
+        ({"HTTPS_PROXY": "http://p:3128", "NO_PROXY": "10.0.0.0/8"}, "https://10.1.1.1", None),
+        ({"HTTPS_PROXY": "http://p:3128"}, "https://127.0.0.1:8443", None),
+    ],
+)
+def test_proxy_choice_as_go_makes_it(env, url, expected):
+    p = proxy_for(url, env)
+    assert (p.shown if p else None) == expected
+
+
+def test_no_proxy_matching():
+    assert bypasses("eu1.blinkops.com", 443, "blinkops.com")
+    assert not bypasses("notblinkops.com", 443, "blinkops.com")
+
+
+def test_trust_store_is_the_containers_and_symlinks_stay_inside(tmp_path: Path):
+    root = tmp_path / "root"
+    (root / "etc/pki/ca-trust/extracted/pem").mkdir(parents=True)
+    (root / "etc/pki/tls/certs").mkdir(parents=True)
+    (root / "etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem").write_text("container CA")
+    # RHEL: an absolute link, which must resolve inside the container's root, not the host's
+    (root / "etc/pki/tls/certs/ca-bundle.crt").symlink_to("/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem")
+    found = netns_probe.in_root(str(root), "/etc/pki/tls/certs/ca-bundle.crt")
+    assert Path(found).read_text() == "container CA"
+    (root / "escape").symlink_to("../../../../../../etc/hostname")
+    assert netns_probe.in_root(str(root), "/escape").startswith(str(root))
+
+
+# ------------------------------------------------------------------ DNS on the wire, certificates
+
+
+def test_dns_question_and_answer_against_the_lab_dns():
+    records = {"blink.lab.test": "172.30.251.1"}
+    ans = dns_answer(standin.dns_reply(dns_query("blink.lab.test", 1, 4242), records) or b"", 4242)
+    assert ans.rcode == 0 and ans.addresses == ("172.30.251.1",)
+    nx = dns_answer(standin.dns_reply(dns_query("app.blinkops.com", 1, 7), records) or b"", 7)
+    assert nx.rcode_name == "NXDOMAIN" and nx.addresses == ()
+    with pytest.raises(ValueError):
+        dns_answer(standin.dns_reply(dns_query("blink.lab.test", 1, 1), records) or b"", 2)  # not our question
+
+
+def _leaf(ca_name: str) -> tuple[object, bytes]:
+    from cryptography.hazmat.primitives import serialization
+
+    ca_key, ca_cert = pki.new_ca(ca_name)
+    _, cert = pki._issue(ca_key, ca_cert, "app.blinkops.com", dns=("app.blinkops.com",), server=True, client=False)
+    return ca_cert, cert.public_bytes(serialization.Encoding.DER)
+
+
+def test_certificate_subject_issuer_and_names():
+    info = cert_info(_leaf("Corp Proxy CA")[1])
+    assert (info.subject, info.issuer, info.names) == ("CN=app.blinkops.com", "CN=Corp Proxy CA", ("app.blinkops.com",))
+
+
+# ------------------------------------------------------------------ the namespace probe's child, for real
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="entering a network namespace needs root")
+
+
+@pytest.fixture
+def servers(tmp_path: Path) -> Iterator[dict[str, object]]:
+    """Loopback only: an HTTPS stand-in with a trusted CA, one whose CA is not trusted, and a dead port."""
+    from cryptography.hazmat.primitives import serialization
+
+    out: dict[str, object] = {}
+    started = []
+    for name, ca_name in (("good", "Test Lab CA"), ("inspected", "Test Inspecting Proxy CA")):
+        ca_key, ca_cert = pki.new_ca(ca_name)
+        key, cert = pki._issue(ca_key, ca_cert, "localhost", dns=("localhost",), ips=("127.0.0.1",), server=True,
+                               client=False)  # fmt: skip
+        pki._write_cert(tmp_path / f"{name}-ca.pem", ca_cert)
+        (tmp_path / f"{name}.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        pki._write_key(tmp_path / f"{name}.key", key)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(tmp_path / f"{name}.pem", tmp_path / f"{name}.key")
+        srv: ThreadingHTTPServer = standin.TLSServer(("127.0.0.1", 0), standin.make_handler(200), ctx)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        started.append(srv)
+        out[name] = f"https://localhost:{srv.server_address[1]}/api/v1/runner/ping"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        out["dead_port"] = s.getsockname()[1]  # closed again: nothing listens there
+    out["ca"] = str(tmp_path / "good-ca.pem")
+    yield out
+    for srv in started:
+        srv.shutdown()
+
+
+@needs_root
+def test_namespace_probe_passes_with_the_trusted_ca(servers):
+    r = netns_probe.run_in_netns(os.getpid(), "this process", str(servers["good"]),
+                                 {"SSL_CERT_FILE": str(servers["ca"])}, 5)  # fmt: skip
+    f = judge(r)
+    assert f.outcome is Outcome.PASSED, f.evidence[0].text
+    assert [s.name for s in r.steps] == ["dns", "tcp", "tls", "http"] and r.http_status == "200"
+    assert r.cert is not None and r.cert.issuer == "CN=Test Lab CA"
+    assert r.reproduce.startswith(f"nsenter -t {os.getpid()} -n curl -v --cacert ")
+
+
+@needs_root
+def test_namespace_probe_names_the_inspecting_issuer(servers):
+    r = netns_probe.run_in_netns(os.getpid(), "this process", str(servers["inspected"]),
+                                 {"SSL_CERT_FILE": str(servers["ca"])}, 5)  # fmt: skip
+    f = judge(r)
+    assert f.outcome is Outcome.FAILED and f.values["layer"] == "TLS", f.evidence[0].text
+    assert "CN=Test Inspecting Proxy CA" in f.hints[0]
+
+
+@needs_root
+def test_namespace_probe_dead_proxy_is_the_proxy_layer_and_its_password_is_masked(servers):
+    proxy = f"http://user:hunter2-proxy-pw@127.0.0.1:{servers['dead_port']}"
+    r = netns_probe.run_in_netns(os.getpid(), "this process", "https://app.blinkops.com",
+                                 {"HTTPS_PROXY": proxy}, 5)  # fmt: skip
+    f = judge(r)
+    assert f.outcome is Outcome.FAILED and f.values["layer"] == "proxy", f.evidence[0].text
+    assert "Connection refused" in f.summary
+    text = f.summary + f.evidence[0].text + remedy(f)
+    assert "hunter2-proxy-pw" not in text and "[REDACTED]" in text
+
+
+@needs_root
+def test_namespace_probe_is_bounded_by_the_probe_timeout(monkeypatch):
+    # A nameserver that swallows every question, with a resolv.conf timeout longer than the probe's.
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as quiet:
+        quiet.bind(("127.0.0.3", 53))
+        monkeypatch.setattr(netns_probe, "_read", lambda path: "nameserver 127.0.0.3\noptions timeout:30\n"
+                            if path.endswith("resolv.conf") else "")  # fmt: skip
+        started = time.monotonic()
+        r = netns_probe.run_in_netns(os.getpid(), "this process", "https://blink.lab.test", {}, 1.5)
+        took = time.monotonic() - started
+    f = judge(r)
+    assert f.outcome is Outcome.FAILED and f.values["layer"] == "DNS (timeout)", f.evidence[0].text
+    assert took < 3.5, took
