@@ -136,20 +136,24 @@ def _decode(raw: bytes) -> str:
     return text
 
 
-def _compile_fast(patterns: Sequence[str]) -> Any:
+def _compile_fast(patterns: Sequence[str], engine: Any = None) -> Any:
     """One alternation over all patterns, on bytes: RE2 when it takes them, else Python's re."""
     joined = b"|".join(b"(?:" + _plain_groups(p).encode() + b")" for p in patterns) or b"(?!x)x"
-    if _re2 is not None:
+    engine = _re2 if engine is None else engine
+    if engine is not None and engine is not re:
         try:
-            return _re2.compile(joined)
+            return engine.compile(joined)
         except Exception:  # a site pattern RE2 cannot take (look-around, back-reference)
             pass
     return re.compile(joined)
 
 
 def _plain_groups(pattern: str) -> str:
-    """Named groups would clash in one alternation: the combined scan only needs where lines match."""
-    return re.sub(r"\(\?P<[A-Za-z_][A-Za-z0-9_]*>", "(?:", pattern)
+    """One branch of the combined alternation: named groups would clash (the scan only needs where lines
+    match), and a leading inline flag such as `(?i)` becomes a scoped one, which both engines take mid-pattern."""
+    pattern = re.sub(r"\(\?P<[A-Za-z_][A-Za-z0-9_]*>", "(?:", pattern)
+    m = re.match(r"\(\?([aiLmsux]+)\)", pattern)
+    return f"(?{m[1]}:{pattern[m.end():]})" if m else pattern
 
 
 @dataclass(frozen=True)

@@ -220,3 +220,17 @@ def test_many_errors_keep_their_line_numbers():
     assert hits is not None and hits.count == 20_000
     assert hits.first.index == 1 and hits.last.index == 39_999
     assert [s.index for s in hits.samples[:3]] == [1, 3, 5]
+
+
+def test_the_combined_scan_also_compiles_without_re2():
+    """Python's re is the fallback (no RE2, or a site pattern RE2 cannot take): inline flags mid-alternation
+    are scoped, named groups are plain."""
+    import re
+
+    from blinkcheck import logs
+
+    patterns = [p.pattern for f in CATALOG.network_error_families for p in f.patterns]
+    patterns += [p.pattern for p in CATALOG.success_patterns] + [p.pattern for p in CATALOG.upgrade_patterns.values()]
+    fallback = logs._compile_fast(patterns, engine=re)
+    assert isinstance(fallback, re.Pattern)
+    assert fallback.search(b"x WebSocket Connection Established y") and fallback.search(b"dial tcp: i/o timeout")
