@@ -139,7 +139,8 @@ def test_two_sigterms_as_timeout_sends_them_end_cleanly(tmp_path):
             proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                     start_new_session=True)  # its own process group, as under `timeout`
             # the namespace probe's child runs: the run is inside its slowest check
-            lab.wait_until("the probe running", lambda: bool(probe_processes(proc.pid)), deadline_s=30, every_s=0.05)
+            pid = proc.pid
+            lab.wait_until("the probe running", lambda: bool(probe_processes(pid)), deadline_s=30, every_s=0.05)  # noqa: B023
             os.kill(proc.pid, signal.SIGTERM)
             time.sleep(gap)
             try:
