@@ -129,3 +129,19 @@ def run_checks_as(user: str, *args: str, timeout: float = 120) -> CheckRun:
     started = time.monotonic()
     proc = subprocess.run(cmd, cwd=src, capture_output=True, text=True, timeout=timeout, env=env)
     return CheckRun(proc.returncode, proc.stdout, proc.stderr, report_dir, time.monotonic() - started)
+
+
+def probe_processes(parent: int = 0) -> list[int]:
+    """The namespace probe's child processes (`python -m fixtures.netns_probe`), of `parent` if given."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            ppid = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if b"fixtures.netns_probe" in cmdline and (not parent or ppid == parent):
+            found.append(int(entry.name))
+    return found

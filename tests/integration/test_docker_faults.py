@@ -17,7 +17,7 @@ import pytest
 
 from lab.docker import scenarios as lab
 from tests.faultproxy import FaultProxy, Rule
-from tests.harness import ROOT, CheckRun, run_checks, run_checks_as
+from tests.harness import ROOT, CheckRun, probe_processes, run_checks, run_checks_as
 
 pytestmark = pytest.mark.docker_lab
 
@@ -229,22 +229,6 @@ def test_deadline_ends_the_run_with_a_partial_report(tmp_path):
     assert not lab.client().containers.list(all=True, filters={"label": "blink-check=egress-probe"})
     assert not probe_processes(), "the namespace probe's child outlived the run"
     assert_report_written(run)
-
-
-def probe_processes(parent: int = 0) -> list[int]:
-    """The namespace probe's child processes (`python -m fixtures.netns_probe`), of `parent` if given."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes()
-            ppid = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        if b"fixtures.netns_probe" in cmdline and (not parent or ppid == parent):
-            found.append(int(entry.name))
-    return found
 
 
 @pytest.mark.reliability(
