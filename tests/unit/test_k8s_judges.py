@@ -896,7 +896,7 @@ class FakeApi:
                 return self._send(201, {"status": {"allowed": what not in fake.deny}})
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def answer(self, path: str) -> tuple[int, Any, bytes | None]:

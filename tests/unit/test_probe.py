@@ -246,7 +246,7 @@ def servers(tmp_path: Path) -> Iterator[dict[str, object]]:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(tmp_path / f"{name}.pem", tmp_path / f"{name}.key")
         srv: ThreadingHTTPServer = standin.TLSServer(("127.0.0.1", 0), standin.make_handler(200), ctx)
-        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
         started.append(srv)
         out[name] = f"https://localhost:{srv.server_address[1]}/api/v1/runner/ping"
     with socket.socket() as s:

@@ -1,0 +1,181 @@
+"""Mutation testing of the judging code (mutmut, configured in pyproject.toml [tool.mutmut]): see docs/mutation.md.
+
+    .venv/bin/python -m tests.mutation run             # every mutant of the listed modules (about 30 min, 2 cores)
+    .venv/bin/python -m tests.mutation run MODULE ...  # the mutants of some modules (e.g. docker_judges)
+    .venv/bin/python -m tests.mutation report          # the score per module from the last run, and new survivors
+    .venv/bin/python -m tests.mutation report --write  # ... and write it to docs/mutation.json
+    .venv/bin/python -m tests.mutation ci              # the CI-sized run: CI_MODULES, fails on a survivor not listed
+
+A mutant is a small change to the code (a `<` made `<=`, a string changed, an argument dropped); the unit tests
+(tests/unit, nothing else) run against each one, and a mutant they do not notice "survives". The score is the
+share of mutants killed. Every survivor that is accepted is listed in docs/mutation.json with the reason it is
+equivalent (no test could tell) or not worth killing; a survivor that is not listed is new, and `ci` fails on it.
+Survivors are matched by module, function and the changed line, not by mutmut's number (which shifts when a
+function changes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "mutation.json"
+MUTANTS = ROOT / "mutants"
+MODULES = ("docker_judges", "k8s_judges", "blocking", "verdict", "logs", "probe", "redact", "catalog")
+# The CI-sized run: the Docker judges, the verdict and the blocking rules (about 600 mutants, 2-3 minutes
+# on 2 cores); the full run is `run` (about 30 minutes).
+CI_MODULES = ("docker_judges", "blocking", "verdict")
+KILLED = {1, 3, 37}  # a test failed (3: pytest's internal error counts as a kill); 37: mypy rejects the mutant
+TIMEOUT = {36, -24, 24, 152, 255}  # the tests did not finish: an endless loop counts as found (mutmut does too)
+
+
+def mutmut(*args: str) -> int:
+    exe = Path(sys.executable).with_name("mutmut")
+    return subprocess.run([str(exe), *args], cwd=ROOT, check=False).returncode
+
+
+def run(modules: list[str], fresh: bool) -> float:
+    if fresh and MUTANTS.exists():
+        shutil.rmtree(MUTANTS)
+    names = [f"blinkcheck.{m}.*" for m in modules] if modules else []
+    t0 = time.monotonic()
+    mutmut("run", *names)
+    return time.monotonic() - t0
+
+
+def _status(code: int | None) -> str:
+    if code in KILLED or code in TIMEOUT:
+        return "killed"
+    if code == 0:
+        return "survived"
+    if code in (5, 33):
+        return "no tests"
+    return "not run" if code is None else f"exit {code}"
+
+
+def results() -> dict[str, dict[str, Any]]:
+    """mutant name -> module, status, and the change (the diff's -/+ lines) for survivors."""
+    out: dict[str, dict[str, Any]] = {}
+    for module in MODULES:
+        meta = MUTANTS / "blinkcheck" / f"{module}.py.meta"
+        if not meta.exists():
+            continue
+        codes = json.loads(meta.read_text())["exit_code_by_key"]
+        for name, code in codes.items():
+            out[name] = {"module": module, "status": _status(code)}
+    return out
+
+
+def change_of(name: str, module: str) -> tuple[str, str]:
+    """(function, the changed lines) of a mutant: what identifies it across runs."""
+    from mutmut.mutation.diff_apply import get_diff_for_mutant
+
+    cwd = Path.cwd()
+    try:
+        import os
+
+        os.chdir(ROOT)
+        diff = get_diff_for_mutant(name, path=f"blinkcheck/{module}.py")
+    finally:
+        os.chdir(cwd)
+    lines = [ln for ln in diff.splitlines() if ln[:1] in "-+" and not ln.startswith(("---", "+++"))]
+    function = name.rsplit(".", 1)[-1].split("__mutmut_")[0]
+    function = function[2:] if function.startswith("x_") else function
+    function = function.replace("ǁ", ".")
+    return function, "\n".join(ln[:1] + " " + ln[1:].strip() for ln in lines)
+
+
+def load_doc() -> dict[str, Any]:
+    return json.loads(DOC.read_text()) if DOC.exists() else {"modules": {}, "survivors": []}
+
+
+def scores(res: dict[str, dict[str, Any]], modules: tuple[str, ...] = MODULES) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for m in modules:
+        c = Counter(r["status"] for r in res.values() if r["module"] == m)
+        if c:
+            out[m] = {"mutants": sum(c.values()), "killed": c["killed"], "survived": c["survived"],
+                      "no_tests": c["no tests"]}  # fmt: skip
+    return out
+
+
+def pct(s: dict[str, int]) -> str:
+    return f"{100 * s['killed'] / s['mutants']:.1f}%" if s["mutants"] else "-"
+
+
+def report(write: bool, modules: tuple[str, ...] = MODULES, seconds: float | None = None) -> int:
+    res = results()
+    doc = load_doc()
+    accepted = {(s["module"], s["function"], s["change"]): s for s in doc.get("survivors", [])}
+    now = scores(res, modules)
+    total = {k: sum(s[k] for s in now.values()) for k in ("mutants", "killed", "survived", "no_tests")}
+    print(f"{'module':16} {'mutants':>8} {'killed':>7} {'survived':>9} {'no tests':>9} {'score':>7}   before")
+    for m, s in now.items():
+        before = doc.get("modules", {}).get(m, {}).get("before")
+        print(f"{m:16} {s['mutants']:8} {s['killed']:7} {s['survived']:9} {s['no_tests']:9} {pct(s):>7}   "
+              f"{pct(before) if before else '-'}")  # fmt: skip
+    print(f"{'all':16} {total['mutants']:8} {total['killed']:7} {total['survived']:9} {total['no_tests']:9} "
+          f"{pct(total):>7}")  # fmt: skip
+    not_killed = sorted(n for n, r in res.items() if r["status"] != "killed" and r["module"] in now)
+    new, kept = [], []
+    for name in not_killed:
+        module = res[name]["module"]
+        function, change = change_of(name, module)
+        entry = accepted.get((module, function, change))
+        if entry is None:
+            new.append({"module": module, "function": function, "mutant": name, "change": change,
+                        "status": res[name]["status"], "reason": ""})  # fmt: skip
+        else:
+            kept.append({**entry, "mutant": name, "status": res[name]["status"]})
+    for e in new:
+        print(f"\nNOT LISTED: {e['mutant']} ({e['status']})\n{e['change']}")
+    if write:
+        mods = doc.setdefault("modules", {})
+        for m, s in now.items():
+            mods.setdefault(m, {})["after"] = s
+        if seconds is not None:
+            doc["last_run_s"] = round(seconds)
+        others = [s for s in doc.get("survivors", []) if s["module"] not in now]
+        doc["survivors"] = sorted(others + kept + new, key=lambda s: (s["module"], s["function"], s["mutant"]))
+        DOC.parent.mkdir(exist_ok=True)
+        DOC.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+        print(f"\nwrote {DOC.relative_to(ROOT)}")
+    unexplained = [e for e in new if not e["reason"]] + [e for e in kept if not e.get("reason")]
+    print(f"\n{len(not_killed)} not killed: {len(kept)} listed with a reason, {len(new)} new")
+    return 1 if unexplained else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m tests.mutation", description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run", help="run mutmut (fresh) over all modules or the ones named")
+    r.add_argument("modules", nargs="*", help=f"any of: {', '.join(MODULES)} (default: all)")
+    r.add_argument("--keep", action="store_true", help="keep mutants/ from the last run (named modules rerun)")
+    rep = sub.add_parser("report", help="the score per module, and survivors not listed in docs/mutation.json")
+    rep.add_argument("--write", action="store_true")
+    sub.add_parser("ci", help=f"the CI-sized run ({', '.join(CI_MODULES)}): fails on a survivor not listed")
+    a = ap.parse_args(argv)
+    if a.cmd == "run":
+        unknown = [m for m in a.modules if m not in MODULES]
+        if unknown:
+            ap.error(f"unknown module(s) {', '.join(unknown)}; one of {', '.join(MODULES)}")
+        seconds = run(a.modules, fresh=not a.keep)
+        print(f"\nmutmut took {seconds:.0f}s")
+        return report(False, tuple(a.modules) or MODULES, seconds)
+    if a.cmd == "report":
+        return report(a.write)
+    seconds = run(list(CI_MODULES), fresh=True)
+    print(f"\nmutmut took {seconds:.0f}s")
+    return report(False, CI_MODULES, seconds)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
