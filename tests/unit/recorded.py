@@ -242,7 +242,7 @@ def as_data(findings: Iterable[Finding]) -> list[dict[str, Any]]:
         {"id": f.condition_id, "outcome": str(f.outcome), "object": f.object, "summary": f.summary,
          "values": dict(f.values), "evidence": [[e.title, e.source, e.text] for e in f.evidence],
          "hints": list(f.hints), "because_of": f.because_of, "variant": f.variant,
-         "details": json.loads(json.dumps(dict(f.details)))}  # fmt: skip
+         "details": json.loads(json.dumps(dict(f.details)))}
         for f in findings
     ]
 

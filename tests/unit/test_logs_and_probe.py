@@ -234,3 +234,94 @@ def test_the_combined_scan_also_compiles_without_re2():
     fallback = logs._compile_fast(patterns, engine=re)
     assert isinstance(fallback, re.Pattern)
     assert fallback.search(b"x WebSocket Connection Established y") and fallback.search(b"dial tcp: i/o timeout")
+
+
+# ------------------------------------------------------------------ every catalog pattern is needed
+
+# Lines as Go's net/http, net, crypto/tls, gorilla/websocket (and glibc, curl) print them, each with the family it
+# belongs to. Each catalog pattern has a line here that only it catches within its family (removing the pattern
+# from catalog.yaml changes that line's family: test_every_catalog_pattern_is_needed).
+SAMPLES = [
+    ('Post "https://app.blinkops.com/api/v1/ping": proxyconnect tcp: dial tcp 10.1.1.1:3128: connect: connection refused', "proxy"),
+    ('Get "https://app.blinkops.com/api": Proxy Authentication Required', "proxy"),
+    ('invalid HTTP_PROXY value "http//proxy.corp": parse error', "proxy"),
+    ('invalid proxy address in HTTPS_PROXY: "proxy.corp:abc"', "proxy"),
+    ("dial tcp 1.2.3.4:443: i/o timeout", "timeout"),
+    ('Get "https://app.blinkops.com/api": context deadline exceeded', "timeout"),
+    ("net/http: request canceled (Client.Timeout exceeded while awaiting headers)", "timeout"),
+    ("dial tcp 1.2.3.4:443: connect: connection timed out", "timeout"),
+    ("net/http: TLS handshake timeout", "timeout"),
+    ("dial tcp 10.0.0.1:443: connect: connection refused", "refused"),
+    ("read tcp 10.0.0.5:51234->1.2.3.4:443: read: connection reset by peer", "refused"),
+    ("write tcp 10.0.0.5:51234->1.2.3.4:443: write: broken pipe", "refused"),
+    ("dial tcp 1.2.3.4:443: connect: no route to host", "refused"),
+    ("dial tcp [2606:4700::1]:443: connect: network is unreachable", "refused"),
+    ("lookup app.blinkops.com on 10.96.0.10:53: no such host", "dns"),
+    ("lookup app.blinkops.com on 127.0.0.11:53: server misbehaving", "dns"),
+    ("curl: (6) getaddrinfo: Temporary failure in name resolution", "dns"),
+    ("dial tcp: lookup app.blinkops.com: operation was canceled", "dns"),
+    # A dead nameserver: the lookup times out, and the timeout family (earlier in the catalog) takes the line.
+    ("dial tcp: lookup app.blinkops.com on 10.96.0.10:53: read udp 10.244.0.5:39745->10.96.0.10:53: i/o timeout", "timeout"),
+    ("x509: certificate has expired or is not yet valid", "tls"),
+    ("tls: first record does not look like a TLS handshake", "tls"),
+    ("SSL certificate problem: certificate signed by unknown authority", "tls"),
+    ("websocket: bad handshake", "websocket"),
+    ("websocket: close 1006 (abnormal closure)", "websocket"),
+    ("read message: unexpected EOF", "websocket"),
+    ("Blink controller answered 401 Unauthorized", "blink-http"),
+    ("Blink controller answered 503 Service Unavailable", "blink-http"),
+    ("Blink controller answered 200 OK", None),
+    ("level=info msg=\"Connected to Blink controller at https://app.blinkops.com\"", None),
+    ("level=info msg=\"processing action run 8f3a: 200 OK in 12ms\"", None),
+]
+# Patterns no line can need, with the reason (the test fails on any other unneeded pattern).
+SUBSUMED = {
+    "remote error: tls": "Go writes it as 'remote error: tls: <alert>', which 'tls: ' matches",
+}
+
+
+def _family_of(patterns: LogPatterns, line: str) -> str | None:
+    keys = [k for k in patterns.classify(line) if k.startswith(NET)]
+    return keys[0][len(NET) :] if keys else None
+
+
+@pytest.mark.parametrize(("line", "family"), SAMPLES)
+def test_each_go_error_line_lands_in_its_family(line, family):
+    assert _family_of(PATTERNS, line) == family
+    assert families(scan_lines([line], PATTERNS)) == ([family] if family else [])
+
+
+def test_every_catalog_pattern_is_needed():
+    """Take each pattern out of the catalog in turn: some sample line must change family (else the pattern is not
+    pinned by any test, and losing it from catalog.yaml would go unnoticed)."""
+    from dataclasses import replace
+
+    unpinned = []
+    for fi, fam in enumerate(CATALOG.network_error_families):
+        for pi, pat in enumerate(fam.patterns):
+            if pat.pattern in SUBSUMED:
+                continue
+            fewer = replace(fam, patterns=fam.patterns[:pi] + fam.patterns[pi + 1 :])
+            families_ = (*CATALOG.network_error_families[:fi], fewer, *CATALOG.network_error_families[fi + 1 :])
+            without = LogPatterns.from_catalog(replace(CATALOG, network_error_families=families_))
+            if all(_family_of(without, line) == family for line, family in SAMPLES):
+                unpinned.append(f"{fam.family}: {pat.pattern!r}")
+    assert not unpinned, f"no sample line needs these patterns: {unpinned}"
+
+
+def test_a_giant_line_without_newline_is_matched_in_pieces_in_bounded_memory():
+    """A runner writing 20 MB without a newline: the scan keeps at most MAX_CARRY of it and still finds the error."""
+    from blinkcheck.logs import MAX_CARRY
+
+    scan = LogScan(PATTERNS)
+    piece = b"y" * (256 * 1024)
+    tracemalloc.start()
+    for _ in range(80):
+        scan.feed(piece)
+    scan.feed(b" dial tcp 1.2.3.4:443: i/o timeout")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 4 * MAX_CARRY, f"peak {peak} bytes"
+    scan.feed(b"\nnext\n")
+    w = scan.window("c", "w")
+    assert families(w) == ["timeout"] and w.lines[-1] == "next"

@@ -303,3 +303,29 @@ def test_namespace_probe_is_bounded_by_the_probe_timeout(monkeypatch):
     f = judge(r)
     assert f.outcome is Outcome.FAILED and f.values["layer"] == "DNS (timeout)", f.evidence[0].text
     assert took < 3.5, took
+
+
+# ------------------------------------------------------------------ edges the mutation tests found
+
+
+def _answered(status: str, **kw) -> ProbeResult:
+    steps = (Step("dns", True, "10.0.0.1"), Step("tcp", True, "connected"), Step("tls", True, "TLSv1.3"),
+             Step("http", True, f"HTTP {status}"))  # fmt: skip
+    return ProbeResult("container blink-runner (abc)", URL, steps, http_status=status, tool="curl", **kw)
+
+
+@pytest.mark.parametrize("status", ["500", "502", "503", "504", "599"])
+def test_every_server_error_is_a_warning_naming_the_status(status):
+    f = judge(_answered(status))
+    assert f.outcome is Outcome.WARNING
+    assert f.summary == (f"From container blink-runner (abc), {URL} connects but answers HTTP {status} (a server error: "
+                         "Blink or a proxy in between).")
+    assert (f.values["layer"], f.values["detail"]) == ("HTTP", f"HTTP {status}")
+
+
+@pytest.mark.parametrize("status", ["200", "204", "301", "401", "404", "499"])
+def test_any_other_answer_means_the_path_is_open(status):
+    f = judge(_answered(status))
+    assert f.outcome is Outcome.PASSED
+    assert f.summary == f"From container blink-runner (abc), {URL} resolves, connects and answers (HTTP {status})."
+    assert (f.values["layer"], f.values["detail"]) == ("HTTP", f"HTTP {status}")

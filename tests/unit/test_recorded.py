@@ -30,7 +30,7 @@ def test_every_lab_scenario_is_recorded():
     from lab.docker.scenarios import SCENARIOS as DOCKER_LAB
     from lab.k8s.scenario import SCENARIOS as K8S_LAB
 
-    assert DOCKER == sorted(DOCKER_LAB)
+    assert sorted(DOCKER_LAB) == DOCKER
     assert set(K8S) <= set(K8S_LAB)
 
 
