@@ -159,7 +159,36 @@ def test_k8s_scenario_outcome_table(name):
     assert k8s_outcomes(name) == K8S_TABLES[name]
 
 
-K8S_TABLES: dict[str, dict[str, list[str]]] = {}
+def _k8s(pods_ready: list[str], net: list[str] | None = None, logs: list[str] | None = None,
+         **changed: list[str]) -> dict[str, list[str]]:
+    """A scenario's table: by default every runner pod passes everything and no operator exists; `changed` sets
+    other rows (keyword: the condition id after "k8s.", dots and dashes as underscores, e.g. upgrade_operator_state)."""
+    n = len(pods_ready)
+    t = {
+        "k8s.disconnected.pods-exist": [PASS],
+        "k8s.disconnected.pods-ready": pods_ready,
+        "k8s.disconnected.logs-readable": logs or [PASS] * n,
+        "k8s.disconnected.no-network-errors": net or [PASS] * n,
+        "k8s.upgrade.operator-state": [PASS],
+        "k8s.upgrade.operator-handoff": [PASS] * n,
+        "k8s.runner.secret-present": [PASS],
+    }
+    for key, outcomes in changed.items():
+        section, _, name = key.partition("_")
+        t[f"k8s.{section}.{name.replace('_', '-')}"] = outcomes
+    return {k: v for k, v in t.items() if v}
+
+
+K8S_TABLES: dict[str, dict[str, list[str]]] = {
+    "healthy": _k8s([PASS]),
+    "crashloop": _k8s([FAIL]),
+    # The pod never ran: no logs to judge for errors or a handoff.
+    "pending": _k8s([FAIL], logs=["blocked"], disconnected_no_network_errors=[], upgrade_operator_handoff=[]),
+    "hpa": _k8s([PASS, PASS, FAIL]),
+    "egress-blocked": _k8s([PASS], net=[FAIL]),
+    "egress-recovered": _k8s([PASS], net=[WARN]),
+    "runner-misconfigured": _k8s([PASS], net=[FAIL]),
+}
 
 
 def test_a_pod_is_judged_with_its_own_events():
