@@ -751,7 +751,7 @@ def test_every_remedy_placeholder_is_filled_by_what_the_judges_produce(tmp_path)
     findings += [f for name in recorded.scenarios("docker") for f in recorded.findings_of("docker", name)]
     findings += _hand_made_findings()
     run = global_values(SimpleNamespace(spec=_spec(tmp_path, namespace=NS), catalog=CATALOG))  # type: ignore[arg-type]
-    shown = {}
+    shown: dict[str, set[str]] = {}
     for f in findings:
         cond = CATALOG[f.condition_id]
         if f.outcome in (Outcome.FAILED, Outcome.WARNING, Outcome.MANUAL) or (

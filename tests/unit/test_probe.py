@@ -344,7 +344,7 @@ def _tls_untrusted(**kw) -> ProbeResult:
                 cert=CertInfo("CN=app.blinkops.com", "CN=Corp Inspect CA", ("app.blinkops.com",), "2027-01-01"),
                 cert_problem="self-signed", ca_bundle="/etc/ssl/certs/ca-certificates.crt",
                 notes=("nameservers: 10.96.0.10",))  # fmt: skip
-    return ProbeResult("container blink-runner (abc)", URL, steps, **{**base, **kw})  # type: ignore[arg-type]
+    return ProbeResult("container blink-runner (abc)", URL, steps, **{**base, **kw})
 
 
 def test_a_failed_layer_is_the_finding_with_all_the_probe_saw_as_evidence():
