@@ -33,7 +33,8 @@ MODULES = ("docker_judges", "k8s_judges", "blocking", "verdict", "logs", "probe"
 # The CI-sized run: the Docker judges, the verdict and the blocking rules (about 600 mutants, 2-3 minutes
 # on 2 cores); the full run is `run` (about 30 minutes).
 CI_MODULES = ("docker_judges", "blocking", "verdict")
-KILLED = {1, 3, 37}  # a test failed (3: pytest's internal error counts as a kill); 37: mypy rejects the mutant
+KILLED = {1, 3}  # a test failed (3: pytest's internal error counts as a kill)
+TYPE_CHECK = 37  # mypy rejects the mutant (CI runs mypy: it cannot land)
 TIMEOUT = {36, -24, 24, 152, 255}  # the tests did not finish: an endless loop counts as found (mutmut does too)
 
 
@@ -54,6 +55,8 @@ def run(modules: list[str], fresh: bool) -> float:
 def _status(code: int | None) -> str:
     if code in KILLED or code in TIMEOUT:
         return "killed"
+    if code == TYPE_CHECK:
+        return "mypy"
     if code == 0:
         return "survived"
     if code in (5, 33):
@@ -61,17 +64,31 @@ def _status(code: int | None) -> str:
     return "not run" if code is None else f"exit {code}"
 
 
-def results() -> dict[str, dict[str, Any]]:
-    """mutant name -> module, status, and the change (the diff's -/+ lines) for survivors."""
+def results(dirs: tuple[Path, ...] = (MUTANTS / "blinkcheck",)) -> dict[str, dict[str, Any]]:
+    """mutant name -> module and status, from mutmut's result files (the first directory that ran it wins)."""
     out: dict[str, dict[str, Any]] = {}
     for module in MODULES:
-        meta = MUTANTS / "blinkcheck" / f"{module}.py.meta"
-        if not meta.exists():
-            continue
-        codes = json.loads(meta.read_text())["exit_code_by_key"]
-        for name, code in codes.items():
-            out[name] = {"module": module, "status": _status(code)}
+        for d in dirs:
+            meta = d / f"{module}.py.meta"
+            if not meta.exists():
+                continue
+            codes = json.loads(meta.read_text())["exit_code_by_key"]
+            for name, code in codes.items():
+                if name not in out or out[name]["status"] == "not run":
+                    out[name] = {"module": module, "status": _status(code)}
     return out
+
+
+def baseline(dirs: list[str]) -> int:
+    """Write the score before this work (mutmut's result files of a run on the base commit) to docs/mutation.json."""
+    res = results(tuple(Path(d) for d in dirs))
+    doc = load_doc()
+    for m, s in scores(res).items():
+        doc.setdefault("modules", {}).setdefault(m, {})["before"] = s
+    write_doc(doc)
+    for m, s in scores(res).items():
+        print(f"{m:16} {s['mutants']:6} {s['killed']:6} {pct(s):>7}  (not run: {s['mutants'] - s['killed'] - s['survived'] - s['no_tests']})")
+    return 0
 
 
 def change_of(name: str, module: str) -> tuple[str, str]:
@@ -102,13 +119,48 @@ def scores(res: dict[str, dict[str, Any]], modules: tuple[str, ...] = MODULES) -
     for m in modules:
         c = Counter(r["status"] for r in res.values() if r["module"] == m)
         if c:
-            out[m] = {"mutants": sum(c.values()), "killed": c["killed"], "survived": c["survived"],
+            out[m] = {"mutants": sum(c.values()), "killed": c["killed"], "mypy": c["mypy"], "survived": c["survived"],
                       "no_tests": c["no tests"]}  # fmt: skip
     return out
 
 
-def pct(s: dict[str, int]) -> str:
-    return f"{100 * s['killed'] / s['mutants']:.1f}%" if s["mutants"] else "-"
+def pct(s: dict[str, int], mypy: bool = False) -> str:
+    caught = s["killed"] + (s.get("mypy", 0) if mypy else 0)
+    return f"{100 * caught / s['mutants']:.1f}%" if s["mutants"] else "-"
+
+
+def score_table(doc: dict[str, Any]) -> str:
+    """The score section of docs/mutation.md: before and after per module."""
+    rows = ["| module | mutants | before: killed by tests | after: killed by tests | after: + rejected by mypy | "
+            "survived | no test runs it |", "|---|---|---|---|---|---|---|"]  # fmt: skip
+    totals: dict[str, Counter[str]] = {"before": Counter(), "after": Counter()}
+    for m in MODULES:
+        entry = doc.get("modules", {}).get(m, {})
+        before, after = entry.get("before"), entry.get("after")
+        for k, v in (("before", before), ("after", after)):
+            if v:
+                totals[k].update(v)
+        rows.append(f"| `{m}` | {(after or before or {}).get('mutants', '-')} | {pct(before) if before else '-'} | "
+                    f"{pct(after) if after else '-'} | {pct(after, True) if after else '-'} | "
+                    f"{after['survived'] if after else '-'} | {after['no_tests'] if after else '-'} |")  # fmt: skip
+    b, a = dict(totals["before"]), dict(totals["after"])
+    rows.append(f"| **all** | {a.get('mutants') or b.get('mutants', '-')} | {pct(b) if b else '-'} | "
+                f"{pct(a) if a else '-'} | {pct(a, True) if a else '-'} | {a.get('survived', '-')} | "
+                f"{a.get('no_tests', '-')} |")  # fmt: skip
+    if doc.get("last_run_s"):
+        rows.append(f"\nLast full run: {doc['last_run_s'] // 60} min on 2 cores.")
+    return "\n".join(rows)
+
+
+def write_doc(doc: dict[str, Any]) -> None:
+    DOC.parent.mkdir(exist_ok=True)
+    DOC.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+    md = DOC.with_suffix(".md")
+    text = md.read_text(encoding="utf-8")
+    begin, end = "<!-- score:begin -->", "<!-- score:end -->"
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        md.write_text(head + begin + "\n" + score_table(doc) + "\n" + end + rest.split(end, 1)[1], encoding="utf-8")
 
 
 def report(write: bool, modules: tuple[str, ...] = MODULES, seconds: float | None = None) -> int:
@@ -124,7 +176,7 @@ def report(write: bool, modules: tuple[str, ...] = MODULES, seconds: float | Non
               f"{pct(before) if before else '-'}")  # fmt: skip
     print(f"{'all':16} {total['mutants']:8} {total['killed']:7} {total['survived']:9} {total['no_tests']:9} "
           f"{pct(total):>7}")  # fmt: skip
-    not_killed = sorted(n for n, r in res.items() if r["status"] != "killed" and r["module"] in now)
+    not_killed = sorted(n for n, r in res.items() if r["status"] not in ("killed", "mypy") and r["module"] in now)
     new, kept = [], []
     for name in not_killed:
         module = res[name]["module"]
@@ -145,8 +197,7 @@ def report(write: bool, modules: tuple[str, ...] = MODULES, seconds: float | Non
             doc["last_run_s"] = round(seconds)
         others = [s for s in doc.get("survivors", []) if s["module"] not in now]
         doc["survivors"] = sorted(others + kept + new, key=lambda s: (s["module"], s["function"], s["mutant"]))
-        DOC.parent.mkdir(exist_ok=True)
-        DOC.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+        write_doc(doc)
         print(f"\nwrote {DOC.relative_to(ROOT)}")
     unexplained = [e for e in new if not e["reason"]] + [e for e in kept if not e.get("reason")]
     print(f"\n{len(not_killed)} not killed: {len(kept)} listed with a reason, {len(new)} new")
@@ -239,6 +290,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--keep", action="store_true", help="keep mutants/ from the last run (named modules rerun)")
     rep = sub.add_parser("report", help="the score per module, and survivors not listed in docs/mutation.json")
     rep.add_argument("--write", action="store_true")
+    b = sub.add_parser("baseline", help="write the score of a run on the base commit (its result dirs) as 'before'")
+    b.add_argument("dirs", nargs="+")
     sub.add_parser("named", help="the plausible bugs of NAMED, each applied to a copy: every one must be caught")
     sub.add_parser("ci", help=f"the CI-sized run ({', '.join(CI_MODULES)}): fails on a survivor not listed")
     a = ap.parse_args(argv)
@@ -253,6 +306,8 @@ def main(argv: list[str] | None = None) -> int:
         return report(a.write)
     if a.cmd == "named":
         return named()
+    if a.cmd == "baseline":
+        return baseline(a.dirs)
     seconds = run(list(CI_MODULES), fresh=True)
     print(f"\nmutmut took {seconds:.0f}s")
     return report(False, CI_MODULES, seconds)
