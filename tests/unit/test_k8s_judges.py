@@ -729,6 +729,8 @@ def _hand_made_findings() -> list:
         kj.judge_operator_stuck(stuck, stuck, kj.Wait(60, 60, 20, False), "blink-runner", NOW),
         kj.judge_rollback(operator(age=3600), NOW, 300, "blink-runner"),
         kj.judge_secret(kj.SecretFacts(NS, "blink-runner-secret", False), "appKey", None),
+        # No lab scenario lacks the runner deployment yet (issue 19, part 2).
+        kj.judge_pods_exist(None, [], "blink-runner", NS, "app=blink-runner", NOW),
         kj.judge_logs_readable(kj.pod_facts(pod()), window(error="the server rejected our request"), "blink-runner",
                                None, 1),
         # The egress probe passing while the errors go on: the runner's own configuration (the probe needs the lab).

@@ -31,7 +31,7 @@ def test_every_lab_scenario_is_recorded():
     from lab.k8s.scenario import SCENARIOS as K8S_LAB
 
     assert sorted(DOCKER_LAB) == DOCKER
-    assert set(K8S) <= set(K8S_LAB)
+    assert sorted(K8S_LAB) == K8S
 
 
 def test_recordings_hold_no_planted_secret():
@@ -188,6 +188,17 @@ K8S_TABLES: dict[str, dict[str, list[str]]] = {
     "egress-blocked": _k8s([PASS], net=[FAIL]),
     "egress-recovered": _k8s([PASS], net=[WARN]),
     "runner-misconfigured": _k8s([PASS], net=[FAIL]),
+    "upgrade-in-progress": _k8s([PASS], upgrade_operator_state=[WARN], upgrade_rollback_overdue=[PASS]),
+    "operator-gone": _k8s([PASS], upgrade_operator_handoff=[FAIL]),
+    "operator-stuck": _k8s([PASS], upgrade_operator_state=[WARN], upgrade_operator_handoff=[FAIL],
+                           upgrade_rollback_overdue=[PASS]),
+    "operator-pending": _k8s([PASS], upgrade_operator_state=[WARN], upgrade_operator_handoff=[FAIL],
+                             upgrade_rollback_overdue=[PASS]),
+    # Recorded while the operator is still inside its rollback window (it rolls back after 10 s).
+    "operator-rollback": _k8s([PASS], upgrade_operator_state=[WARN], upgrade_rollback_overdue=[PASS]),
+    "secret-missing": _k8s([FAIL], logs=["blocked"], disconnected_no_network_errors=[], upgrade_operator_handoff=[],
+                           runner_secret_present=[FAIL]),
+    "secret-empty": _k8s([FAIL], runner_secret_present=[FAIL]),
 }
 
 
