@@ -206,3 +206,53 @@ def test_whole_blocker_picks_the_deciding_outcome_and_an_objectless_one_first():
     assert per_object(REACH, (EXIST, READY), [pod(REACH, P, "a"), pod(REACH, P, "z")], ran(
         (EXIST, [Finding(EXIST, P, "ok", "deployment blink/blink-runner")]),
         (READY, [pod(READY, P, "z"), pod(READY, F, "a", summary="a crashed")])))[0].outcome is B
+
+
+def test_namespace_of_a_container_inside_a_pod():
+    from blinkcheck.blocking import namespace_of
+
+    assert namespace_of(Finding(READY, P, "s", "pod a/x container y")) == "a"
+
+
+def test_blocked_by_a_condition_that_was_healthy_points_at_it():
+    from blinkcheck.blocking import record_of
+
+    runs = ran((READY, [pod(READY, P, "a")]))
+    rec = record_of(REACH, [pod(REACH, B, "a", summary="told so", because_of=READY)], runs)
+    assert (rec.judged[0].root, rec.judged[0].reason) == (READY, "told so")
+
+
+def test_a_root_that_could_not_look_stays_not_evaluable_down_the_chain():
+    runs = ran(
+        (EXIST, [Finding(EXIST, N, "cannot list deployments in b", "deployment b/blink-runner", values={"namespace": "b"}),
+                 Finding(EXIST, P, "ok", "deployment a/blink-runner", values={"namespace": "a"})]),
+        (READY, [pod(READY, P, "x", ns="a"), pod(READY, B, "y", ns="b", summary="blocked", because_of=EXIST)]),
+    )  # fmt: skip
+    out = per_object(NET, (READY,), [pod(NET, P, "x", ns="a"), pod(NET, P, "y", ns="b")], runs)
+    assert [(f.object, f.outcome) for f in out] == [("pod a/x", P), ("pod b/y", N)]
+    assert out[1].summary == f"Not evaluable because of {EXIST}: cannot list deployments in b"
+
+
+def test_per_object_leaves_a_condition_that_failed_for_everything_to_the_whole_blocker():
+    runs = ran((READY, [pod(READY, F, "a"), pod(READY, F, "b")]))
+    found = [pod(REACH, P, "a"), pod(REACH, P, "b")]
+    assert per_object(REACH, CATALOG[REACH].requires, found, runs) == found
+
+
+def test_a_namespace_wide_failure_blocks_every_pod_it_covers():
+    runs = ran((EXIST, [Finding(EXIST, F, "deployment wants 2", "deployment blink/blink-runner",
+                                values={"namespace": "blink"}),
+                        Finding(EXIST, P, "ok", "deployment other/blink-runner", values={"namespace": "other"})]))  # fmt: skip
+    own = pod(READY, B, "a", summary="own words", because_of=EXIST)
+    out = per_object(READY, (EXIST,), [own, pod(READY, P, "b"), pod(READY, P, "c", ns="other")], runs)
+    assert [(f.object, f.outcome) for f in out] == [("pod blink/a", B), ("pod blink/b", B), ("pod other/c", P)]
+    assert out[0] is own and out[1].summary == f"Blocked by {EXIST} (failed): deployment wants 2"
+
+
+def test_an_object_without_namespace_gets_no_namespace_value():
+    ok = "docker.disconnected.container-running"
+    runs = ran((ok, [Finding(ok, P, "ok", "container a (1)"), Finding(ok, F, "exited", "container b (2)")]))
+    out = per_object("docker.runner.socket-mounted", (ok,), [Finding("docker.runner.socket-mounted", P, "ok",
+                                                                     "container a (1)")], runs)  # fmt: skip
+    assert [(f.object, f.outcome, dict(f.values)) for f in out] == [("container a (1)", P, {}),
+                                                                     ("container b (2)", B, {})]  # fmt: skip

@@ -473,3 +473,22 @@ def test_not_a_runner_and_manual_status_exactly():
 def test_container_label_and_short_id():
     c = dj.container_facts(inspect(cid="0123456789abcdef" * 4))
     assert (c.short_id, c.label) == ("0123456789ab", "container blink-runner (0123456789ab)")
+
+
+def test_names_may_start_with_any_letter():
+    """Only the leading "/" of the engine's name goes (a name may start with X, /, or anything a user chose)."""
+    raw = inspect("X-runner")
+    assert dj.container_facts(raw).name == "X-runner"
+    assert dj.is_runner(["/X-runner"], "busybox:1", "X-runner")
+
+
+def test_findings_name_their_container_in_every_branch():
+    c = dj.container_facts(inspect())
+    cut = scan_lines(["a"], PATTERNS, "s", "w", cut="stopped early")
+    for f in (dj.judge_logs_readable(c, cut), dj.judge_upgrade_indicators(c, cut, []),
+              dj.judge_upgrade_indicators(c, LogWindow("c", "w", error="gone"), [])):  # fmt: skip
+        assert f.object == RUNNER and dict(f.values)["container_name"] == "blink-runner"
+    assert dj.judge_logs_readable(c, cut).condition_id == "docker.disconnected.logs-readable"
+    assert {dj.judge_upgrade_indicators(c, cut, []).condition_id,
+            dj.judge_upgrade_indicators(c, LogWindow("c", "w", error="gone"), []).condition_id} == {
+        "docker.upgrade.indicators"}  # fmt: skip

@@ -169,3 +169,65 @@ def test_section_headlines_and_counts():
         Finding("docker.disconnected.container-running", Outcome.PASSED, "ok", "container a (1)"),
         Finding("docker.disconnected.container-running", Outcome.FAILED, "bad", "container b (2)"))))  # fmt: skip
     assert "1 of 2 runner containers is failing: " in containers and "Each runner container on its own" in containers
+
+
+def test_blocked_lists_objects_only_where_the_condition_judged_others_too():
+    from blinkcheck.verdict import blocked_text
+
+    st = state_with(
+        _pod("k8s.disconnected.pods-ready", Outcome.FAILED, "a"), _pod("k8s.disconnected.pods-ready", Outcome.FAILED, "b"),
+        _pod("k8s.disconnected.blink-reachable", Outcome.BLOCKED, "a", because_of="k8s.disconnected.pods-ready"),
+        _pod("k8s.disconnected.blink-reachable", Outcome.BLOCKED, "b", because_of="k8s.disconnected.pods-ready"),
+        _pod("k8s.disconnected.logs-readable", Outcome.PASSED, "c"),
+        _pod("k8s.disconnected.logs-readable", Outcome.BLOCKED, "a", because_of="k8s.disconnected.pods-ready"),
+        _pod("k8s.disconnected.logs-readable", Outcome.BLOCKED, "b", because_of="k8s.disconnected.pods-ready"),
+    )  # fmt: skip
+    blocked = [r for r in st.results if r.because_of]
+    assert blocked_text(blocked, st.results) == (
+        "k8s.disconnected.blink-reachable, k8s.disconnected.logs-readable (pod blink/a, pod blink/b)")
+
+
+def test_a_root_shown_only_as_not_run_counts_as_not_selected():
+    ready = "k8s.disconnected.pods-ready"
+    st = state_with(
+        Finding(ready, Outcome.SKIPPED, "Not run: pytest ended the run early at your request"),
+        _pod("k8s.disconnected.blink-reachable", Outcome.BLOCKED, "a", because_of=ready),
+    )
+    page = "".join(verdict_html(st))
+    assert f"Blocked by <code>{ready}</code> (not selected in this run: the checks looked by themselves)" in page
+
+
+def test_the_lead_is_the_first_own_failure_and_steps_need_a_remedy():
+    ready, logs = "k8s.disconnected.pods-ready", "k8s.disconnected.logs-readable"
+    st = state_with(
+        _pod(logs, Outcome.NOT_EVALUABLE, "a", "Not evaluable because of x: y", because_of="k8s.cluster.permissions"),
+        _pod(ready, Outcome.FAILED, "b", "pod blink/b is Pending."),
+        _pod(logs, Outcome.NOT_EVALUABLE, "c", "the API stopped answering"),  # a check, not-evaluable: no remedy shown
+    )
+    out = verdict_html(st)
+    assert "<p>pod blink/b is Pending.</p>" in out
+    page = "".join(out)
+    assert page.count("<li><code>") == 1 and "<li><code>k8s.disconnected.pods-ready</code>" in page
+    only_blocked = "".join(verdict_html(state_with(
+        _pod(logs, Outcome.NOT_EVALUABLE, "a", "Not evaluable because of x: y", because_of="k8s.cluster.permissions"))))
+    assert "could not look (" in only_blocked and "<p>Not evaluable because of x: y</p>" in only_blocked
+
+
+def test_an_objectless_lead_counts_no_objects():
+    exist = "k8s.disconnected.pods-exist"
+    st = state_with(
+        Finding(exist, Outcome.PASSED, "ok", "deployment a/blink-runner", values={"namespace": "a"}),
+        Finding(exist, Outcome.PASSED, "ok", "deployment b/blink-runner", values={"namespace": "b"}),
+        Finding(exist, Outcome.NOT_EVALUABLE, "the API did not answer"),
+    )
+    page = "".join(verdict_html(st))
+    assert "Runner Disconnected: could not look (" in page and " of 2 " not in page
+
+
+def test_objects_of_other_kinds_keep_their_own_noun():
+    exist = "k8s.disconnected.pods-exist"
+    st = state_with(
+        Finding(exist, Outcome.PASSED, "ok", "deployment a/blink-runner", values={"namespace": "a"}),
+        Finding(exist, Outcome.FAILED, "no pods", "deployment b/blink-runner", values={"namespace": "b"}),
+    )
+    assert "1 of 2 deployments is failing: " in "".join(verdict_html(st))
