@@ -39,8 +39,11 @@ TIMEOUT = {36, -24, 24, 152, 255}  # the tests did not finish: an endless loop c
 
 
 def mutmut(*args: str) -> int:
-    exe = Path(sys.executable).with_name("mutmut")
-    return subprocess.run([str(exe), *args], cwd=ROOT, check=False).returncode
+    import os
+
+    bin_dir = Path(sys.executable).parent  # the virtualenv's: mutmut, and the mypy it runs
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    return subprocess.run([str(bin_dir / "mutmut"), *args], cwd=ROOT, env=env, check=False).returncode
 
 
 def run(modules: list[str], fresh: bool) -> float:
@@ -48,7 +51,9 @@ def run(modules: list[str], fresh: bool) -> float:
         shutil.rmtree(MUTANTS)
     names = [f"blinkcheck.{m}.*" for m in modules] if modules else []
     t0 = time.monotonic()
-    mutmut("run", *names)
+    code = mutmut("run", *names)
+    if code != 0:
+        raise SystemExit(f"mutmut run failed (exit {code}): see its output above")
     return time.monotonic() - t0
 
 
