@@ -248,7 +248,8 @@ def test_daemon_findings_exactly():
         "evidence": [], "hints": [], "because_of": "", "variant": "",
     }
     down = dj.judge_daemon(dj.EngineFacts(False, "tcp://127.0.0.1:1", error="connection refused"))
-    assert (down.summary, down.object, dict(down.values)) == (
+    assert (down.condition_id, down.summary, down.object, dict(down.values)) == (
+        "docker.host.daemon-reachable",
         "Could not reach the Docker engine at tcp://127.0.0.1:1: connection refused",
         "tcp://127.0.0.1:1",
         {"docker_host": "tcp://127.0.0.1:1", "reason": "connection refused"},
