@@ -139,9 +139,6 @@ EQUIVALENT: tuple[tuple[str, str, str, str], ...] = (
      "group either way, and a single group shows no per-object list"),
     ("verdict", "verdict_html", r"\+ results = by_section\.get\(section, (None)?\)",
      "equivalent: a section without results is skipped by `if not results`, whether the default is [] or None"),
-    ("docker_judges", "judge_logs_readable", r"^- c\.label,$",
-     "equivalent: Finding's fields after the summary are given by position; dropping `c.label` shifts `values=` "
-     "nowhere (keyword) and the object is also... see test_findings_name_their_container_in_every_branch"),
 )
 
 
