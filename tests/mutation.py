@@ -137,6 +137,8 @@ EQUIVALENT: tuple[tuple[str, str, str, str], ...] = (
     ("verdict", "_kind", r'else "XXXX"',
      "equivalent: an objectless result's kind is only compared with the lead's; objectless results are all one "
      "group either way, and a single group shows no per-object list"),
+    ("verdict", "some_of", r"\+ return .*_noun\(_kind\(lead\), None\)",
+     "equivalent: some_of gets here only with two or more objects, and any count but 1 gives the plural"),
     ("verdict", "verdict_html", r"\+ results = by_section\.get\(section, (None)?\)",
      "equivalent: a section without results is skipped by `if not results`, whether the default is [] or None"),
 )
@@ -159,7 +161,7 @@ def scores(res: dict[str, dict[str, Any]], modules: tuple[str, ...] = MODULES) -
     out: dict[str, dict[str, int]] = {}
     for m in modules:
         c = Counter(r["status"] for r in res.values() if r["module"] == m)
-        if c:
+        if c and c["not run"] < sum(c.values()):  # a module this run did not touch keeps its last numbers
             out[m] = {"mutants": sum(c.values()), "killed": c["killed"], "mypy": c["mypy"], "survived": c["survived"],
                       "no_tests": c["no tests"]}  # fmt: skip
     return out
@@ -217,7 +219,8 @@ def report(write: bool, modules: tuple[str, ...] = MODULES, seconds: float | Non
               f"{pct(before) if before else '-'}")  # fmt: skip
     print(f"{'all':16} {total['mutants']:8} {total['killed']:7} {total['survived']:9} {total['no_tests']:9} "
           f"{pct(total):>7}")  # fmt: skip
-    not_killed = sorted(n for n, r in res.items() if r["status"] not in ("killed", "mypy") and r["module"] in now)
+    not_killed = sorted(n for n, r in res.items()
+                        if r["status"] not in ("killed", "mypy", "not run") and r["module"] in now)  # fmt: skip
     new, kept = [], []
     for name in not_killed:
         module = res[name]["module"]

@@ -349,6 +349,7 @@ def test_logs_readable_findings_exactly():
     bad = dj.judge_logs_readable(c, LogWindow("c", "w", error="configured logging driver does not support reading"))
     assert bad.summary == f"Could not read the logs of {RUNNER}: configured logging driver does not support reading"
     assert bad.values["reason"] == "configured logging driver does not support reading" and bad.object == RUNNER
+    assert bad.condition_id == "docker.disconnected.logs-readable"
 
 
 def test_socket_is_judged_where_it_is_mounted_in_the_container_not_by_its_host_path():
