@@ -61,6 +61,25 @@ def test_several_runners_listed():
 
 
 @pytest.mark.parametrize(
+    ("scenario", "outcome", "words"),
+    [("healthy", Outcome.PASSED, "is running (restarts: 0)."), ("runner-exited", Outcome.FAILED, "is exited with code 1 at ")],
+)
+def test_container_running_on_the_labs_own_containers(scenario, outcome, words):
+    """The lab's recorded `docker inspect` and logs (tests/data/docker): the same objects a lab test sees."""
+    from tests.unit import recorded
+
+    s = recorded.docker(scenario)
+    c = s.runners[0]
+    f = dj.judge_container_running(c, None if c.status == "running" else s.window(c))
+    assert f.outcome is outcome and words in f.summary
+    if outcome is Outcome.FAILED:
+        assert [e.title for e in f.evidence] == ["State", "Last log lines", "Environment variable names (values withheld)"]
+        assert "BLINK_RUNNER_GROUP_API_KEY" in f.evidence[-1].text and "[REDACTED]" not in f.evidence[-1].text
+
+
+# Hand-made inspects (tests/unit/canned.py) for what the lab cannot produce: an OOM kill, thousands of restarts,
+# paused, dead and created containers.
+@pytest.mark.parametrize(
     ("status", "kwargs", "outcome", "words"),
     [
         ("running", {}, Outcome.PASSED, "running"),

@@ -22,6 +22,11 @@ NOW = datetime(2026, 11, 28, 12, 0, 0, tzinfo=UTC)
 NS = "blink"
 
 
+# The lab's own API objects, as recorded, are in tests/data/kubernetes (tests/unit/recorded.py reads them; see
+# test_recorded.py and the *_on_the_labs_own_* tests). The builders below make what the lab cannot: exact ages and
+# restart counts at the edges, image pull errors, OOM kills, evictions, several namespaces, operators of any age.
+
+
 def ts(seconds_ago: float) -> str:
     return (NOW - timedelta(seconds=seconds_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -223,6 +228,34 @@ def test_time_and_human():
 # ------------------------------------------------------------------ pods-ready: phases and container states
 
 
+@pytest.mark.parametrize(
+    ("scenario", "outcome", "words"),
+    [
+        ("healthy", Outcome.PASSED, "Running and Ready"),
+        ("pending", Outcome.FAILED, "Pending (Unschedulable: 0/1 nodes are available"),
+        ("crashloop", Outcome.FAILED, "CrashLoopBackOff (the container keeps crashing; restarts "),
+        ("secret-missing", Outcome.FAILED, "CreateContainerConfigError (the container's configuration is broken (a "
+                                           'missing Secret or ConfigMap?): secret "blink-runner-secret" not found)'),
+        ("secret-empty", Outcome.FAILED, "(container blink-runner exited with code 1)"),
+    ],
+)
+def test_pod_ready_on_the_labs_own_pods(scenario, outcome, words):
+    """The lab's recorded pods (tests/data/kubernetes): the same objects a lab test sees."""
+    from tests.unit import recorded
+
+    s = recorded.kubernetes(scenario)
+    p = s.runner_pods[0]
+    f = kj.judge_pod_ready(p, s.runner_pods, s.now, s.events(p.name), s.window(p) if p.has_run else None)
+    assert f.outcome is outcome, f.summary
+    assert words in f.summary
+    if outcome is Outcome.FAILED:
+        assert p.name in remedy(f) and f"-n {NS}" in remedy(f)
+        assert f.evidence[0].title == "kubectl get pods" and p.name in f.evidence[0].text
+        assert f.evidence[1].title == f"Events of {p.name}"
+
+
+# Hand-made pods for what the lab cannot produce: an image that cannot be pulled (no registry), an OOM kill, an
+# eviction, a pod Running but not Ready, a pod being deleted (Terminating lasts 2 s in the lab).
 @pytest.mark.parametrize(
     ("raw", "outcome", "words"),
     [
