@@ -12,6 +12,10 @@ log "ruff and mypy"
 .venv/bin/ruff check .
 .venv/bin/mypy
 
+log "mutation testing, CI-sized (docs/mutation.md): the named plausible bugs, then mutmut on a few modules"
+.venv/bin/python -m tests.mutation named
+.venv/bin/python -m tests.mutation ci
+
 paths=(tests/)
 k8s_up=0
 if [ "${BLINK_LAB_K8S:-on}" != off ] && [ -f lab/k8s/__main__.py ]; then

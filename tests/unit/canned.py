@@ -1,4 +1,6 @@
-"""Canned `docker inspect` data, shaped like the Engine API's answers."""
+"""Hand-made `docker inspect` data, shaped like the Engine API's answers, for the states the Docker lab cannot
+produce (an OOM kill, thousands of restarts, paused / dead / created containers, odd mounts). The lab's own
+containers, as recorded, are in tests/data/docker (tests/unit/recorded.py reads them)."""
 
 from __future__ import annotations
 

@@ -206,3 +206,184 @@ def test_command_lines_are_filled_only_when_every_word_is_quoted():
     raw = "nsenter -t 42 -n curl --cacert /x;rm -rf / https://app.blinkops.com"
     text = fill("Reproduce: `{reproduce}`", {"reproduce": raw})
     assert "rm -rf" not in text.split("\n")[0] and "Not filled in above" in text
+
+
+# ------------------------------------------------------------------ the loader, field by field (a minimal catalog)
+
+UPGRADE = {
+    "creating": "Creating (?P<name>blink-runner-(?P<version>[0-9.]+)) from (?P<container_id>[0-9a-f]{12})",
+    "found_existing": "Found (?P<name>blink-runner-(?P<version>[0-9.]+)) id (?P<container_id>[0-9a-f]{12})",
+    "operator_handoff": "Operator version: (?P<version>[0-9.]+)",
+}
+
+
+def _minimal() -> dict:
+    return {
+        "schema_version": 1,
+        "site": {"status_channel": "#c"},
+        "links": {"t": "https://docs.example/t"},
+        "sections": {"disconnected": "Runner Disconnected"},
+        "network_error_families": [{"family": "f", "label": "L", "patterns": ["a+b"], "hint": "H {blink_host}"}],
+        "success_patterns": ["Connected"],
+        "probe_layers": {"dns": "D {blink_host}"},
+        "upgrade_patterns": dict(UPGRADE),
+        "conditions": [
+            {"id": "docker.a.b", "section": "disconnected", "platform": "docker", "step": "3-4", "kind": "check",
+             "title": "T", "checks": "C", "remedy": "R {container_id}", "link": "t", "verdict": "V",
+             "variants": {"v1": {"remedy": "R1", "verdict": "V1"}, "v2": {"remedy": "R2 {x}"}}},
+            {"id": "k8s.c.d", "section": "upgrade", "platform": "kubernetes", "step": "-", "kind": "manual",
+             "title": "T2", "checks": "C2", "remedy": "R2", "link": "https://docs.example/x", "requires": ["docker.a.b"]},
+        ],
+    }  # fmt: skip
+
+
+def _load(tmp_path: Path, data: dict):
+    import yaml
+
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return load_catalog(path), path
+
+
+def test_a_minimal_catalog_loads_field_by_field(tmp_path: Path):
+    from blinkcheck.catalog import Condition, Variant
+
+    cat, path = _load(tmp_path, _minimal())
+    assert cat.path == path and cat.site == {"status_channel": "#c"} and cat.links == {"t": "https://docs.example/t"}
+    assert cat.sections == {"precondition": "", "disconnected": "Runner Disconnected", "upgrade": "", "deployment": ""}
+    assert cat.conditions[0] == Condition(
+        id="docker.a.b", section="disconnected", platform="docker", step="3-4", kind="check", title="T", checks="C",
+        remedy="R {container_id}", link="t", requires=(), verdict="V",
+        variants={"v1": Variant("R1", "V1"), "v2": Variant("R2 {x}", "")})  # fmt: skip
+    assert cat.conditions[1].requires == ("docker.a.b",) and cat.conditions[1].verdict == ""
+    assert cat.conditions[0].markers == ("docker", "disconnected", "step3", "step4")
+    assert cat.conditions[1].markers == ("kubernetes", "upgrade")
+    assert [(f.family, f.label, [p.pattern for p in f.patterns], f.hint) for f in cat.network_error_families] == [
+        ("f", "L", ["a+b"], "H {blink_host}")]
+    assert {k: p.pattern for k, p in cat.upgrade_patterns.items()} == UPGRADE
+    assert [p.pattern for p in cat.success_patterns] == ["Connected"] and cat.probe_layers == {"dns": "D {blink_host}"}
+    assert cat.ids == ("docker.a.b", "k8s.c.d") and cat["k8s.c.d"] is cat.conditions[1]
+    assert (cat.order("k8s.c.d"), cat.order("docker.a.b"), cat.order("nope")) == (1, 0, 2)
+    assert cat.link_url(cat.conditions[0]) == "https://docs.example/t"
+    assert cat.link_url(cat.conditions[1]) == "https://docs.example/x"
+    with pytest.raises(KeyError):
+        cat["nope"]
+    c = cat.conditions[0]
+    assert (c.remedy_for("v1"), c.remedy_for("v2"), c.remedy_for(""), c.remedy_for("zz")) == ("R1", "R2 {x}",
+                                                                                           "R {container_id}",
+                                                                                           "R {container_id}")  # fmt: skip
+    assert (c.verdict_for("v1"), c.verdict_for("v2"), c.verdict_for("")) == ("V1", "V", "V")
+    empty = _minimal()
+    for key in ("site", "links", "sections", "success_patterns", "probe_layers", "network_error_families"):
+        del empty[key]
+    empty["conditions"][0]["link"] = "https://docs.example/t"
+    bare, _ = _load(tmp_path, empty)
+    assert (bare.site, bare.links, bare.success_patterns, bare.probe_layers, bare.network_error_families) == (
+        {}, {}, (), {}, ())
+
+
+def _broken(change) -> dict:
+    data = _minimal()
+    change(data)
+    return data
+
+
+def _cond(**kw):
+    def change(d: dict) -> None:
+        for k, v in kw.items():
+            if v is None:
+                del d["conditions"][0][k]
+            else:
+                d["conditions"][0][k] = v
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d.update(schema_version=2), "{path}: field 'schema_version' must be 1"),
+        (lambda d: d.update(links=["x"]), "links: must be a mapping of name: URL"),
+        (lambda d: d.update(links={"t": "ftp://x"}), "links.t: field 'url' must be an http:// or https:// URL, got 'ftp://x'"),
+        (lambda d: d.update(links={"t": "https://a b"}), "links.t: field 'url' must be an http:// or https:// URL, got 'https://a b'"),
+        (lambda d: d.update(links={"t": "https://"}), "links.t: field 'url' must be an http:// or https:// URL, got 'https://'"),
+        (lambda d: d.pop("conditions"), "{path}: missing field 'conditions'"),
+        (lambda d: d.update(conditions={"a": 1}), "{path}: field 'conditions' must be a list, got dict"),
+        (lambda d: d["conditions"].append("x"), "conditions[2]: must be a mapping"),
+        (_cond(id=None), "conditions[0]: missing field 'id'"),
+        (_cond(id=5), "conditions[0]: field 'id' must be a str, got int"),
+        (_cond(id="docker.a"), "condition 'docker.a': field 'id' must look like docker.<group>.<name> or k8s.<group>.<name>"),
+        (_cond(section="other"), "condition 'docker.a.b': field 'section' must be one of precondition, disconnected, upgrade, deployment"),
+        (_cond(platform="nomad"), "condition 'docker.a.b': field 'platform' must be one of docker, kubernetes"),
+        (_cond(kind="x"), "condition 'docker.a.b': field 'kind' must be one of precondition, check, manual"),
+        (_cond(kind=None), "condition 'docker.a.b': missing field 'kind'"),
+        (_cond(requires="docker.a.b"), "condition 'docker.a.b': field 'requires' must be a list of condition ids"),
+        (_cond(requires=[1]), "condition 'docker.a.b': field 'requires' must be a list of condition ids"),
+        (_cond(requires=["docker.x.y"]), "condition 'docker.a.b': field 'requires' names unknown ids: docker.x.y"),
+        (_cond(link="nowhere"), "condition 'docker.a.b': field 'link' must name an entry of 'links' or be an https:// URL"),
+        (_cond(link="https://a b"), "condition 'docker.a.b': field 'link' must be an https:// URL, got 'https://a b'"),
+        (_cond(link=None), "condition 'docker.a.b': missing field 'link'"),
+        (_cond(remedy=None), "condition 'docker.a.b': missing field 'remedy'"),
+        (_cond(step=None), "condition 'docker.a.b': missing field 'step'"),
+        (_cond(title=None), "condition 'docker.a.b': missing field 'title'"),
+        (_cond(checks=None), "condition 'docker.a.b': missing field 'checks'"),
+        (_cond(remedy="{x:>9}"), "condition 'docker.a.b': field 'remedy' has placeholder '{x:>9}': only plain {name} placeholders are allowed"),
+        (_cond(checks="{x!r}"), "condition 'docker.a.b': field 'checks' has placeholder '{x!r}': only plain {name} placeholders are allowed"),
+        (_cond(title="{x:>9}"), "condition 'docker.a.b': field 'title' has placeholder '{x:>9}': only plain {name} placeholders are allowed"),
+        (_cond(verdict="{0}"), "condition 'docker.a.b': field 'verdict' has placeholder '{0}': only plain {name} placeholders are allowed"),
+        (_cond(remedy="{x"), "condition 'docker.a.b': field 'remedy' has a malformed placeholder: expected '}' before end of string"),
+        (_cond(variants=["a"]), "condition 'docker.a.b': field 'variants' must be a mapping of name to {remedy, verdict}"),
+        (_cond(variants={"v": "text"}), "condition 'docker.a.b': variant 'v': must be a mapping with 'remedy'"),
+        (_cond(variants={"v": {"verdict": "x"}}), "condition 'docker.a.b': variant 'v': missing field 'remedy'"),
+        (_cond(variants={"v": {"remedy": "{a:1}"}}), "condition 'docker.a.b': variant 'v': field 'remedy' has placeholder '{a:1}': only plain {name} placeholders are allowed"),
+        (_cond(variants={"v": {"remedy": "r", "verdict": "{a!s}"}}), "condition 'docker.a.b': variant 'v': field 'verdict' has placeholder '{a!s}': only plain {name} placeholders are allowed"),
+        (lambda d: d["conditions"].append(dict(d["conditions"][0])), "{path}: duplicate condition ids: docker.a.b"),
+        (lambda d: d.update(upgrade_patterns={**UPGRADE, "creating": "("}), "upgrade_patterns: bad regular expression: missing ), unterminated subpattern at position 0"),
+        (lambda d: d["upgrade_patterns"].pop("found_existing"), "upgrade_patterns: missing field 'found_existing'"),
+        (lambda d: d.update(success_patterns="x"), "success_patterns: must be a list of regular expressions"),
+        (lambda d: d.update(success_patterns=[1]), "success_patterns: must be a list of regular expressions"),
+        (lambda d: d.update(success_patterns=["("]), "success_patterns: bad regular expression: missing ), unterminated subpattern at position 0"),
+        (lambda d: d.update(probe_layers=["x"]), "probe_layers: must be a mapping of layer name to advice text"),
+        (lambda d: d.update(probe_layers={"dns": 1}), "probe_layers: must be a mapping of layer name to advice text"),
+        (lambda d: d.update(network_error_families={"f": 1}), "network_error_families: must be a list"),
+        (lambda d: d.update(network_error_families=["x"]), "network_error_families[0]: must be a mapping"),
+        (lambda d: d["network_error_families"][0].pop("family"), "network_error_families[0]: missing field 'family'"),
+        (lambda d: d["network_error_families"][0].update(patterns="a"), "network error family 'f': field 'patterns' must be a list, got str"),
+        (lambda d: d["network_error_families"][0].update(patterns=["("]), "network error family 'f': field 'patterns' has a bad regular expression: missing ), unterminated subpattern at position 0"),
+        (lambda d: d["network_error_families"][0].pop("hint"), "network error family 'f': missing field 'hint'"),
+        (lambda d: d["network_error_families"][0].update(hint="{h:>3}"), "network error family 'f': field 'hint' has placeholder '{h:>3}': only plain {name} placeholders are allowed"),
+        (lambda d: d["network_error_families"][0].pop("label"), "network error family 'f': missing field 'label'"),
+    ],
+)
+def test_every_catalog_error_names_the_entry_and_field(tmp_path: Path, change, message):
+    import yaml
+
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(_broken(change)))
+    with pytest.raises(CatalogError) as caught:
+        load_catalog(path)
+    assert str(caught.value) == message.replace("{path}", str(path))
+
+
+def test_unreadable_or_not_yaml_catalogs(tmp_path: Path):
+    with pytest.raises(CatalogError) as caught:
+        load_catalog(tmp_path / "missing.yaml")
+    assert str(caught.value) == f"{tmp_path / 'missing.yaml'}: cannot read: No such file or directory"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("a: [")
+    with pytest.raises(CatalogError, match=r"^.*bad\.yaml: not valid YAML: "):
+        load_catalog(bad)
+    bad.write_text("- a list")
+    with pytest.raises(CatalogError) as caught:
+        load_catalog(bad)
+    assert str(caught.value) == f"{bad}: must be a mapping with 'conditions'"
+    assert load_catalog(str(CATALOG.path)).ids == CATALOG.ids  # a str path works too
+
+
+def test_step_numbers_and_shown_values():
+    from blinkcheck.catalog import _shown, is_quoted_command, step_numbers
+
+    assert [step_numbers(s) for s in ("3", " 3 - 4 ", "4-3", "-", "x")] == [(3,), (3, 4), (4,), (), ()]
+    assert _shown("a\x1b[2Jb") == "'a\\x1b[2Jb'" and _shown("x" * 300) == repr("x" * 200 + "…")
+    assert _shown("x" * 200) == repr("x" * 200)
+    assert is_quoted_command("curl -v 'a b'") and not is_quoted_command("curl -v a\\ b")
+    assert not is_quoted_command("  ") and not is_quoted_command("curl 'x")

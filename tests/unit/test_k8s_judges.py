@@ -22,6 +22,11 @@ NOW = datetime(2026, 11, 28, 12, 0, 0, tzinfo=UTC)
 NS = "blink"
 
 
+# The lab's own API objects, as recorded, are in tests/data/kubernetes (tests/unit/recorded.py reads them; see
+# test_recorded.py and the *_on_the_labs_own_* tests). The builders below make what the lab cannot: exact ages and
+# restart counts at the edges, image pull errors, OOM kills, evictions, several namespaces, operators of any age.
+
+
 def ts(seconds_ago: float) -> str:
     return (NOW - timedelta(seconds=seconds_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -223,6 +228,34 @@ def test_time_and_human():
 # ------------------------------------------------------------------ pods-ready: phases and container states
 
 
+@pytest.mark.parametrize(
+    ("scenario", "outcome", "words"),
+    [
+        ("healthy", Outcome.PASSED, "Running and Ready"),
+        ("pending", Outcome.FAILED, "Pending (Unschedulable: 0/1 nodes are available"),
+        ("crashloop", Outcome.FAILED, "CrashLoopBackOff (the container keeps crashing; restarts "),
+        ("secret-missing", Outcome.FAILED, "CreateContainerConfigError (the container's configuration is broken (a "
+                                           'missing Secret or ConfigMap?): secret "blink-runner-secret" not found)'),
+        ("secret-empty", Outcome.FAILED, "(container blink-runner exited with code 1)"),
+    ],
+)
+def test_pod_ready_on_the_labs_own_pods(scenario, outcome, words):
+    """The lab's recorded pods (tests/data/kubernetes): the same objects a lab test sees."""
+    from tests.unit import recorded
+
+    s = recorded.kubernetes(scenario)
+    p = s.runner_pods[0]
+    f = kj.judge_pod_ready(p, s.runner_pods, s.now, s.events(p.name), s.window(p) if p.has_run else None)
+    assert f.outcome is outcome, f.summary
+    assert words in f.summary
+    if outcome is Outcome.FAILED:
+        assert p.name in remedy(f) and f"-n {NS}" in remedy(f)
+        assert f.evidence[0].title == "kubectl get pods" and p.name in f.evidence[0].text
+        assert f.evidence[1].title == f"Events of {p.name}"
+
+
+# Hand-made pods for what the lab cannot produce: an image that cannot be pulled (no registry), an OOM kill, an
+# eviction, a pod Running but not Ready, a pod being deleted (Terminating lasts 2 s in the lab).
 @pytest.mark.parametrize(
     ("raw", "outcome", "words"),
     [
@@ -709,46 +742,64 @@ def test_api_unreachable_is_not_evaluable_with_the_reason():
     assert ok.outcome is Outcome.PASSED and "v1.34.4" in ok.summary
 
 
-def test_every_k8s_remedy_placeholder_is_filled_by_some_judge():
-    """The k8s remedies name only values the judges (or the run's globals) provide."""
-    from blinkcheck.catalog import placeholders
+def _hand_made_findings() -> list:
+    """Findings of the Kubernetes conditions the lab recordings cannot give (hand-made: the API's answer to the
+    suite itself, access reviews, the probe's tool output, the operator wait)."""
+    from blinkcheck.docker_judges import manual_blink_status
+    from blinkcheck.probe import ProbeResult, Step, judge_probe
 
-    provided = {
-        "namespace",
-        "deployment",
-        "pod",
-        "state",
-        "reason",
-        "problem",
-        "server",
-        "context",
-        "missing",
-        "subject",
-        "affected",
-        "grant",
-        "blink_host",
-        "error_count",
-        "families",
-        "blink_url",
-        "layer",
-        "detail",
-        "reproduce",
-        "issuer",
-        "version",
-        "operator",
-        "waited",
-        "wait",
-        "age",
-        "window",
-        "secret",
-        "secret_key",
-        "subject_flag",
-        "status_channel",
-        "log_window",
-    }
-    for c in CATALOG.conditions:
-        if c.platform == "kubernetes":
-            assert placeholders(c.remedy) <= provided, c.id
+    stuck = operator(ready=False, state="waiting", reason="CrashLoopBackOff", restarts=3)
+    probe = ProbeResult("pod blink/p", "https://app.blinkops.com", (Step("dns", True, "ok"), Step("tcp", False, "refused")),
+                        command="kubectl exec -n blink p -- curl -sS https://app.blinkops.com",
+                        reproduce="kubectl exec -n blink p -- curl -sS https://app.blinkops.com")  # fmt: skip
+    return [
+        kj.judge_api(kj.ApiFacts(False, "https://127.0.0.1:6443", "lab", NS, error="connection refused")),
+        kj.judge_permissions([access("get", "pods/log", False, ("k8s.disconnected.logs-readable",))], NS,
+                             "system:serviceaccount:blink:checker"),
+        judge_probe("k8s.disconnected.blink-reachable", probe, {"pod": "p", "namespace": NS}, True,
+                    CATALOG.probe_layers),
+        manual_blink_status("k8s.disconnected.blink-status", CATALOG.site["status_channel"]),
+        kj.judge_operator_stuck(stuck, stuck, kj.Wait(60, 60, 20, False), "blink-runner", NOW),
+        kj.judge_rollback(operator(age=3600), NOW, 300, "blink-runner"),
+        kj.judge_secret(kj.SecretFacts(NS, "blink-runner-secret", False), "appKey", None),
+        # No lab scenario lacks the runner deployment yet (issue 19, part 2).
+        kj.judge_pods_exist(None, [], "blink-runner", NS, "app=blink-runner", NOW),
+        kj.judge_logs_readable(kj.pod_facts(pod()), window(error="the server rejected our request"), "blink-runner",
+                               None, 1),
+        # The egress probe passing while the errors go on: the runner's own configuration (the probe needs the lab).
+        judge_network_errors("k8s.disconnected.no-network-errors", window("dial tcp 10.0.0.1:443: connect: connection "
+                             "refused"), CATALOG, "https://app.blinkops.com", {"pod": "p", "namespace": NS}, True),
+    ]
+
+
+def test_every_remedy_placeholder_is_filled_by_what_the_judges_produce(tmp_path):
+    """For every condition: each finding that shows a remedy (from the lab recordings, and hand-made ones for what
+    the lab cannot record) fills every placeholder of its remedy with the run's values and its own, as the report
+    does (report.build_result). A placeholder no judge fills stays visible as {name}: this fails."""
+    from types import SimpleNamespace
+
+    from blinkcheck.catalog import placeholders
+    from blinkcheck.report import global_values
+    from tests.unit import recorded
+
+    findings = [f for name in recorded.scenarios("kubernetes") for f in recorded.findings_of("kubernetes", name)]
+    findings += [f for name in recorded.scenarios("docker") for f in recorded.findings_of("docker", name)]
+    findings += _hand_made_findings()
+    run = global_values(SimpleNamespace(spec=_spec(tmp_path, namespace=NS), catalog=CATALOG))  # type: ignore[arg-type]
+    shown: dict[str, set[str]] = {}
+    for f in findings:
+        cond = CATALOG[f.condition_id]
+        if f.outcome in (Outcome.FAILED, Outcome.WARNING, Outcome.MANUAL) or (
+            f.outcome is Outcome.NOT_EVALUABLE and cond.kind == "precondition"
+        ):
+            template = cond.remedy_for(f.variant)
+            text = fill(template, {**run, **{k: v for k, v in f.values.items() if v != ""}})
+            unfilled = {name for name in placeholders(template) if "{" + name + "}" in text}
+            assert not unfilled, f"{f.condition_id} ({f.summary[:80]}): {sorted(unfilled)} not filled"
+            shown.setdefault(f.condition_id, set()).add(f.variant)
+    wanted = {(c.id, v) for c in CATALOG.conditions if c.platform == "kubernetes" for v in ("", *c.variants)}
+    missing = wanted - {(cid, v) for cid, vs in shown.items() for v in vs}
+    assert not missing, f"no finding here shows these remedies (condition, variant): {sorted(missing)}"
 
 
 # ------------------------------------------------------------------ rbac/ and the client
@@ -896,7 +947,7 @@ class FakeApi:
                 return self._send(201, {"status": {"allowed": what not in fake.deny}})
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def answer(self, path: str) -> tuple[int, Any, bytes | None]:
@@ -1058,3 +1109,45 @@ def test_no_exec_grant_with_probe_on_is_missing_permission(tmp_path):
         assert "create pods/exec" in err.value.reason and err.value.because_of == "k8s.cluster.permissions"
     finally:
         api.close()
+
+
+# ------------------------------------------------------------------ edges the mutation tests found
+
+
+@pytest.mark.parametrize(("restarts", "outcome"), [(0, Outcome.WARNING), (1, Outcome.FAILED), (3, Outcome.FAILED)])
+def test_startup_grace_is_only_for_a_first_start(restarts, outcome):
+    """A container that just started gets its readiness probe's time; one that just restarted does not (hand-made:
+    the lab cannot hold a pod in "restarted 10 s ago, not yet Ready" long enough to record it)."""
+    c = container(ready=False, started_ago=10, restarts=restarts, last_reason="Error" if restarts else "",
+                  last_exit=1 if restarts else None)  # fmt: skip
+    p = kj.pod_facts(pod(containers=[c]))
+    f = kj.judge_pod_ready(p, [p], NOW)
+    assert f.outcome is outcome
+    if outcome is Outcome.WARNING:
+        assert f.summary.endswith("Running but not Ready (its readiness probe fails). It started less than 1m ago: "
+                                  "it may still become Ready.")
+
+
+def test_startup_grace_needs_a_running_container_with_a_start_time():
+    not_started = kj.pod_facts(pod(phase="Pending", containers=[container("waiting", "ContainerCreating", ready=False)]))
+    assert kj.judge_pod_ready(not_started, [not_started], NOW).outcome is Outcome.FAILED
+    raw = pod(containers=[container(ready=False, started_ago=10)])
+    raw["status"]["containerStatuses"][0]["state"]["running"] = {}  # running, no startedAt
+    no_time = kj.pod_facts(raw)
+    assert kj.judge_pod_ready(no_time, [no_time], NOW).outcome is Outcome.FAILED
+
+
+def test_an_operator_alive_in_another_namespace_does_not_take_this_handoff():
+    pattern = CATALOG.upgrade_patterns["operator_handoff"]
+    runner = kj.pod_facts(pod())
+    w = window(HANDOFF)
+    elsewhere = replace(operator(), namespace="blink-staging")
+    f = kj.judge_operator_handoff(runner, w, kj.find_handoff(w, pattern), [elsewhere], "blink-runner")
+    assert f.outcome is Outcome.FAILED
+    assert f.summary == ("The upgrade to 1.0.995 has failed: pod blink/blink-runner-7d9f8-abcde logged the operator "
+                         "handoff, still runs, and no blink-operator is alive (no blink-operator deployment or pod "
+                         "exists).")
+    here = kj.judge_operator_handoff(runner, w, kj.find_handoff(w, pattern), [elsewhere, operator()], "blink-runner")
+    assert here.outcome is Outcome.PASSED
+    assert here.summary == ("pod blink/blink-runner-7d9f8-abcde handed the upgrade to 1.0.995 to the operator, and "
+                            "deployment blink/blink-operator-1.0.995 is alive.")

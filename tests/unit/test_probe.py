@@ -10,6 +10,7 @@ import ssl
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 
@@ -18,7 +19,9 @@ import pytest
 from blinkcheck.catalog import fill, load_catalog
 from blinkcheck.model import Outcome
 from blinkcheck.probe import (
+    CertInfo,
     ProbeResult,
+    Proxy,
     Step,
     bypasses,
     cert_info,
@@ -29,6 +32,7 @@ from blinkcheck.probe import (
     judge_probe,
     parse_resolv_conf,
     proxy_for,
+    tool_commands,
 )
 from fixtures import netns_probe
 from lab import standin
@@ -246,7 +250,7 @@ def servers(tmp_path: Path) -> Iterator[dict[str, object]]:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(tmp_path / f"{name}.pem", tmp_path / f"{name}.key")
         srv: ThreadingHTTPServer = standin.TLSServer(("127.0.0.1", 0), standin.make_handler(200), ctx)
-        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
         started.append(srv)
         out[name] = f"https://localhost:{srv.server_address[1]}/api/v1/runner/ping"
     with socket.socket() as s:
@@ -303,3 +307,197 @@ def test_namespace_probe_is_bounded_by_the_probe_timeout(monkeypatch):
     f = judge(r)
     assert f.outcome is Outcome.FAILED and f.values["layer"] == "DNS (timeout)", f.evidence[0].text
     assert took < 3.5, took
+
+
+# ------------------------------------------------------------------ edges the mutation tests found
+
+
+def _answered(status: str, **kw) -> ProbeResult:
+    steps = (Step("dns", True, "10.0.0.1"), Step("tcp", True, "connected"), Step("tls", True, "TLSv1.3"),
+             Step("http", True, f"HTTP {status}"))  # fmt: skip
+    return ProbeResult("container blink-runner (abc)", URL, steps, http_status=status, tool="curl", **kw)
+
+
+@pytest.mark.parametrize("status", ["500", "502", "503", "504", "599"])
+def test_every_server_error_is_a_warning_naming_the_status(status):
+    f = judge(_answered(status))
+    assert f.outcome is Outcome.WARNING
+    assert f.summary == (f"From container blink-runner (abc), {URL} connects but answers HTTP {status} (a server error: "
+                         "Blink or a proxy in between).")
+    assert (f.values["layer"], f.values["detail"]) == ("HTTP", f"HTTP {status}")
+
+
+@pytest.mark.parametrize("status", ["200", "204", "301", "401", "404", "499"])
+def test_any_other_answer_means_the_path_is_open(status):
+    f = judge(_answered(status))
+    assert f.outcome is Outcome.PASSED
+    assert f.summary == f"From container blink-runner (abc), {URL} resolves, connects and answers (HTTP {status})."
+    assert (f.values["layer"], f.values["detail"]) == ("HTTP", f"HTTP {status}")
+
+
+def _tls_untrusted(**kw) -> ProbeResult:
+    steps = (Step("dns", True, "10.0.0.1", ms=3), Step("tcp", True, "connected", ms=12), Step("proxy", True, "CONNECT 200"),
+             Step("tls", False, "certificate not trusted", ms=40))  # fmt: skip
+    base = dict(method="from inside the network namespace of container blink-runner", tool="python",
+                command="nsenter -t 42 -n python probe", reproduce="docker exec blink-runner curl -v " + URL,
+                output="  some output \n", proxy="http://proxy.corp:3128 (from HTTPS_PROXY)",
+                cert=CertInfo("CN=app.blinkops.com", "CN=Corp Inspect CA", ("app.blinkops.com",), "2027-01-01"),
+                cert_problem="self-signed", ca_bundle="/etc/ssl/certs/ca-certificates.crt",
+                notes=("nameservers: 10.96.0.10",))  # fmt: skip
+    return ProbeResult("container blink-runner (abc)", URL, steps, **{**base, **kw})
+
+
+def test_a_failed_layer_is_the_finding_with_all_the_probe_saw_as_evidence():
+    f = judge(_tls_untrusted())
+    assert f.outcome is Outcome.FAILED
+    assert f.summary == f"From container blink-runner (abc), {URL} failed at the TLS layer: certificate not trusted"
+    assert f.object == "container blink-runner (abc)"
+    assert dict(f.values) == {"container_name": "blink-runner", "container_id": "abc", "pod": "p", "namespace": "blink",
+                              "blink_url": URL, "blink_host": "app.blinkops.com", "layer": "TLS",
+                              "detail": "certificate not trusted", "issuer": "CN=Corp Inspect CA",
+                              "reproduce": "docker exec blink-runner curl -v " + URL}  # fmt: skip
+    assert [(e.title, e.source) for e in f.evidence] == [("Egress probe", "container blink-runner (abc)")]
+    assert f.evidence[0].text.splitlines() == [
+        "$ nsenter -t 42 -n python probe",
+        "probe: from inside the network namespace of container blink-runner",
+        "proxy: http://proxy.corp:3128 (from HTTPS_PROXY)",
+        "CA bundle: /etc/ssl/certs/ca-certificates.crt",
+        "nameservers: 10.96.0.10",
+        "dns    ok     10.0.0.1 (3 ms)",
+        "tcp    ok     connected (12 ms)",
+        "proxy  ok     CONNECT 200",
+        "tls    FAILED certificate not trusted (40 ms)",
+        "http   -      not tried",
+        "server certificate: subject CN=app.blinkops.com; issuer CN=Corp Inspect CA; names app.blinkops.com; "
+        "valid until 2027-01-01",
+        "",
+        "some output",
+        "",
+        f"reproduce: docker exec blink-runner curl -v {URL}",
+    ]
+    # Untrusted certificate: the advice names the issuer; a TLS failure without one gets the plain TLS advice.
+    assert f.hints == (fill(CATALOG.probe_layers["tls-untrusted"], f.values),)
+    assert "CN=Corp Inspect CA" in f.hints[0]
+    plain = judge(_tls_untrusted(cert=None))
+    assert plain.hints == (fill(CATALOG.probe_layers["tls"], plain.values),) and plain.values["issuer"] == ""
+    assert judge(_tls_untrusted(cert_problem="")).hints == plain.hints
+    assert judge_probe(DOCKER, _tls_untrusted(), {}, True, None).hints == ()
+
+
+def test_evidence_leaves_out_what_the_probe_did_not_have():
+    r = ProbeResult("pod blink/p", "http://blink.lab.test", (Step("dns", True, "ok"), Step("tcp", False, "refused")))
+    f = judge(r)
+    # No proxy: the proxy step is not listed as "not tried"; plain HTTP: no TLS either way.
+    assert f.evidence[0].text.splitlines() == ["dns    ok     ok", "tcp    FAILED refused", "tls    -      not tried",
+                                               "http   -      not tried"]  # fmt: skip
+    assert f.values["reproduce"] == "" and f.values["blink_host"] == "blink.lab.test"
+    same = judge(replace(r, command="curl x", reproduce="curl x", http_status="000"))
+    assert same.evidence[0].text.splitlines()[0] == "$ curl x" and "reproduce:" not in same.evidence[0].text
+    assert "HTTP status: 000" in same.evidence[0].text
+    assert judge(ProbeResult("t", URL, error="x")).evidence[0].text == "(no output)"
+
+
+def test_probe_that_cannot_run_or_did_not_finish_exactly():
+    r = ProbeResult("pod blink/p", URL, unavailable="no permission to create pods/exec",
+                    enable="grant rbac/role-probe-exec.yaml")  # fmt: skip
+    strict = judge(r)
+    assert (strict.outcome, strict.summary) == (Outcome.NOT_EVALUABLE, "The egress probe cannot run for pod blink/p: no "
+                                                "permission to create pods/exec. To enable it: grant rbac/role-probe-exec.yaml")
+    assert (strict.values["layer"], strict.values["detail"]) == ("probe", "no permission to create pods/exec")
+    auto = judge(r, strict=False)
+    assert (auto.outcome, auto.summary, auto.hints) == (
+        Outcome.SKIPPED, "The egress probe cannot run for pod blink/p: no permission to create pods/exec. (--probe auto: "
+        "skipped; --probe on makes this a failure of the run)", ("To enable it: grant rbac/role-probe-exec.yaml",))
+    assert "layer" not in auto.values
+    bare = judge(replace(r, enable=""), strict=False)
+    assert bare.hints == () and bare.summary.startswith("The egress probe cannot run for pod blink/p: no permission "
+                                                        "to create pods/exec. (--probe auto")
+    unfinished = judge(ProbeResult("pod blink/p", URL, error="the exec stream never opened"))
+    assert (unfinished.outcome, unfinished.summary) == (Outcome.NOT_EVALUABLE, "The egress probe could not finish for "
+                                                        "pod blink/p: the exec stream never opened")
+    assert (unfinished.values["layer"], unfinished.values["detail"]) == ("probe", "the exec stream never opened")
+
+
+@pytest.mark.parametrize(
+    ("url", "tool", "outcome", "words"),
+    [
+        (URL, "nc", Outcome.WARNING, "(nc; TLS and HTTP not verified: no curl or wget there)."),
+        ("http://blink.lab.test", "nc", Outcome.PASSED, "(nc; HTTP not tried: no curl or wget there)."),
+        (URL, "", Outcome.WARNING, "(connect only; TLS and HTTP not verified: nothing more was tried)."),
+    ],
+)
+def test_a_bare_connect_proves_only_the_firewall(url, tool, outcome, words):
+    r = ProbeResult("pod blink/p", url, (Step("dns", True, "ok"), Step("tcp", True, "ok")), tool=tool)
+    f = judge(r)
+    assert f.outcome is outcome
+    assert f.summary == f"From pod blink/p, a TCP connection to {url} succeeds {words}"
+    assert (f.values["layer"], f.values["detail"]) == ("TCP connect", "connected; nothing more tried")
+
+
+def test_a_pass_through_a_proxy_with_a_certificate_names_both():
+    f = judge(_answered("200", proxy="http://proxy.corp:3128 (from HTTPS_PROXY)", cert=CertInfo("CN=a", "CN=Issuer")))
+    assert f.summary == (f"From container blink-runner (abc), {URL} resolves, connects through the proxy "
+                         "http://proxy.corp:3128 (from HTTPS_PROXY) and answers (HTTP 200; certificate issued by CN=Issuer).")
+    assert judge(_answered("")).summary.endswith("answers (HTTP ?).")
+
+
+def test_step_layer_names_and_timeouts():
+    assert Step("tcp", False, "x", timed_out=True).layer == "TCP connect (timeout)"
+    assert Step("tcp", True, "x", timed_out=True).layer == "TCP connect"
+    assert Step("weird", False, "x").layer == "weird"
+    assert CertInfo("CN=a", "CN=b").text == "subject CN=a; issuer CN=b"
+
+
+def test_tool_commands_are_bounded_by_the_probe_timeout():
+    assert tool_commands("https://app.blinkops.com:8443/x", 9.7) == [
+        ("curl", ["curl", "-sSv", "-o", "/dev/null", "-w", "%{http_code}", "--connect-timeout", "4", "--max-time", "9",
+                  "https://app.blinkops.com:8443/x"]),
+        ("wget", ["wget", "-S", "-T", "9", "-O", "/dev/null", "https://app.blinkops.com:8443/x"]),
+        ("nc", ["nc", "-z", "-w", "9", "app.blinkops.com", "8443"]),
+    ]  # fmt: skip
+    assert tool_commands("https://a.b", 0.2)[0][1][7:10] == ["1", "--max-time", "1"]
+    assert tool_commands("https://a.b", 0.2)[2][1][-1] == "443" and tool_commands("http://a.b", 3)[2][1][-1] == "80"
+
+
+def test_proxy_for_reads_the_variables_as_go_does():
+    env = {"https_proxy": "user:pw@proxy.corp:3128", "NO_PROXY": "internal.corp"}
+    p = proxy_for(URL, env)
+    assert p == Proxy("user:pw@proxy.corp:3128", "https_proxy", "http", "proxy.corp", 3128, "user", "pw")
+    assert p is not None and p.shown == "http://user:[REDACTED]@proxy.corp:3128 (from https_proxy)"
+    upper = proxy_for(URL, {"HTTPS_PROXY": "https://proxy.corp", "https_proxy": "http://other:1"})
+    assert upper is not None and (upper.source, upper.port, upper.shown) == (
+        "HTTPS_PROXY", 443, "https://proxy.corp:443 (from HTTPS_PROXY)")
+    assert proxy_for("http://blink.lab.test", {"HTTPS_PROXY": "http://p:1"}) is None  # http uses HTTP_PROXY
+    plain = proxy_for("http://blink.lab.test", {"http_proxy": "http://p"})
+    assert plain is not None and (plain.source, plain.port) == ("http_proxy", 80)
+    socks = proxy_for(URL, {"HTTPS_PROXY": "socks5://u@p"})
+    assert socks is not None and (socks.port, socks.shown) == (1080, "socks5://u@p:1080 (from HTTPS_PROXY)")
+    assert proxy_for(URL, {"HTTPS_PROXY": "http://p:notaport"}) == Proxy("http://p:notaport", "HTTPS_PROXY", "http", "p", 0)
+    for local in ("https://localhost", "https://127.0.0.1", "https://[::1]"):
+        assert proxy_for(local, {"HTTPS_PROXY": "http://p:1"}) is None
+    assert proxy_for("https://10.0.0.5", {"HTTPS_PROXY": "http://p:1"}) is not None
+    assert proxy_for(URL, {"HTTPS_PROXY": "http://p:1", "no_proxy": ".blinkops.com"}) is None
+    assert proxy_for(URL, {"HTTPS_PROXY": ""}) is None
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "no_proxy", "bypass"),
+    [
+        ("app.blinkops.com", 443, "*", True),
+        ("app.blinkops.com", 443, " , blinkops.com", True),
+        ("app.blinkops.com", 443, ".blinkops.com", True),
+        ("app.blinkops.com", 443, "*.blinkops.com", True),
+        ("blinkops.com", 443, ".blinkops.com", True),
+        ("notblinkops.com", 443, "blinkops.com", False),
+        ("app.blinkops.com", 443, "blinkops.com:443", True),
+        ("app.blinkops.com", 443, "blinkops.com:8443", False),
+        ("10.1.2.3", 443, "10.0.0.0/8", True),
+        ("11.1.2.3", 443, "10.0.0.0/8", False),
+        ("10.1.2.3", 443, "10.0.0.0/33", False),
+        ("app.blinkops.com", 443, "10.0.0.0/8", False),
+        ("10.1.2.3", 443, "10.1.2.3", True),
+        ("app.blinkops.com", 443, "", False),
+    ],
+)
+def test_no_proxy_as_go_reads_it(host, port, no_proxy, bypass):
+    assert bypasses(host, port, no_proxy) is bypass

@@ -101,3 +101,133 @@ def test_pytest_environment_moves_to_a_collapsed_section_at_the_end():
     text = arrange_html(page)
     assert text.index('class="summary"') < text.index("<details") < text.index('id="environment"')
     assert text.count('id="environment"') == 1 and text.count('id="environment-header"') == 1
+
+
+def test_a_section_verdict_exactly():
+    """One failing pod of three (one judged per container), a check blocked by it, one blocked by a condition not
+    run, a manual step and a note: every line of the verdict."""
+    ready, reach, logs = "k8s.disconnected.pods-ready", "k8s.disconnected.blink-reachable", "k8s.disconnected.logs-readable"
+    state = state_with(
+        _pod(ready, Outcome.PASSED, "a"), _pod(ready, Outcome.FAILED, "c", "pod blink/c is CrashLoopBackOff."),
+        Finding(ready, Outcome.PASSED, "pod blink/d is Running and Ready.", "pod blink/d container x",
+                values={"pod": "d", "namespace": "blink", "state": "x"}),
+        _pod(reach, Outcome.PASSED, "a", "reached"),
+        _pod(reach, Outcome.BLOCKED, "c", f"Blocked by {ready} (failed): pod blink/c is CrashLoopBackOff.",
+             because_of=ready),
+        Finding(logs, Outcome.BLOCKED, "Blocked by k8s.cluster.permissions: x", "", because_of="k8s.cluster.permissions"),
+        Finding("k8s.disconnected.blink-status", Outcome.MANUAL, "Manual step: check <#p1>", "Blink",
+                values={"status_channel": "#p1-production-alert"}),
+    )  # fmt: skip
+    state.notes.append("note with <b>")
+    out = verdict_html(state)
+    assert out[0].startswith("\n<style>") and out[-1] == "</div>"
+    assert out[1:] == [
+        '<div class="blink-verdict">',
+        "<h2>Verdict</h2>",
+        '<p class="blink-meh"><b>Note:</b> note with &lt;b&gt;</p>',
+        '<h3 class="blink-bad">Runner Disconnected: 1 of 3 runner pods is failing: a runner pod is not Running and '
+        "Ready - read its events and logs</h3>",
+        "<p>pod blink/c is CrashLoopBackOff.</p>",
+        "<p><b>Next steps, in runbook order</b></p><ol>",
+        "<li><code>k8s.disconnected.pods-ready</code> (step 1)<pre>Runner pod c in blink is CrashLoopBackOff.\n1. Check "
+        "pod status: `kubectl get pods -n blink`\n2. Get runner logs: `kubectl logs c -n blink` (and `--previous` "
+        "after a restart)\n3. `kubectl describe pod c -n blink` shows the events (below).</pre></li>",
+        "</ol>",
+        "<p><b>Each runner pod on its own</b></p><ul>",
+        '<li><span class="blink-ok">pod blink/a</span> — passed: k8s.disconnected.blink-reachable, '
+        "k8s.disconnected.pods-ready</li>",
+        '<li><span class="blink-bad">pod blink/c</span> — failed: k8s.disconnected.pods-ready; blocked: '
+        "k8s.disconnected.blink-reachable</li>",
+        '<li><span class="blink-ok">pod blink/d</span> — passed: k8s.disconnected.pods-ready</li>',
+        "</ul>",
+        "<p>Blocked by <code>k8s.disconnected.pods-ready</code>: k8s.disconnected.blink-reachable (pod blink/c)</p>",
+        "<p>Blocked by <code>k8s.cluster.permissions</code> (not selected in this run: the checks looked by "
+        "themselves): k8s.disconnected.logs-readable</p>",
+        "<p><b>Manual steps</b></p><ul>",
+        "<li>&#9744; Verify Blink is up: Check #p1-production-alert for active production alerts.</li>",
+        "</ul>",
+        "</div>",
+    ]
+
+
+def test_section_headlines_and_counts():
+    ready = "k8s.disconnected.pods-ready"
+    empty = verdict_html(state_with())
+    assert empty[-1] == "<p>No checks ran.</p></div>"
+    manual_only = "".join(verdict_html(state_with(Finding("k8s.disconnected.blink-status", Outcome.MANUAL, "check it",
+                                                          "Blink", values={"status_channel": "#c"}))))  # fmt: skip
+    assert '<h3 class="blink-meh">Runner Disconnected: manual steps left</h3>' in manual_only
+    healthy = "".join(verdict_html(state_with(_pod(ready, Outcome.PASSED, "a"))))
+    assert '<h3 class="blink-ok">Runner Disconnected: healthy</h3>' in healthy and "<ol>" not in healthy
+    two_of_three = "".join(verdict_html(state_with(_pod(ready, Outcome.PASSED, "a"), _pod(ready, Outcome.FAILED, "b"),
+                                                   _pod(ready, Outcome.FAILED, "c"))))  # fmt: skip
+    assert "Runner Disconnected: 2 of 3 runner pods are failing: " in two_of_three
+    looked_not = "".join(verdict_html(state_with(_pod(ready, Outcome.NOT_EVALUABLE, "a", "could not read"))))
+    assert ('<h3 class="blink-bad">Runner Disconnected: could not look (Check pod status: every runner pod is Running '
+            "and Ready)</h3>") in looked_not
+    containers = "".join(verdict_html(state_with(
+        Finding("docker.disconnected.container-running", Outcome.PASSED, "ok", "container a (1)"),
+        Finding("docker.disconnected.container-running", Outcome.FAILED, "bad", "container b (2)"))))  # fmt: skip
+    assert "1 of 2 runner containers is failing: " in containers and "Each runner container on its own" in containers
+
+
+def test_blocked_lists_objects_only_where_the_condition_judged_others_too():
+    from blinkcheck.verdict import blocked_text
+
+    st = state_with(
+        _pod("k8s.disconnected.pods-ready", Outcome.FAILED, "a"), _pod("k8s.disconnected.pods-ready", Outcome.FAILED, "b"),
+        _pod("k8s.disconnected.blink-reachable", Outcome.BLOCKED, "a", because_of="k8s.disconnected.pods-ready"),
+        _pod("k8s.disconnected.blink-reachable", Outcome.BLOCKED, "b", because_of="k8s.disconnected.pods-ready"),
+        _pod("k8s.disconnected.logs-readable", Outcome.PASSED, "c"),
+        _pod("k8s.disconnected.logs-readable", Outcome.BLOCKED, "a", because_of="k8s.disconnected.pods-ready"),
+        _pod("k8s.disconnected.logs-readable", Outcome.BLOCKED, "b", because_of="k8s.disconnected.pods-ready"),
+    )  # fmt: skip
+    blocked = [r for r in st.results if r.because_of]
+    assert blocked_text(blocked, st.results) == (
+        "k8s.disconnected.blink-reachable, k8s.disconnected.logs-readable (pod blink/a, pod blink/b)")
+
+
+def test_a_root_shown_only_as_not_run_counts_as_not_selected():
+    ready = "k8s.disconnected.pods-ready"
+    st = state_with(
+        Finding(ready, Outcome.SKIPPED, "Not run: pytest ended the run early at your request"),
+        _pod("k8s.disconnected.blink-reachable", Outcome.BLOCKED, "a", because_of=ready),
+    )
+    page = "".join(verdict_html(st))
+    assert f"Blocked by <code>{ready}</code> (not selected in this run: the checks looked by themselves)" in page
+
+
+def test_the_lead_is_the_first_own_failure_and_steps_need_a_remedy():
+    ready, logs = "k8s.disconnected.pods-ready", "k8s.disconnected.logs-readable"
+    st = state_with(
+        _pod(logs, Outcome.NOT_EVALUABLE, "a", "Not evaluable because of x: y", because_of="k8s.cluster.permissions"),
+        _pod(ready, Outcome.FAILED, "b", "pod blink/b is Pending."),
+        _pod(logs, Outcome.NOT_EVALUABLE, "c", "the API stopped answering"),  # a check, not-evaluable: no remedy shown
+    )
+    out = verdict_html(st)
+    assert "<p>pod blink/b is Pending.</p>" in out
+    page = "".join(out)
+    assert page.count("<li><code>") == 1 and "<li><code>k8s.disconnected.pods-ready</code>" in page
+    only_blocked = "".join(verdict_html(state_with(
+        _pod(logs, Outcome.NOT_EVALUABLE, "a", "Not evaluable because of x: y", because_of="k8s.cluster.permissions"))))
+    assert "could not look (" in only_blocked and "<p>Not evaluable because of x: y</p>" in only_blocked
+
+
+def test_an_objectless_lead_counts_no_objects():
+    exist = "k8s.disconnected.pods-exist"
+    st = state_with(
+        Finding(exist, Outcome.PASSED, "ok", "deployment a/blink-runner", values={"namespace": "a"}),
+        Finding(exist, Outcome.PASSED, "ok", "deployment b/blink-runner", values={"namespace": "b"}),
+        Finding(exist, Outcome.NOT_EVALUABLE, "the API did not answer"),
+    )
+    page = "".join(verdict_html(st))
+    assert "Runner Disconnected: could not look (" in page and " of 2 " not in page
+
+
+def test_objects_of_other_kinds_keep_their_own_noun():
+    exist = "k8s.disconnected.pods-exist"
+    st = state_with(
+        Finding(exist, Outcome.PASSED, "ok", "deployment a/blink-runner", values={"namespace": "a"}),
+        Finding(exist, Outcome.FAILED, "no pods", "deployment b/blink-runner", values={"namespace": "b"}),
+    )
+    assert "1 of 2 deployments is failing: " in "".join(verdict_html(st))

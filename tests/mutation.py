@@ -1,0 +1,366 @@
+"""Mutation testing of the judging code (mutmut, configured in pyproject.toml [tool.mutmut]): see docs/mutation.md.
+
+    .venv/bin/python -m tests.mutation run             # every mutant of the listed modules (about 30 min, 2 cores)
+    .venv/bin/python -m tests.mutation run MODULE ...  # the mutants of some modules (e.g. docker_judges)
+    .venv/bin/python -m tests.mutation report          # the score per module from the last run, and new survivors
+    .venv/bin/python -m tests.mutation report --write  # ... and write it to docs/mutation.json
+    .venv/bin/python -m tests.mutation ci              # the CI-sized run: CI_MODULES, fails on a survivor not listed
+
+A mutant is a small change to the code (a `<` made `<=`, a string changed, an argument dropped); the unit tests
+(tests/unit, nothing else) run against each one, and a mutant they do not notice "survives". The score is the
+share of mutants killed. Every survivor that is accepted is listed in docs/mutation.json with the reason it is
+equivalent (no test could tell) or not worth killing; a survivor that is not listed is new, and `ci` fails on it.
+Survivors are matched by module, function and the changed line, not by mutmut's number (which shifts when a
+function changes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "mutation.json"
+MUTANTS = ROOT / "mutants"
+MODULES = ("docker_judges", "k8s_judges", "blocking", "verdict", "logs", "probe", "redact", "catalog")
+# The CI-sized run: the Docker judges, the verdict and the blocking rules (about 600 mutants, 2-3 minutes
+# on 2 cores); the full run is `run` (about 30 minutes).
+CI_MODULES = ("docker_judges", "blocking", "verdict")
+KILLED = {1, 3}  # a test failed (3: pytest's internal error counts as a kill)
+TYPE_CHECK = 37  # mypy rejects the mutant (CI runs mypy: it cannot land)
+TIMEOUT = {36, -24, 24, 152, 255}  # the tests did not finish: an endless loop counts as found (mutmut does too)
+
+
+def mutmut(*args: str) -> int:
+    import os
+
+    bin_dir = Path(sys.executable).parent  # the virtualenv's: mutmut, and the mypy it runs
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    return subprocess.run([str(bin_dir / "mutmut"), *args], cwd=ROOT, env=env, check=False).returncode
+
+
+def run(modules: list[str], fresh: bool) -> float:
+    if fresh and MUTANTS.exists():
+        shutil.rmtree(MUTANTS)
+    names = [f"blinkcheck.{m}.*" for m in modules] if modules else []
+    t0 = time.monotonic()
+    code = mutmut("run", *names)
+    if code != 0:
+        raise SystemExit(f"mutmut run failed (exit {code}): see its output above")
+    return time.monotonic() - t0
+
+
+def _status(code: int | None) -> str:
+    if code in KILLED or code in TIMEOUT:
+        return "killed"
+    if code == TYPE_CHECK:
+        return "mypy"
+    if code == 0:
+        return "survived"
+    if code in (5, 33):
+        return "no tests"
+    return "not run" if code is None else f"exit {code}"
+
+
+def results(dirs: tuple[Path, ...] = (MUTANTS / "blinkcheck",)) -> dict[str, dict[str, Any]]:
+    """mutant name -> module and status, from mutmut's result files (the first directory that ran it wins)."""
+    out: dict[str, dict[str, Any]] = {}
+    for module in MODULES:
+        for d in dirs:
+            meta = d / f"{module}.py.meta"
+            if not meta.exists():
+                continue
+            codes = json.loads(meta.read_text())["exit_code_by_key"]
+            for name, code in codes.items():
+                if name not in out or out[name]["status"] == "not run":
+                    out[name] = {"module": module, "status": _status(code)}
+    return out
+
+
+def baseline(dirs: list[str]) -> int:
+    """Write the score before this work (mutmut's result files of a run on the base commit) to docs/mutation.json."""
+    res = results(tuple(Path(d) for d in dirs))
+    doc = load_doc()
+    for m, s in scores(res).items():
+        doc.setdefault("modules", {}).setdefault(m, {})["before"] = s
+    write_doc(doc)
+    for m, s in scores(res).items():
+        print(f"{m:16} {s['mutants']:6} {s['killed']:6} {pct(s):>7}  (not run: {s['mutants'] - s['killed'] - s['survived'] - s['no_tests']})")
+    return 0
+
+
+def change_of(name: str, module: str) -> tuple[str, str]:
+    """(function, the changed lines) of a mutant: what identifies it across runs."""
+    from mutmut.mutation.diff_apply import get_diff_for_mutant
+
+    cwd = Path.cwd()
+    try:
+        import os
+
+        os.chdir(ROOT)
+        diff = get_diff_for_mutant(name, path=f"blinkcheck/{module}.py")
+    finally:
+        os.chdir(cwd)
+    lines = [ln for ln in diff.splitlines() if ln[:1] in "-+" and not ln.startswith(("---", "+++"))]
+    function = name.rsplit(".", 1)[-1].split("__mutmut_")[0]
+    function = function[2:] if function.startswith("x_") else function
+    function = function.replace("ǁ", ".")
+    return function, "\n".join(ln[:1] + " " + ln[1:].strip() for ln in lines)
+
+
+# Survivors that are equivalent by construction, recognised by module, function and the changed line (regular
+# expressions), with the reason. A survivor none of these matches needs its own reason in docs/mutation.json.
+_SPLIT_FIRST = "equivalent: only the first field is used, and every way of splitting off the first separator gives " \
+    "the same first field for these values (one separator between kind and name)"  # fmt: skip
+EQUIVALENT: tuple[tuple[str, str, str, str], ...] = (
+    ("blocking|verdict", "covers|_kind|namespace_of", r"\+ .*\.r?split\((None|\"[ /]\"), ?[12]?\)\[0\]", _SPLIT_FIRST),
+    ("verdict", "per_object_html", r'\+ .*\.r?split\(" container ", ?[12]?\)\[0\]',
+     "equivalent: an object names at most one container (\"pod ns/name container c\")"),
+    ("blocking", "namespace_of", r'\+ ns = f\.values\.get\("namespace", (None)?\)',
+     "equivalent: a missing namespace gives a false value either way, and only its truth is used next"),
+    ("blocking", "namespace_of", r"\+ kind, _, rest = f\.object\.rpartition",
+     "equivalent for objects with one space; a pod's container object is covered by test_namespace_of_a_container"),
+    ("docker_judges", "is_runner", r"\+ repo = (image|repo)\.",
+     "equivalent: the result is compared with blinkops/blink-runner and docker.io/blinkops/blink-runner, which hold "
+     "no ':' or '@'; a reference with a registry port, a second '@' or no tag matches neither way"),
+    ("docker_judges", "state_table", r"\+ .*zip\(r, widths, (strict=(None|False))?\)",
+     "equivalent: every row has as many cells as the header (strict=True only guards against a coding slip)"),
+    ("verdict", "_kind", r'\+ return .* if \(r\.object\) or True else ""',
+     "equivalent: an empty object splits to the empty kind as well"),
+    ("verdict", "_kind", r'else "XXXX"',
+     "equivalent: an objectless result's kind is only compared with the lead's; objectless results are all one "
+     "group either way, and a single group shows no per-object list"),
+    ("verdict", "some_of", r"\+ return .*_noun\(_kind\(lead\), None\)",
+     "equivalent: some_of gets here only with two or more objects, and any count but 1 gives the plural"),
+    ("verdict", "verdict_html", r"\+ results = by_section\.get\(section, (None)?\)",
+     "equivalent: a section without results is skipped by `if not results`, whether the default is [] or None"),
+)
+
+
+def reason_for(module: str, function: str, change: str) -> str:
+    import re
+
+    for mod, func, pattern, reason in EQUIVALENT:
+        if re.fullmatch(mod, module) and re.fullmatch(func, function) and re.search(pattern, change, re.M):
+            return reason
+    return ""
+
+
+def load_doc() -> dict[str, Any]:
+    return json.loads(DOC.read_text()) if DOC.exists() else {"modules": {}, "survivors": []}
+
+
+def scores(res: dict[str, dict[str, Any]], modules: tuple[str, ...] = MODULES) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for m in modules:
+        c = Counter(r["status"] for r in res.values() if r["module"] == m)
+        if c and c["not run"] < sum(c.values()):  # a module this run did not touch keeps its last numbers
+            out[m] = {"mutants": sum(c.values()), "killed": c["killed"], "mypy": c["mypy"], "survived": c["survived"],
+                      "no_tests": c["no tests"]}  # fmt: skip
+    return out
+
+
+def pct(s: dict[str, int], mypy: bool = False) -> str:
+    caught = s["killed"] + (s.get("mypy", 0) if mypy else 0)
+    return f"{100 * caught / s['mutants']:.1f}%" if s["mutants"] else "-"
+
+
+def score_table(doc: dict[str, Any]) -> str:
+    """The score section of docs/mutation.md: before and after per module, and over the modules measured after."""
+    rows = ["| module | mutants | before: killed | after: killed | after: survived | after: no test runs it |",
+            "|---|---|---|---|---|---|"]  # fmt: skip
+    totals: dict[str, Counter[str]] = {"before": Counter(), "after": Counter(), "before_all": Counter()}
+    for m in MODULES:
+        entry = doc.get("modules", {}).get(m, {})
+        before, after = entry.get("before"), entry.get("after")
+        if before:
+            totals["before_all"].update(before)
+        if before and after:
+            totals["before"].update(before)
+            totals["after"].update(after)
+        rows.append(f"| `{m}` | {(after or before or {}).get('mutants', '-')} | {pct(before) if before else '-'} | "
+                    f"{pct(after) if after else 'not measured yet'} | {after['survived'] if after else '-'} | "
+                    f"{after['no_tests'] if after else '-'} |")  # fmt: skip
+    b, a, ball = dict(totals["before"]), dict(totals["after"]), dict(totals["before_all"])
+    if a:
+        rows.append(f"| **the modules measured after** | {a['mutants']} | {pct(b)} | {pct(a)} | {a['survived']} | "
+                    f"{a['no_tests']} |")  # fmt: skip
+    if ball:
+        rows.append(f"| **all (before)** | {ball['mutants']} | {pct(ball)} | | | |")
+    if doc.get("last_run_s"):
+        rows.append(f"\nLast run: {doc['last_run_s'] // 60} min {doc['last_run_s'] % 60} s on 2 cores.")
+    return "\n".join(rows)
+
+
+def write_doc(doc: dict[str, Any]) -> None:
+    DOC.parent.mkdir(exist_ok=True)
+    DOC.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+    md = DOC.with_suffix(".md")
+    text = md.read_text(encoding="utf-8")
+    begin, end = "<!-- score:begin -->", "<!-- score:end -->"
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        md.write_text(head + begin + "\n" + score_table(doc) + "\n" + end + rest.split(end, 1)[1], encoding="utf-8")
+
+
+def report(write: bool, modules: tuple[str, ...] = MODULES, seconds: float | None = None) -> int:
+    res = results()
+    doc = load_doc()
+    accepted = {(s["module"], s["function"], s["change"]): s for s in doc.get("survivors", [])}
+    now = scores(res, modules)
+    total = {k: sum(s[k] for s in now.values()) for k in ("mutants", "killed", "survived", "no_tests")}
+    print(f"{'module':16} {'mutants':>8} {'killed':>7} {'survived':>9} {'no tests':>9} {'score':>7}   before")
+    for m, s in now.items():
+        before = doc.get("modules", {}).get(m, {}).get("before")
+        print(f"{m:16} {s['mutants']:8} {s['killed']:7} {s['survived']:9} {s['no_tests']:9} {pct(s):>7}   "
+              f"{pct(before) if before else '-'}")  # fmt: skip
+    print(f"{'all':16} {total['mutants']:8} {total['killed']:7} {total['survived']:9} {total['no_tests']:9} "
+          f"{pct(total):>7}")  # fmt: skip
+    not_killed = sorted(n for n, r in res.items()
+                        if r["status"] not in ("killed", "mypy", "not run") and r["module"] in now)  # fmt: skip
+    new, kept = [], []
+    for name in not_killed:
+        module = res[name]["module"]
+        function, change = change_of(name, module)
+        entry = accepted.get((module, function, change))
+        if entry is None:
+            new.append({"module": module, "function": function, "mutant": name, "change": change,
+                        "status": res[name]["status"], "reason": reason_for(module, function, change)})  # fmt: skip
+        else:
+            kept.append({**entry, "mutant": name, "status": res[name]["status"]})
+    for e in new:
+        if not e["reason"]:
+            print(f"\nNOT LISTED: {e['mutant']} ({e['status']})\n{e['change']}")
+    if write:
+        mods = doc.setdefault("modules", {})
+        for m, s in now.items():
+            mods.setdefault(m, {})["after"] = s
+        if seconds is not None:
+            doc["last_run_s"] = round(seconds)
+        others = [s for s in doc.get("survivors", []) if s["module"] not in now]
+        doc["survivors"] = sorted(others + kept + new, key=lambda s: (s["module"], s["function"], s["mutant"]))
+        write_doc(doc)
+        print(f"\nwrote {DOC.relative_to(ROOT)}")
+    unexplained = [e for e in new if not e["reason"]] + [e for e in kept if not e.get("reason")]
+    print(f"\n{len(not_killed)} not killed: {len(kept)} listed with a reason, {len(new)} new")
+    return 1 if unexplained else 0
+
+
+# ------------------------------------------------------------------ named mutants: plausible bugs, each must be caught
+
+# Bugs an audit of the tests (issue 19) planted by hand, kept as a regression list: (id, file, the exact text, what
+# replaces it, the unit tests to run). Some are outside what mutmut makes (catalog.yaml is data, a remedy
+# placeholder, a changed comprehension); `named` applies each to a copy of the repository and runs those tests.
+NAMED: tuple[tuple[str, str, str, str, str], ...] = (
+    ("socket judged by its host path", "blinkcheck/docker_judges.py",
+     "any(dest == DOCKER_SOCKET for _, dest in c.mounts)", "any(src == DOCKER_SOCKET for src, _ in c.mounts)",
+     "tests/unit/test_docker_judges.py"),
+    ("upgrade indicators read the first line", "blinkcheck/docker_judges.py", "last = lines[-1]", "last = lines[0]",
+     "tests/unit/test_docker_judges.py"),
+    ("a restarting upgraded container is healthy", "blinkcheck/docker_judges.py",
+     '    if new.status == "running":', '    if new.status in ("running", "restarting"):',
+     "tests/unit/test_docker_judges.py"),
+    ("a giant line is kept whole (memory unbounded)", "blinkcheck/logs.py",
+     "if len(self._carry) > MAX_CARRY:", "if len(self._carry) > MAX_CARRY * 1000:",
+     "tests/unit/test_logs_and_probe.py"),
+    ("the probe warns only on 503", "blinkcheck/probe.py", 'if status.startswith("5"):', 'if status == "503":',
+     "tests/unit/test_probe.py"),
+    ("the redactor's password= shape removed", "blinkcheck/redact.py", "|token|secret|password|passwd|",
+     "|token|secret|passwd|", "tests/unit/test_redact.py"),
+    ("startup grace for restarted pods", "blinkcheck/k8s_judges.py",
+     " < STARTUP_GRACE_S and p.restarts == 0:", " < STARTUP_GRACE_S:", "tests/unit/test_k8s_judges.py"),
+    ("operator handoff without its namespace filter", "blinkcheck/k8s_judges.py",
+     "alive = [o for o in operators if o.alive and o.namespace == p.namespace]",
+     "alive = [o for o in operators if o.alive]", "tests/unit/test_k8s_judges.py"),
+    ("catalog: 'context deadline exceeded' removed", "blinkcheck/catalog.yaml",
+     "      - 'context deadline exceeded'\n", "", "tests/unit/test_logs_and_probe.py"),
+    ("catalog: 'connection reset by peer' removed", "blinkcheck/catalog.yaml",
+     "      - 'connection reset by peer'\n", "", "tests/unit/test_logs_and_probe.py"),
+    ("a Kubernetes remedy names a placeholder no judge fills", "blinkcheck/catalog.yaml",
+     "{pod} -n {namespace}`", "{pod} -n {namespace}` {never_filled}", "tests/unit/test_k8s_judges.py"),
+)
+
+
+def named() -> int:
+    """Apply each named mutant to a copy of the repository and run its unit tests: every one must fail them."""
+    import tempfile
+
+    survived = []
+    keep = ("blinkcheck", "fixtures", "checks", "lab", "tests", "rbac", "bench", "scripts", ".ci")
+    with tempfile.TemporaryDirectory(prefix="blink-named-") as tmp:
+        copy = Path(tmp) / "repo"
+        copy.mkdir()
+        for name in keep:
+            if (ROOT / name).is_dir():
+                shutil.copytree(ROOT / name, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
+        for name in ("conftest.py", "pyproject.toml", "README.md"):
+            shutil.copy2(ROOT / name, copy / name)
+        def pytest(tests: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run([sys.executable, "-m", "pytest", tests, "-x", "-q", "-p", "no:cacheprovider"],
+                                  cwd=copy, capture_output=True, text=True, check=False)  # fmt: skip
+
+        for tests in sorted({n[4] for n in NAMED}):  # a mutant counts as caught only where the code passes
+            clean = pytest(tests)
+            if clean.returncode != 0:
+                print(f"{tests} fails without any mutant: fix that first\n{clean.stdout[-2000:]}")
+                return 2
+        for what, path, old, new, tests in NAMED:
+            target = copy / path
+            original = target.read_text(encoding="utf-8")
+            if original.count(old) < 1:
+                print(f"STALE  {what}: {path} no longer has {old!r}: update NAMED")
+                survived.append(what)
+                continue
+            target.write_text(original.replace(old, new), encoding="utf-8")
+            t0 = time.monotonic()
+            r = pytest(tests)
+            target.write_text(original, encoding="utf-8")
+            killed = r.returncode == 1
+            print(f"{'killed ' if killed else 'SURVIVED'} {what} ({time.monotonic() - t0:.1f}s)")
+            if not killed:
+                survived.append(what)
+                print(r.stdout[-1500:])
+    print(f"\n{len(NAMED) - len(survived)} of {len(NAMED)} named mutants killed")
+    return 1 if survived else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m tests.mutation", description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run", help="run mutmut (fresh) over all modules or the ones named")
+    r.add_argument("modules", nargs="*", help=f"any of: {', '.join(MODULES)} (default: all)")
+    r.add_argument("--keep", action="store_true", help="keep mutants/ from the last run (named modules rerun)")
+    rep = sub.add_parser("report", help="the score per module, and survivors not listed in docs/mutation.json")
+    rep.add_argument("--write", action="store_true")
+    b = sub.add_parser("baseline", help="write the score of a run on the base commit (its result dirs) as 'before'")
+    b.add_argument("dirs", nargs="+")
+    sub.add_parser("named", help="the plausible bugs of NAMED, each applied to a copy: every one must be caught")
+    sub.add_parser("ci", help=f"the CI-sized run ({', '.join(CI_MODULES)}): fails on a survivor not listed")
+    a = ap.parse_args(argv)
+    if a.cmd == "run":
+        unknown = [m for m in a.modules if m not in MODULES]
+        if unknown:
+            ap.error(f"unknown module(s) {', '.join(unknown)}; one of {', '.join(MODULES)}")
+        seconds = run(a.modules, fresh=not a.keep)
+        print(f"\nmutmut took {seconds:.0f}s")
+        return report(False, tuple(a.modules) or MODULES, seconds)
+    if a.cmd == "report":
+        return report(a.write)
+    if a.cmd == "named":
+        return named()
+    if a.cmd == "baseline":
+        return baseline(a.dirs)
+    seconds = run(list(CI_MODULES), fresh=True)
+    print(f"\nmutmut took {seconds:.0f}s")
+    return report(False, CI_MODULES, seconds)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

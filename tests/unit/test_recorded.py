@@ -1,0 +1,212 @@
+"""The judges on the lab's own API objects (tests/data/, recorded by `python -m tests.record_lab`): each scenario's
+outcome table, and every finding word for word (findings.json, reviewed when a judge's words change)."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from blinkcheck.redact import encodings
+from tests.record_lab import planted_secrets
+from tests.unit import recorded
+from tests.unit.recorded import DATA, as_data, docker, expected_path, findings_of, kubernetes, scenarios
+
+DOCKER = scenarios("docker")
+K8S = scenarios("kubernetes")
+
+
+def table(findings) -> dict[tuple[str, str], str]:
+    """(condition, object's name) -> outcome."""
+    return {(f.condition_id, f.object.split(" (")[0].removeprefix("container ")): str(f.outcome) for f in findings}
+
+
+# ------------------------------------------------------------------ what was recorded
+
+
+def test_every_lab_scenario_is_recorded():
+    from lab.docker.scenarios import SCENARIOS as DOCKER_LAB
+    from lab.k8s.scenario import SCENARIOS as K8S_LAB
+
+    assert sorted(DOCKER_LAB) == DOCKER
+    assert sorted(K8S_LAB) == K8S
+
+
+def test_recordings_hold_no_planted_secret():
+    """The recorder removes the lab's planted keys in every encoding the redactor knows, and every Secret value."""
+    forms = {f for s in planted_secrets() for f in encodings(s)}
+    for path in DATA.rglob("*"):
+        if path.is_file():
+            text = path.read_text(encoding="utf-8", errors="replace")
+            assert not [f for f in forms if f in text], path
+    for name in K8S:
+        for secret in kubernetes(name).items("secrets"):
+            assert all(v in ("", recorded_mask()) for v in secret["data"].values()), name
+
+
+def recorded_mask() -> str:
+    from tests.record_lab import MASKED_VALUE
+
+    return MASKED_VALUE
+
+
+@pytest.mark.parametrize(("platform", "name"), [("docker", n) for n in DOCKER] + [("kubernetes", n) for n in K8S])
+def test_findings_word_for_word(platform, name):
+    """Every finding on the recording as the report shows it: outcome, summary, remedy values, evidence, details.
+    A change of a judge's words shows here as a diff of findings.json (rewrite: python -m tests.unit.recorded --write)."""
+    expected = json.loads(expected_path(platform, name).read_text(encoding="utf-8"))
+    assert as_data(findings_of(platform, name)) == expected
+
+
+# ------------------------------------------------------------------ Docker: the scenarios' outcome tables
+
+PASS, FAIL, WARN = "passed", "failed", "warning"
+RUNNING_ONE = {
+    ("docker.disconnected.container-exists", "unix:///var/run/docker.sock"): PASS,
+    ("docker.disconnected.container-running", "blink-runner"): PASS,
+    ("docker.disconnected.logs-readable", "blink-runner"): PASS,
+    ("docker.disconnected.no-network-errors", "blink-runner"): PASS,
+    ("docker.upgrade.indicators", "blink-runner"): PASS,
+    ("docker.runner.socket-mounted", "blink-runner"): PASS,
+}
+NET = ("docker.disconnected.no-network-errors", "blink-runner")
+NEW = "blink-runner-1.0.995"
+DOCKER_TABLES = {
+    "healthy": RUNNING_ONE,
+    "no-runner": {("docker.disconnected.container-exists", "unix:///var/run/docker.sock"): FAIL},
+    "runner-exited": {**RUNNING_ONE, ("docker.disconnected.container-running", "blink-runner"): FAIL},
+    "egress-blocked": {**RUNNING_ONE, NET: FAIL},
+    "egress-recovered": {**RUNNING_ONE, NET: WARN},
+    "runner-misconfigured": {**RUNNING_ONE, NET: FAIL},
+    "dns-dead": {**RUNNING_ONE, NET: FAIL},
+    "tls-inspected": {**RUNNING_ONE, NET: FAIL},
+    "proxy-dead": {**RUNNING_ONE, NET: FAIL},
+    "no-socket": {**RUNNING_ONE, ("docker.runner.socket-mounted", "blink-runner"): FAIL},
+    "upgrade-healthy": {
+        **RUNNING_ONE,
+        **{(cid, NEW): PASS for cid, obj in RUNNING_ONE if obj == "blink-runner"},
+        ("docker.upgrade.new-container-healthy", NEW): PASS,
+    },
+    "upgrade-failed": {
+        **RUNNING_ONE,
+        **{(cid, NEW): PASS for cid, obj in RUNNING_ONE if obj == "blink-runner"},
+        # The exited new container beside the running old one: a leftover (warning); the upgrade failed.
+        ("docker.disconnected.container-running", NEW): WARN,
+        ("docker.upgrade.new-container-healthy", NEW): FAIL,
+    },
+}
+DOCKER_FAMILIES = {
+    "egress-blocked": ["timeout"],
+    "egress-recovered": ["timeout"],
+    "runner-misconfigured": ["refused"],
+    "dns-dead": ["timeout"],  # the runner's resolver times out against a dead nameserver
+    "tls-inspected": ["tls"],
+    "proxy-dead": ["proxy"],
+}
+
+
+@pytest.mark.parametrize("name", DOCKER)
+def test_docker_scenario_outcome_table(name):
+    assert table(findings_of("docker", name)) == DOCKER_TABLES[name]
+
+
+@pytest.mark.parametrize("name", DOCKER)
+def test_docker_scenario_network_error_families(name):
+    net = [f for f in findings_of("docker", name) if f.condition_id == NET[0] and f.object.startswith("container blink-runner (")]
+    families = list(net[0].details.get("timeline", {}).get("by_family", {})) if net else []
+    assert families == DOCKER_FAMILIES.get(name, [])
+
+
+def test_recorded_inspect_gives_the_facts_the_judges_need():
+    s = docker("upgrade-healthy")
+    old, new = s.runners
+    assert (old.name, old.status, new.name, new.status) == ("blink-runner", "running", NEW, "running")
+    assert old.image == "blinkops/blink-runner:1.0.994" and new.image == "blinkops/blink-runner:1.0.995"
+    assert ("/var/run/docker.sock", "/var/run/docker.sock") in old.mounts
+    assert "BLINK_RUNNER_GROUP_API_KEY" in old.env_names and old.log_driver == "json-file"
+    # The "Found existing" line names the new container by its real id.
+    line = recorded.upgrade_lines(s.window(old), recorded.CATALOG.upgrade_patterns)[-1]
+    assert (line.kind, line.name, new.id.startswith(line.container_id)) == ("found_existing", NEW, True)
+    exited = docker("runner-exited").runners[0]
+    assert (exited.status, exited.exit_code, exited.oom_killed) == ("exited", 1, False)
+    assert exited.finished_at.startswith(docker("runner-exited").meta["recorded_at"][:10])
+    assert docker("no-socket").runners[0].mounts == (
+        (str(Path("/var/lib/blink-lab/docker/pki/ca.pem")), "/etc/blink-lab/ca.pem"),)
+
+
+def test_recorded_windows_keep_the_engines_times():
+    s = docker("egress-recovered")
+    w = s.window(s.runners[0])
+    assert w.first_at is not None and w.last_at is not None
+    assert w.first_at <= w.last_at < s.now + timedelta(seconds=1)  # recorded_at is to the second
+    assert w.recovered is not None and w.last_success is not None and w.recovered.index <= w.last_success.index
+
+
+# ------------------------------------------------------------------ Kubernetes: the scenarios' outcome tables
+
+
+def k8s_outcomes(name: str) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for f in findings_of("kubernetes", name):
+        out.setdefault(f.condition_id, []).append(str(f.outcome))
+    return out
+
+
+@pytest.mark.parametrize("name", K8S)
+def test_k8s_scenario_outcome_table(name):
+    assert k8s_outcomes(name) == K8S_TABLES[name]
+
+
+def _k8s(pods_ready: list[str], net: list[str] | None = None, logs: list[str] | None = None,
+         **changed: list[str]) -> dict[str, list[str]]:
+    """A scenario's table: by default every runner pod passes everything and no operator exists; `changed` sets
+    other rows (keyword: the condition id after "k8s.", dots and dashes as underscores, e.g. upgrade_operator_state)."""
+    n = len(pods_ready)
+    t = {
+        "k8s.disconnected.pods-exist": [PASS],
+        "k8s.disconnected.pods-ready": pods_ready,
+        "k8s.disconnected.logs-readable": logs or [PASS] * n,
+        "k8s.disconnected.no-network-errors": net or [PASS] * n,
+        "k8s.upgrade.operator-state": [PASS],
+        "k8s.upgrade.operator-handoff": [PASS] * n,
+        "k8s.runner.secret-present": [PASS],
+    }
+    for key, outcomes in changed.items():
+        section, _, name = key.partition("_")
+        t[f"k8s.{section}.{name.replace('_', '-')}"] = outcomes
+    return {k: v for k, v in t.items() if v}
+
+
+K8S_TABLES: dict[str, dict[str, list[str]]] = {
+    "healthy": _k8s([PASS]),
+    "crashloop": _k8s([FAIL]),
+    # The pod never ran: no logs to judge for errors or a handoff.
+    "pending": _k8s([FAIL], logs=["blocked"], disconnected_no_network_errors=[], upgrade_operator_handoff=[]),
+    "hpa": _k8s([PASS, PASS, FAIL]),
+    "egress-blocked": _k8s([PASS], net=[FAIL]),
+    "egress-recovered": _k8s([PASS], net=[WARN]),
+    "runner-misconfigured": _k8s([PASS], net=[FAIL]),
+    "upgrade-in-progress": _k8s([PASS], upgrade_operator_state=[WARN], upgrade_rollback_overdue=[PASS]),
+    "operator-gone": _k8s([PASS], upgrade_operator_handoff=[FAIL]),
+    "operator-stuck": _k8s([PASS], upgrade_operator_state=[WARN], upgrade_operator_handoff=[FAIL],
+                           upgrade_rollback_overdue=[PASS]),
+    "operator-pending": _k8s([PASS], upgrade_operator_state=[WARN], upgrade_operator_handoff=[FAIL],
+                             upgrade_rollback_overdue=[PASS]),
+    # Recorded while the operator is still inside its rollback window (it rolls back after 10 s).
+    "operator-rollback": _k8s([PASS], upgrade_operator_state=[WARN], upgrade_rollback_overdue=[PASS]),
+    "secret-missing": _k8s([FAIL], logs=["blocked"], disconnected_no_network_errors=[], upgrade_operator_handoff=[],
+                           runner_secret_present=[FAIL]),
+    "secret-empty": _k8s([FAIL], runner_secret_present=[FAIL]),
+}
+
+
+def test_a_pod_is_judged_with_its_own_events():
+    s = kubernetes("crashloop") if "crashloop" in K8S else None
+    if s is None:
+        pytest.fail("the crashloop scenario is not recorded")
+    p = s.runner_pods[0]
+    events = s.events(p.name)
+    assert events and all(e.object == f"Pod/{p.name}" for e in events)
+    assert any(e.reason == "BackOff" for e in events)
