@@ -155,9 +155,9 @@ secret-empty                1    P             P           P          F         
 upgrade-in-progress         0    P             P           P          P          P             P                 P               M            W              P                P              P                P
 rollback-overdue            1    P             P           P          P          P             P                 P               M            W              P                P              F                P
 operator-gone               1    P             P           P          P          P             P                 P               M            P              F                P              P                P
-operator-pending            1    P             P           P          P          P             P                 P               M            W              F                F              P                P
-operator-rollback           1    P             P           P          P          P             P                 P               M            W              F                F              P                P
 operator-stuck              1    P             P           P          P          P             P                 P               M            W              F                F              P                P
+operator-rollback           1    P             P           P          P          P             P                 P               M            W              F                F              P                P
+operator-pending            1    P             P           P          P          P             P                 P               M            W              F                F              P                P
 """, {
     "healthy": ("healthy", "nothing", ()),
     "no-runner": ("no-runner", "no runner deployment or pods (its ConfigMap and Secret are there)", ()),

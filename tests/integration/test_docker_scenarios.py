@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import replace
+from html import escape
 
 import jsonschema
 import pytest
@@ -48,7 +49,7 @@ REMEDY_IN_HTML = {
                  "embedded DNS; it forwards to 172.30.251.253"],
     "tls-inspected": ["issued by CN=Blink Lab TLS-Inspecting Proxy CA, which the runner does not trust",
                       "CA bundle: /etc/blink-lab/ca.pem (the container"],
-    "proxy-dead": ["-x http://blink-proxy:[REDACTED]@172.30.251.1:3128", "(from HTTPS_PROXY)"],
+    "proxy-dead": ["-x 'http://blink-proxy:[REDACTED]@172.30.251.1:3128'", "(from HTTPS_PROXY)"],
     "egress-recovered": ["has been connected again since", "Nothing to do now", "Timeline"],
     "runner-misconfigured": [
         "the egress probe from its own network namespace reaches",
@@ -115,7 +116,8 @@ def test_scenario(scenario: str):
         assert "inside the network namespace of container blink-runner" in probe_entry["evidence"][0]["text"]
     for text in REMEDY_IN_HTML.get(scenario, []):
         needle = text.format(**ids)
-        assert needle in html or needle.replace(">", "&gt;") in html, f"{scenario}: {needle!r} not in report.html"
+        shown = (needle, escape(needle), escape(needle, quote=False))
+        assert any(x in html for x in shown), f"{scenario}: {needle!r} not in report.html"
     # The planted API key and proxy password never reach any artifact.
     for path in report_dir.iterdir():
         assert lab.LAB_API_KEY not in path.read_text(errors="replace"), path
