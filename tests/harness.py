@@ -101,6 +101,24 @@ class _Measured(subprocess.Popen[str]):
         return pid, status
 
 
+def probe_processes(parent: int = 0) -> list[int]:
+    """The egress probe's child processes (`python -m fixtures.netns_probe`) of this checkout (run from its
+    folder: other checkouts on the machine run their own), of `parent` if given."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            ppid = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
+            cwd = os.readlink(entry / "cwd")
+        except (OSError, ValueError, IndexError):
+            continue
+        if b"fixtures.netns_probe" in cmdline and cwd == str(ROOT) and (not parent or ppid == parent):
+            found.append(int(entry.name))
+    return found
+
+
 def every_byte(report_dir: Path) -> dict[str, bytes]:
     """Every file below the folder (links not followed) and every member of every packet, by name."""
     from blinkcheck.bundle import archive_members
