@@ -14,7 +14,6 @@ import importlib
 import importlib.util
 import json
 import time
-from pathlib import Path
 
 from bench.common import ROOT, Row, machine
 

@@ -7,10 +7,13 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,6 +25,7 @@ class CheckRun:
     stderr: str
     report_dir: Path
     wall_s: float
+    peak_rss_kb: int = 0  # the pytest process's peak memory (ru_maxrss), when measured
 
     @property
     def results(self) -> dict[str, Any]:
@@ -72,8 +76,47 @@ def run_checks(
     full_env = {**os.environ, **(env or {})}
     full_env.pop("PYTEST_ADDOPTS", None)
     started = time.monotonic()
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=full_env)
-    return CheckRun(proc.returncode, proc.stdout, proc.stderr, report_dir, time.monotonic() - started)
+    with _Measured(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env) as proc:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise
+    return CheckRun(proc.returncode, out, err, report_dir, time.monotonic() - started, proc.peak_rss_kb)
+
+
+class _Measured(subprocess.Popen[str]):
+    """A Popen that keeps the child's resource usage when it is reaped (wait4): its peak memory."""
+
+    peak_rss_kb = 0
+
+    def _try_wait(self, wait_flags: int) -> tuple[int, int]:
+        try:
+            pid, status, usage = os.wait4(self.pid, wait_flags)
+        except ChildProcessError:
+            return self.pid, 0
+        if pid:
+            self.peak_rss_kb = usage.ru_maxrss
+        return pid, status
+
+
+def probe_processes(parent: int = 0) -> list[int]:
+    """The egress probe's child processes (`python -m fixtures.netns_probe`) of this checkout (run from its
+    folder: other checkouts on the machine run their own), of `parent` if given."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            ppid = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
+            cwd = os.readlink(entry / "cwd")
+        except (OSError, ValueError, IndexError):
+            continue
+        if b"fixtures.netns_probe" in cmdline and cwd == str(ROOT) and (not parent or ppid == parent):
+            found.append(int(entry.name))
+    return found
 
 
 def every_byte(report_dir: Path) -> dict[str, bytes]:
@@ -89,26 +132,55 @@ def every_byte(report_dir: Path) -> dict[str, bytes]:
     return out
 
 
+def under_ci() -> bool:
+    """`.ci/run` sets CI=true (as CI services do): a missing prerequisite fails the run there."""
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def missing(reason: str) -> NoReturn:
+    """A prerequisite of this test is missing: skipped on a developer's machine, a failure under CI=true."""
+    if under_ci():
+        pytest.fail(f"CI=true, and a prerequisite is missing: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@contextmanager
+def temporary_user() -> Iterator[str]:
+    """An unprivileged local user made for the test (its own group only: no docker group, no sudo), removed after."""
+    import secrets
+    import shutil
+
+    if os.geteuid() != 0:
+        missing("creating a local user needs root")
+    if not shutil.which("useradd") or not shutil.which("userdel"):
+        missing("useradd/userdel (Debian's passwd package) are needed to create a local user")
+    name = f"blinkchk-{secrets.token_hex(3)}"
+    subprocess.run(["useradd", "--system", "--no-create-home", "--user-group", "--shell", "/usr/sbin/nologin", name],
+                   check=True, capture_output=True, timeout=30)  # fmt: skip
+    try:
+        yield name
+    finally:
+        subprocess.run(["userdel", name], check=False, capture_output=True, timeout=30)
+
+
 def run_checks_as(user: str, *args: str, timeout: float = 120) -> CheckRun:
-    """`pytest checks/` as another local user (e.g. nobody: no root, no docker group), from a world-readable
+    """`pytest checks/` as another local user (see temporary_user: no root, no docker group), from a world-readable
     copy of the suite, with Debian's python3.11 and the venv's packages (the venv may live under /root).
-    Skips where that cannot be done. The report dir is a fresh world-writable one under /tmp."""
+    Skips where that cannot be done (fails under CI). The report dir is a fresh world-writable one under /tmp."""
     import pwd
     import shutil
     import sysconfig
     import tempfile
 
-    import pytest
-
     try:
         pwd.getpwnam(user)
     except KeyError:
-        pytest.skip(f"no '{user}' user on this machine")
+        missing(f"no '{user}' user on this machine")
     if os.geteuid() != 0:
-        pytest.skip("needs root to switch user")
+        missing("needs root to switch user")
     python = "/usr/bin/python3.11"
     if not os.access(python, os.X_OK):
-        pytest.skip(f"{python} is needed to run as {user}")
+        missing(f"{python} is needed to run as {user}")
     work = Path(tempfile.mkdtemp(prefix="blink-as-user-", dir="/tmp"))
     os.chmod(work, 0o755)
     src = work / "suite"
@@ -131,17 +203,3 @@ def run_checks_as(user: str, *args: str, timeout: float = 120) -> CheckRun:
     return CheckRun(proc.returncode, proc.stdout, proc.stderr, report_dir, time.monotonic() - started)
 
 
-def probe_processes(parent: int = 0) -> list[int]:
-    """The namespace probe's child processes (`python -m fixtures.netns_probe`), of `parent` if given."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes()
-            ppid = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        if b"fixtures.netns_probe" in cmdline and (not parent or ppid == parent):
-            found.append(int(entry.name))
-    return found

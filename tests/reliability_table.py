@@ -1,7 +1,8 @@
 """The README's reliability table, generated from the tests so it cannot drift.
 
-Rows come from tests marked `@pytest.mark.reliability(fault=..., sees=...)` (each asserts what it
-claims) and from the bad-input cases of tests/integration/test_bad_input.py.
+Rows come from tests marked `@pytest.mark.reliability(fault, Sees(...))`: the row's "what the user sees" is
+built from the Sees data, which the test asserts on its run through the `sees` fixture (tests/reliability.py);
+and from the bad-input cases of tests/integration/test_bad_input.py (each asserted: exit 4 and its line).
 
     .venv/bin/python -m tests.reliability_table          # print the table
     .venv/bin/python -m tests.reliability_table --write  # rewrite it in README.md
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import tests.integration
 import tests.unit
+from tests.reliability import rows_of
 
 ROOT = Path(__file__).resolve().parents[1]
 START, END = "<!-- reliability:start -->", "<!-- reliability:end -->"
@@ -31,9 +33,9 @@ def rows() -> list[tuple[str, str, str]]:
         for fn_name, fn in inspect.getmembers(module, inspect.isfunction):
             if fn.__module__ != module.__name__:
                 continue
-            for mark in getattr(fn, "pytestmark", []):
-                if mark.name == "reliability":
-                    out.append((mark.kwargs["fault"], mark.kwargs["sees"], f"{name}::{fn_name}"))
+            for fault, sees in rows_of(fn):
+                case = f"[{sees.case}]" if sees.case else ""
+                out.append((fault, sees.text(), f"{name}::{fn_name}{case}"))
     from tests.integration.test_bad_input import BAD_OPTIONS
 
     for args, message in BAD_OPTIONS:
@@ -43,8 +45,12 @@ def rows() -> list[tuple[str, str, str]]:
 
 def table() -> str:
     lines = ["| fault or bad input | what the user sees | test |", "|---|---|---|"]
-    lines += [f"| {f} | {s} | `{t}` |" for f, s, t in rows()]
+    lines += [f"| {_cell(f)} | {_cell(s)} | `{t}` |" for f, s, t in rows()]
     return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\\\\|", "\\|")  # a pipe inside a table cell, escaped once
 
 
 def readme_with_table(readme: str) -> str:

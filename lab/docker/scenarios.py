@@ -243,11 +243,14 @@ def run_runner(
     socket: bool = True,
     dns: str = GATEWAY,
     image: str = RUNNER_IMAGE,
+    log_driver: str = "",
     **env: str,
 ) -> str:
     kwargs = runner_kwargs(dns, **env)
     if socket:
         kwargs["volumes"]["/var/run/docker.sock"] = {"bind": "/var/run/docker.sock", "mode": "rw"}
+    if log_driver:
+        kwargs["log_config"] = docker.types.LogConfig(type=log_driver)
     c = dc.containers.run(image, name=name, detach=True, **kwargs)
     return str(c.id)
 
@@ -352,6 +355,19 @@ def _exited(dc: docker.DockerClient) -> None:
     wait_until("the runner exiting", status_is(dc, ref, "exited"))
 
 
+def _stale_runner(dc: docker.DockerClient) -> None:
+    """A healthy runner, and an old runner container left behind (exited) beside it."""
+    _healthy(dc)
+    run_runner(dc, name="blink-runner-old", RUNNER_CRASH="1")
+    wait_until("the old runner exiting", status_is(dc, "blink-runner-old", "exited"))
+
+
+def _logs_unreadable(dc: docker.DockerClient) -> None:
+    """The runner's logging driver is `none`: the engine refuses `docker logs` (runbook step 2 fails)."""
+    ref = run_runner(dc, log_driver="none")
+    wait_until("the runner running", status_is(dc, ref, "running"))
+
+
 def _egress_blocked(dc: docker.DockerClient) -> None:
     ref = run_runner(dc)
     wait_until("the runner connecting first", logs_contain(dc, ref, "Connected to Blink controller"))
@@ -423,6 +439,9 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("healthy", "one runner, running, connected to the stand-in", _healthy),
         Scenario("no-runner", "no runner container at all", lambda dc: None),
         Scenario("runner-exited", "the runner exited with an error (config missing)", _exited),
+        Scenario("stale-runner", "a healthy runner and an old runner container (exited) beside it", _stale_runner),
+        Scenario("logs-unreadable", "a running runner whose logging driver is none: `docker logs` is refused",
+                 _logs_unreadable),
         Scenario("egress-blocked", "iptables drops the runner's traffic to Blink: real timeouts", _egress_blocked),
         Scenario("egress-recovered", "egress dropped for a few timeouts, then allowed: the runner reconnected",
                  _egress_recovered),

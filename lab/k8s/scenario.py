@@ -23,6 +23,7 @@ LABEL = "blink-lab.io/scenario"
 RUNNER_SEL = "app=blink-runner,release=blink-runner"
 OPERATOR_SEL = "app=blink-operator"
 EGRESS_CHAIN = "BLINKLAB-EGRESS"
+KUBELET_CHAIN = "BLINKLAB-KUBELET"
 HANDOFF = "Operator has been deployed with version: 1.0.995"
 
 
@@ -228,6 +229,26 @@ def check_operator_rollback(c: Ctx) -> str | None:
     return None
 
 
+def check_no_runner(c: Ctx) -> str | None:
+    deployments = c.api.get(f"/apis/apps/v1/namespaces/{c.ns}/deployments")["items"]
+    if c.pods(RUNNER_SEL) or any(d["metadata"]["name"] == "blink-runner" for d in deployments):
+        return None
+    c.api.get(f"/api/v1/namespaces/{c.ns}/secrets/blink-runner-secret")  # there: only the runner is missing
+    return f"no deployment blink-runner and no runner pods in {c.ns}; ConfigMap and Secret present"
+
+
+def check_logs_unreadable(c: Ctx) -> str | None:
+    """The runner runs, and its logs cannot be read through the API server (which cannot reach the kubelet)."""
+    p = _one(c.pods(RUNNER_SEL))
+    if not p or not _ready(p):
+        return None
+    try:
+        c.api.get(f"/api/v1/namespaces/{c.ns}/pods/{p['metadata']['name']}/log?tailLines=1", raw=True)
+    except Exception as exc:
+        return f"pod {p['metadata']['name']} Running, Ready; its log read fails: {str(exc)[-200:]}"
+    return None
+
+
 def check_secret_missing(c: Ctx) -> str | None:
     p = _one(c.pods(RUNNER_SEL))
     if not p:
@@ -258,6 +279,24 @@ def block_egress(s: Settings) -> None:
         iptables("-I", "INPUT", "1", "-j", EGRESS_CHAIN)
 
 
+def block_kubelet(s: Settings) -> None:
+    """The API server cannot reach the node's kubelet (as behind a control-plane firewall): connections to its
+    port are refused, so `kubectl logs` / `kubectl exec` fail while the node and its pods stay Ready."""
+    iptables("-N", KUBELET_CHAIN, check=False)
+    iptables("-F", KUBELET_CHAIN)
+    iptables("-A", KUBELET_CHAIN, "-d", s.gateway, "-p", "tcp", "--dport", str(s.kubelet_port), "-m", "comment",
+             "--comment", "blink-lab k8s scenario logs-unreadable", "-j", "REJECT", "--reject-with", "tcp-reset")
+    if iptables("-C", "OUTPUT", "-j", KUBELET_CHAIN, check=False).returncode != 0:
+        iptables("-I", "OUTPUT", "1", "-j", KUBELET_CHAIN)
+
+
+def unblock_kubelet() -> None:
+    while iptables("-D", "OUTPUT", "-j", KUBELET_CHAIN, check=False).returncode == 0:
+        pass
+    iptables("-F", KUBELET_CHAIN, check=False)
+    iptables("-X", KUBELET_CHAIN, check=False)
+
+
 def egress_blocked() -> bool:
     return iptables("-C", "INPUT", "-j", EGRESS_CHAIN, check=False).returncode == 0
 
@@ -279,6 +318,9 @@ SCENARIOS: dict[str, Scenario] = {
                         check_pending),
     "hpa": Scenario("HPA minReplicas 3 on blink-runner; one of the 3 pods crash-loops", BASE + ["hpa.yaml"],
                     check_hpa),
+    "no-runner": Scenario("no runner deployment or pods; its ConfigMap and Secret are there", BASE, check_no_runner),
+    "logs-unreadable": Scenario("the API server cannot reach the kubelet (port refused): logs and exec fail",
+                                BASE + ["healthy.yaml"], check_logs_unreadable, setup=block_kubelet),
     "egress-blocked": Scenario("iptables drops pod traffic to the stand-in; runner logs timeouts",
                                BASE + ["egress-blocked.yaml"], check_egress, setup=block_egress),
     "egress-recovered": Scenario("egress dropped until the runner logged timeouts, then allowed: it reconnected",
@@ -327,6 +369,7 @@ def _require_up(s: Settings) -> None:
 def clear(s: Settings, timeout: float = 60, quiet: bool = False) -> None:
     _require_up(s)
     unblock_egress()
+    unblock_kubelet()
     ns = s.namespace
     if kubectl(s, "get", "namespace", ns, check=False).returncode == 0:
         kubectl(s, "-n", ns, "delete", "deployments,horizontalpodautoscalers,configmaps,secrets,serviceaccounts",

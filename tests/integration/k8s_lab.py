@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.harness import ROOT, CheckRun, run_checks
+from tests.harness import ROOT, CheckRun, missing, run_checks
 
 NS = "blink"
 RUNNERS = "app=blink-runner,release=blink-runner"
@@ -45,10 +45,10 @@ def lab() -> Any:
 
 
 def _skip_or_fail(reason: str) -> None:
-    """Skip on a developer's machine without the lab; fail when the test script brought it up (CI)."""
+    """Skip on a developer's machine without the lab; fail when the test script brought it up, or under CI=true."""
     if os.environ.get("BLINK_LAB_K8S_UP") == "1":
         pytest.fail(f"the lab cluster should be up (scripts/test.sh started it): {reason}")
-    pytest.skip(reason)
+    missing(reason)
 
 
 def apply(lab: Any, name: str) -> None:

@@ -21,7 +21,8 @@ import pytest
 
 from lab.docker import scenarios as lab
 from tests.faultproxy import DOCKER_SOCK, FaultProxy, Rule
-from tests.harness import run_checks, run_checks_as
+from tests.harness import run_checks, run_checks_as, temporary_user
+from tests.reliability import Sees
 
 pytestmark = pytest.mark.docker_lab
 
@@ -83,23 +84,25 @@ def test_remote_engine_probe_names_the_layer_too(tmp_path: Path, remote_engine: 
     assert not leftovers()
 
 
+LATE_REMOVED = "the container the engine made late is found by its run label and removed before the run ends"
+
+
 @pytest.mark.reliability(
-    fault="a probe container whose create is answered after `--api-timeout` (remote engine)",
-    sees="blink-reachable not-evaluable (\"timed out\"); the container the engine made late is found by its run label and removed before the run ends",
+    "a probe container whose create is answered after `--api-timeout 2` (remote engine)",
+    Sees(exit=1, outcomes={REACH: "not-evaluable"}, says={REACH: "timed out"}, facts=(LATE_REMOVED,)),
 )
-def test_probe_container_created_late_is_removed_by_the_end_of_the_run(tmp_path: Path, remote_engine: FaultProxy):
+def test_probe_container_created_late_is_removed_by_the_end_of_the_run(tmp_path: Path, remote_engine: FaultProxy,
+                                                                        sees):  # fmt: skip
     lab.up("healthy")
     remote_engine.rules.append(Rule(r"POST /v[\d.]+/containers/create", delay_s=3.0))
     since = time.time()
     run = run_checks(*BASE, "--docker-host", remote_engine.url, "--api-timeout", "2", report_dir=tmp_path)
-    entry = run.entries(REACH)[0]
-    assert entry["outcome"] == "not-evaluable" and "timed out" in entry["summary"], entry
-    assert run.exit_code == 1
+    sees(run)
     time.sleep(1)  # the engine writes its events asynchronously
     events = probe_events(since)
-    assert "create" in events, f"the engine never made the probe container: {events}"  # it did answer, late
-    assert events.count("destroy") == events.count("create"), events
-    assert not leftovers()
+    # the engine did make it (it answered, late), and removed every one it made
+    sees.fact(LATE_REMOVED, "create" in events and events.count("destroy") == events.count("create")
+              and not leftovers(), events)  # fmt: skip
 
 
 @pytest.fixture
@@ -119,23 +122,27 @@ def runner_without_tools() -> Iterator[None]:
     dc.images.remove(NO_TOOLS_IMAGE, force=True)
 
 
+HINT = "a hint shows how to enable it (`--probe-image IMAGE`)"
+
+
 @pytest.mark.reliability(
-    fault="a runner image without curl, wget or nc, on a remote engine (no way to probe)",
-    sees="`--probe auto`: blink-reachable skipped, naming the tools tried and how to enable it (`--probe-image`), exit 0; `--probe on`: not-evaluable, exit 1",
+    "a runner image without curl, wget or nc, on a remote engine (no way to probe), default `--probe auto`",
+    Sees(exit=0, outcomes={REACH: "skipped"}, says={REACH: "has none of curl, wget, nc (tried: curl, wget, nc)"},
+         facts=(HINT,), case="auto"),
+)
+@pytest.mark.reliability(
+    "a runner image without curl, wget or nc, on a remote engine, `--probe on`",
+    Sees(exit=1, outcomes={REACH: "not-evaluable"}, says={REACH: "--probe-image IMAGE"}, case="on"),
 )
 def test_no_tool_in_the_runner_image_is_skipped_in_auto_and_not_evaluable_when_on(
-    tmp_path: Path, remote_engine: FaultProxy, runner_without_tools: None
+    tmp_path: Path, remote_engine: FaultProxy, runner_without_tools: None, sees
 ):
     auto = run_checks(*BASE, "--docker-host", remote_engine.url, report_dir=tmp_path / "auto")
-    entry = auto.entries(REACH)[0]
-    assert entry["outcome"] == "skipped", entry
-    assert "has none of curl, wget, nc (tried: curl, wget, nc)" in entry["summary"]
-    assert any("--probe-image IMAGE" in h for h in entry["hints"]), entry["hints"]
-    assert auto.exit_code == 0, auto.stdout[-3000:]  # a probe that cannot run here does not fail the run
+    sees(auto, case="auto")  # a probe that cannot run here does not fail the run
+    hints = auto.entries(REACH)[0]["hints"]
+    sees.fact(HINT, any("--probe-image IMAGE" in h for h in hints), hints, case="auto")
     on = run_checks(*BASE, "--docker-host", remote_engine.url, "--probe", "on", report_dir=tmp_path / "on")
-    entry = on.entries(REACH)[0]
-    assert entry["outcome"] == "not-evaluable" and "--probe-image IMAGE" in entry["summary"], entry
-    assert on.exit_code == 1
+    sees(on, case="on")
     assert not leftovers()
 
 
@@ -148,7 +155,8 @@ def test_without_permission_to_enter_the_namespace_a_probe_container_is_used():
     sock_dir.chmod(0o755)
     proxy = FaultProxy(sock_dir / "docker.sock").start()  # world-writable: like membership of the docker group
     try:
-        run = run_checks_as("nobody", *BASE, "--docker-host", proxy.url)
+        with temporary_user() as user:
+            run = run_checks_as(user, *BASE, "--docker-host", proxy.url)
     finally:
         proxy.stop()
         shutil.rmtree(sock_dir, ignore_errors=True)

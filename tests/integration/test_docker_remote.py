@@ -20,6 +20,7 @@ from lab.docker import scenarios as lab
 from lab.k8s import pki
 from tests.faultproxy import FaultProxy
 from tests.harness import CheckRun, run_checks
+from tests.reliability import Sees
 from tests.sshd import LoopbackSSH
 
 pytestmark = pytest.mark.docker_lab
@@ -28,6 +29,9 @@ TIMEOUT = 3
 BASE = ["--target", "docker", "--blink-url", lab.BLINK_URL, "--probe-timeout", "4",
         "--api-timeout", str(TIMEOUT)]  # fmt: skip
 PRECONDITION = "docker.host.daemon-reachable"
+REACH = "docker.disconnected.blink-reachable"
+NO_SSH_LEFT = "no ssh process left behind"
+VIA_SSH = "answers at ssh://blinklab"
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -80,14 +84,15 @@ def assert_healthy_through(run: CheckRun, host: str) -> None:
 
 
 @pytest.mark.reliability(
-    fault="`--docker-host ssh://alias` with an ~/.ssh/config alias (HostName, Port, User, IdentityFile)",
-    sees="the same healthy verdict as on the local socket: the system ssh runs `docker system dial-stdio` there, as the docker CLI does; exit 0",
+    "`--docker-host ssh://alias` with an ~/.ssh/config alias (HostName, Port, User, IdentityFile), healthy runner",
+    Sees(exit=0, outcomes={PRECONDITION: "passed", REACH: "passed"}, says={PRECONDITION: VIA_SSH},
+         facts=(NO_SSH_LEFT,)),
 )
-def test_ssh_alias_reaches_the_engine(sshd, tmp_path):
+def test_ssh_alias_reaches_the_engine(sshd, tmp_path, sees):
     run = as_user(sshd, "--docker-host", "ssh://blinklab", report_dir=tmp_path)
+    sees(run)  # the egress probe: a probe container, through ssh
     assert_healthy_through(run, "ssh://blinklab")
-    assert run.outcome("docker.disconnected.blink-reachable") == "passed"  # the probe container, through ssh
-    assert not _ssh_processes()
+    sees.fact(NO_SSH_LEFT, not _ssh_processes())
 
 
 def test_ssh_user_host_port_and_docker_host_env(sshd, tmp_path):
@@ -98,11 +103,23 @@ def test_ssh_user_host_port_and_docker_host_env(sshd, tmp_path):
     assert_healthy_through(run, url)
 
 
+CONTEXT_IS_DOCKER = "`--target auto` counts it as Docker being there (results.json: platforms docker, a note naming context lab)"
+
+
 @pytest.mark.reliability(
-    fault="a docker context (`docker context create/use`) whose endpoint is ssh://",
-    sees="read like the docker CLI: --docker-context, DOCKER_CONTEXT, or the config's currentContext (counts as Docker present for --target auto); exit 0",
+    "a docker context made by `docker context create lab --docker host=ssh://blinklab`, chosen by `--docker-context lab`",
+    Sees(exit=0, outcomes={PRECONDITION: "passed"}, says={PRECONDITION: VIA_SSH}, case="flag"),
 )
-def test_docker_contexts_written_by_the_docker_cli(sshd, tmp_path):
+@pytest.mark.reliability(
+    "the same context chosen by `DOCKER_CONTEXT=lab`",
+    Sees(exit=0, outcomes={PRECONDITION: "passed"}, says={PRECONDITION: VIA_SSH}, case="env"),
+)
+@pytest.mark.reliability(
+    "the same context made current by `docker context use lab`, no option given",
+    Sees(exit=0, outcomes={PRECONDITION: "passed"}, says={PRECONDITION: VIA_SSH}, facts=(CONTEXT_IS_DOCKER,),
+         case="current"),
+)
+def test_docker_contexts_written_by_the_docker_cli(sshd, tmp_path, sees):
     docker_cli(sshd, "context", "create", "lab", "--docker", "host=ssh://blinklab")
     # The docker CLI itself reaches the engine through this context (the same ~/.ssh/config).
     prefix = sshd.client_prefix()
@@ -112,12 +129,14 @@ def test_docker_contexts_written_by_the_docker_cli(sshd, tmp_path):
     assert out.returncode == 0 and out.stdout.strip(), out.stderr
 
     run = as_user(sshd, "--docker-context", "lab", "--probe", "off", report_dir=tmp_path / "flag")
+    sees(run, case="flag")
     assert_healthy_through(run, "ssh://blinklab")
     # The flag wins over DOCKER_HOST, as `docker --context` does.
     run = as_user(sshd, "--docker-context", "lab", "--probe", "off", report_dir=tmp_path / "over-env",
                   env={"DOCKER_HOST": "unix:///nonexistent"})  # fmt: skip
     assert_healthy_through(run, "ssh://blinklab")
     run = as_user(sshd, "--probe", "off", report_dir=tmp_path / "env", env={"DOCKER_CONTEXT": "lab"})
+    sees(run, case="env")
     assert_healthy_through(run, "ssh://blinklab")
 
     docker_cli(sshd, "context", "use", "lab")
@@ -128,9 +147,11 @@ def test_docker_contexts_written_by_the_docker_cli(sshd, tmp_path):
                          prefix=sshd.client_prefix())  # fmt: skip
     finally:
         docker_cli(sshd, "context", "use", "default")
+    sees(run, case="current")
     assert_healthy_through(run, "ssh://blinklab")
-    assert run.results["target"]["platforms"] == ["docker"], run.results["target"]
-    assert any("context lab" in note for note in run.results["target"]["notes"]), run.results["target"]
+    target = run.results["target"]
+    sees.fact(CONTEXT_IS_DOCKER, target["platforms"] == ["docker"] and any("context lab" in n for n in target["notes"]),
+              target, case="current")  # fmt: skip
 
 
 def test_unknown_docker_context_is_a_usage_error(sshd, tmp_path):
@@ -153,11 +174,16 @@ def _tls_material(folder: Path) -> dict[str, Path]:
     return files
 
 
+MATERIAL_USED = "the context's ca.pem/cert.pem/key.pem are what works: the same endpoint without them does not answer (exit 1)"
+
+
 @pytest.mark.reliability(
-    fault="a docker context whose endpoint is tcp:// with TLS material (CA, client certificate)",
-    sees="the context's ca.pem/cert.pem/key.pem are used: the engine behind a TLS endpoint that requires the client certificate answers; exit 0",
+    "a docker context whose endpoint is tcp:// with TLS material (CA, client certificate), behind a TLS endpoint that "
+    "requires the client certificate",
+    Sees(exit=0, outcomes={PRECONDITION: "passed"}, says={PRECONDITION: "answers at tcp://127.0.0.1:"},
+         facts=(MATERIAL_USED,)),
 )
-def test_tcp_context_with_tls_material(sshd, tmp_path):
+def test_tcp_context_with_tls_material(sshd, tmp_path, sees):
     pem = _tls_material(tmp_path)
     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     tls.load_cert_chain(pem["server"], pem["server-key"])
@@ -169,10 +195,11 @@ def test_tcp_context_with_tls_material(sshd, tmp_path):
         docker_cli(sshd, "context", "create", "tls", "--docker", endpoint)
         assert docker_cli(sshd, "--context", "tls", "version", "--format", "{{.Server.Version}}").strip()
         run = as_user(sshd, "--docker-context", "tls", "--probe", "off", report_dir=tmp_path / "ctx")
+        sees(run)
         assert_healthy_through(run, proxy.url)
         # Without the context's material the same endpoint does not answer: the material was what worked.
         bare = as_user(sshd, "--docker-host", proxy.url, "--probe", "off", report_dir=tmp_path / "bare")
-        assert bare.exit_code == 1 and bare.outcome(PRECONDITION) == "not-evaluable"
+        sees.fact(MATERIAL_USED, bare.exit_code == 1 and bare.outcome(PRECONDITION) == "not-evaluable")
     finally:
         proxy.stop()
 
@@ -197,41 +224,26 @@ FAILURES = [
 ]
 
 
-@pytest.mark.reliability(
-    fault="ssh://: the remote host key is unknown",
-    sees='one line within --api-timeout: "ssh refused <host>: its host key is unknown …; run `ssh <host>` once to check and accept it"; never accepted by the suite; exit 1',
-)
-@pytest.mark.reliability(
-    fault="ssh://: the remote host key has changed",
-    sees='one line within --api-timeout: "… its host key has changed since it was recorded in known_hosts …"; exit 1',
-)
-@pytest.mark.reliability(
-    fault="ssh://: the key is refused (authentication)",
-    sees='one line within --api-timeout: "ssh authentication refused by <host> (… Permission denied (publickey).): key authentication only; …"; exit 1',
-)
-@pytest.mark.reliability(
-    fault="ssh://: no docker CLI on the remote host",
-    sees='one line within --api-timeout: "no docker command on <host> (…: docker: not found) …"; exit 1',
-)
-@pytest.mark.reliability(
-    fault="ssh://: the remote user may not use the remote Docker socket",
-    sees='one line within --api-timeout: "permission denied on the Docker socket of <host> (… connect: permission denied): add the ssh user to the docker group there …"; exit 1',
-)
-@pytest.mark.reliability(
-    fault="ssh://: a connection that hangs (before login, or the remote docker never answers)",
-    sees='one line within --api-timeout: "timed out: … the connection hangs before login …" / "logged in to <host>, but `docker system dial-stdio` there gave no answer …"; ssh ended; exit 1',
-)
+def _ssh_row(fault: str, alias: str) -> pytest.MarkDecorator:
+    """One ssh:// failure: one line within --api-timeout, every other check naming it, no ssh left over."""
+    line = dict(FAILURES)[alias]
+    return pytest.mark.reliability(fault, Sees(
+        exit=1, outcomes={PRECONDITION: "not-evaluable"}, says={PRECONDITION: line}, took={PRECONDITION: TIMEOUT},
+        others="not-evaluable", naming=PRECONDITION, facts=(NO_SSH_LEFT,), case=alias))  # fmt: skip
+
+
+@_ssh_row("ssh://: the remote host key is unknown (`--docker-host ssh://blinklab-unknown`)", "blinklab-unknown")
+@_ssh_row("ssh://: the remote host key has changed since it was recorded in known_hosts", "blinklab-changed")
+@_ssh_row("ssh://: the key is refused (authentication)", "blinklab-badkey")
+@_ssh_row("ssh://: no docker CLI on the remote host", "blinklab-nodocker")
+@_ssh_row("ssh://: the remote user may not use the remote Docker socket", "blinklab-noperm")
+@_ssh_row("ssh://: a connection that hangs before login", "blinklab-hang")
+@_ssh_row("ssh://: logged in, but the remote `docker system dial-stdio` never answers", "blinklab-stuck")
 @pytest.mark.parametrize(("alias", "line"), FAILURES, ids=[a for a, _ in FAILURES])
-def test_each_ssh_failure_is_one_line_within_the_api_timeout(sshd, tmp_path, alias, line):
+def test_each_ssh_failure_is_one_line_within_the_api_timeout(sshd, tmp_path, alias, line, sees):
     run = as_user(sshd, "--docker-host", f"ssh://{alias}", report_dir=tmp_path)
-    assert run.exit_code == 1, run.stdout[-3000:]
     entry = run.entries(PRECONDITION)[0]
     print(f"\n{alias}: {entry['duration_s']:.2f}s: {entry['summary']}")
-    assert entry["outcome"] == "not-evaluable"
-    assert line in entry["summary"] and "\n" not in entry["summary"], entry["summary"]
-    assert entry["duration_s"] <= TIMEOUT, entry["duration_s"]
-    for other in run.results["checks"]:
-        if other["id"] not in (PRECONDITION, "docker.disconnected.blink-status"):
-            assert other["outcome"] == "not-evaluable" and other["because_of"] == PRECONDITION, other
+    sees(run)
     assert "Traceback" not in run.stdout + run.stderr
-    assert not _ssh_processes()
+    sees.fact(NO_SSH_LEFT, not _ssh_processes())

@@ -1,109 +1,27 @@
 """Each Docker lab scenario on the real engine, checked the way a user runs the suite.
 
-`pytest checks/ --target docker ...` runs as a subprocess; we assert every condition's outcome in
-results.json, the exit code, and that the filled remedy (real container ids) is in report.html.
+`pytest checks/ --target docker ...` runs as a subprocess; we assert its whole row of the scenario table
+(tests/scenario_table.py: every condition, one outcome per container, the exit code), the egress probe's
+words, and that the filled remedy (real container ids) is in report.html.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from html import escape as html_escape
+from dataclasses import replace
+from html import escape
 
 import jsonschema
 import pytest
 
 from lab.docker import scenarios as lab
 from tests.harness import ROOT, CheckRun, run_checks
+from tests.scenario_table import DOCKER, assert_row
 
 pytestmark = pytest.mark.docker_lab
 
 P, F, W, M, B, S = "passed", "failed", "warning", "manual", "blocked", "skipped"
-
-# scenario -> exit code, condition -> set of outcomes (one per judged container)
-EXPECTED: dict[str, tuple[int, dict[str, set[str]]]] = {
-    "healthy": (0, {
-        "docker.host.daemon-reachable": {P},
-        "docker.disconnected.container-exists": {P},
-        "docker.disconnected.container-running": {P},
-        "docker.disconnected.logs-readable": {P},
-        "docker.disconnected.no-network-errors": {P},
-        "docker.disconnected.blink-reachable": {P},
-        "docker.disconnected.blink-status": {M},
-        "docker.upgrade.indicators": {P},
-        "docker.upgrade.new-container-healthy": {S},
-        "docker.runner.socket-mounted": {P},
-    }),
-    "no-runner": (1, {
-        "docker.host.daemon-reachable": {P},
-        "docker.disconnected.container-exists": {F},
-        "docker.disconnected.container-running": {B},
-        "docker.disconnected.logs-readable": {B},
-        "docker.disconnected.no-network-errors": {B},
-        "docker.disconnected.blink-reachable": {B},
-        "docker.disconnected.blink-status": {M},
-        "docker.upgrade.indicators": {B},
-        "docker.upgrade.new-container-healthy": {B},
-        "docker.runner.socket-mounted": {B},
-    }),
-    "runner-exited": (1, {
-        "docker.disconnected.container-exists": {P},
-        "docker.disconnected.container-running": {F},
-        "docker.disconnected.logs-readable": {P},
-        "docker.disconnected.no-network-errors": {P},
-        "docker.disconnected.blink-reachable": {B},
-        "docker.upgrade.new-container-healthy": {S},
-    }),
-    "egress-blocked": (1, {
-        "docker.disconnected.container-running": {P},
-        "docker.disconnected.no-network-errors": {F},
-        "docker.disconnected.blink-reachable": {F},
-        "docker.upgrade.new-container-healthy": {S},
-    }),
-    # Judge the present: errors that stopped because the runner connected again only warn.
-    "egress-recovered": (0, {
-        "docker.disconnected.container-running": {P},
-        "docker.disconnected.logs-readable": {P},
-        "docker.disconnected.no-network-errors": {W},
-        "docker.disconnected.blink-reachable": {P},
-    }),
-    # Errors to the end while the probe passes: the runner's own configuration, not the firewall.
-    "runner-misconfigured": (1, {
-        "docker.disconnected.container-running": {P},
-        "docker.disconnected.no-network-errors": {F},
-        "docker.disconnected.blink-reachable": {P},
-    }),
-    "upgrade-healthy": (0, {
-        "docker.disconnected.container-running": {P},
-        "docker.upgrade.indicators": {P},
-        "docker.upgrade.new-container-healthy": {P},
-    }),
-    "upgrade-failed": (1, {
-        # The old runner runs; its successor exited (a warning beside a running runner).
-        "docker.disconnected.container-running": {P, W},
-        "docker.upgrade.indicators": {P},
-        "docker.upgrade.new-container-healthy": {F},
-    }),
-    "no-socket": (1, {
-        "docker.disconnected.container-running": {P},
-        "docker.runner.socket-mounted": {F},
-    }),
-    "dns-dead": (1, {
-        "docker.disconnected.container-running": {P},
-        "docker.disconnected.no-network-errors": {F},
-        "docker.disconnected.blink-reachable": {F},
-    }),
-    "tls-inspected": (1, {
-        "docker.disconnected.container-running": {P},
-        "docker.disconnected.no-network-errors": {F},
-        "docker.disconnected.blink-reachable": {F},
-    }),
-    "proxy-dead": (1, {
-        "docker.disconnected.container-running": {P},
-        "docker.disconnected.no-network-errors": {F},
-        "docker.disconnected.blink-reachable": {F},
-    }),
-}
 
 # scenario -> the egress probe's words: the layer it names (results.json summary) and what else it says.
 # Every probe runs from inside the runner's network namespace by the suite itself (default options,
@@ -140,6 +58,9 @@ REMEDY_IN_HTML = {
     ],
     "upgrade-failed": ["docker container restart {runner_id}", "docker logs {new_id}", "runner group not found"],
     "no-socket": ["-v /var/run/docker.sock:/var/run/docker.sock"],
+    "logs-unreadable": ["does not support reading", "docker logs {runner_id}",
+                        "A logging driver other than json-file/local/journald does not support"],
+    "stale-runner": ["probably left over"],
 }
 
 RESULTS_SCHEMA = json.loads((ROOT / "blinkcheck" / "results.schema.json").read_text())
@@ -166,23 +87,21 @@ def lab_down_after():
     lab.down()
 
 
-@pytest.mark.parametrize("scenario", list(EXPECTED))
+@pytest.mark.parametrize("scenario", list(DOCKER.rows))
 def test_scenario(scenario: str):
-    lab.up(scenario)
+    row = DOCKER[scenario]
+    lab.up(row.scenario)
     report_dir = ROOT / "reports" / "integration" / f"docker-{scenario}"
     run = run_checks(
         "--target", "docker",
         "--blink-url", lab.BLINK_URL,
         "--probe-timeout", "4",
+        *row.options,
         report_dir=report_dir,
     )  # fmt: skip
     _record_timing(scenario, run)
-    exit_code, expected = EXPECTED[scenario]
-    got = run.outcomes()
-    for cid, outcomes in expected.items():
-        assert got.get(cid) == outcomes, f"{scenario}: {cid} gave {got.get(cid)}, not {outcomes}\n{run.stdout[-4000:]}"
-    assert run.exit_code == exit_code, run.stdout[-4000:] + run.stderr[-2000:]
-    assert run.results["exit_code"] == exit_code
+    assert_row(run.results, row, DOCKER, "\n" + run.stdout[-4000:] + run.stderr[-2000:])
+    assert run.exit_code == row.exit
     assert "error" not in run.pytest_summary, run.stdout[-3000:]
     jsonschema.validate(run.results, RESULTS_SCHEMA)
     html = run.html
@@ -197,19 +116,36 @@ def test_scenario(scenario: str):
         assert "inside the network namespace of container blink-runner" in probe_entry["evidence"][0]["text"]
     for text in REMEDY_IN_HTML.get(scenario, []):
         needle = text.format(**ids)
-        assert needle in html or html_escape(needle) in html, f"{scenario}: {needle!r} not in report.html"
+        shown = (needle, escape(needle), escape(needle, quote=False))
+        assert any(x in html for x in shown), f"{scenario}: {needle!r} not in report.html"
     # The planted API key and proxy password never reach any artifact.
     for path in report_dir.iterdir():
         assert lab.LAB_API_KEY not in path.read_text(errors="replace"), path
         assert lab.PROXY_SECRET not in path.read_text(errors="replace"), path
     # The junit file carries the condition id and outcome as properties.
     assert 'name="condition" value="docker.host.daemon-reachable"' in (report_dir / "junit.xml").read_text()
+    if scenario == "stale-runner":
+        _each_runner_on_its_own(run)
+
+
+def _each_runner_on_its_own(run: CheckRun) -> None:
+    """Two runner containers, one exited: the running one is probed (passed), only the exited one is blocked."""
+
+    def by_name(cid: str) -> dict[str, str]:
+        return {e["object"].split()[1]: e["outcome"] for e in run.entries(cid)}
+
+    assert by_name("docker.disconnected.container-running") == {"blink-runner": P, "blink-runner-old": W}
+    assert by_name("docker.disconnected.blink-reachable") == {"blink-runner": P, "blink-runner-old": B}
+    assert by_name("docker.disconnected.logs-readable") == {"blink-runner": P, "blink-runner-old": P}
 
 
 def test_failed_remedy_names_the_real_container_in_results_json():
     lab.up("runner-exited")
     run = run_checks("--target", "docker", "--blink-url", lab.BLINK_URL, "--probe", "off",
                      report_dir=ROOT / "reports" / "integration" / "docker-remedy")  # fmt: skip
+    # --probe off switches the probe off: the check says so instead of probing; the rest is the scenario's row.
+    row = DOCKER["runner-exited"]
+    assert_row(run.results, replace(row, outcomes=row.but(blink_reachable="S")), DOCKER)
     entry = run.entries("docker.disconnected.container-running")[0]
     runner_id = _short_id("blink-runner")
     assert f"docker container restart {runner_id}" in entry["remediation"]
@@ -221,8 +157,6 @@ def test_failed_remedy_names_the_real_container_in_results_json():
     assert "Last log lines" in titles
     assert re.search(r"BLINK_RUNNER_GROUP_API_KEY", json.dumps(entry))  # the name is shown...
     assert lab.LAB_API_KEY not in json.dumps(run.results)  # ...never the value
-    # --probe off switches the probe off: the check says so instead of probing.
-    assert run.outcome("docker.disconnected.blink-reachable") == "skipped"
 
 
 def _record_timing(scenario: str, run: CheckRun) -> None:
@@ -232,22 +166,3 @@ def _record_timing(scenario: str, run: CheckRun) -> None:
         k: sorted(v) for k, v in run.outcomes().items()}}  # fmt: skip
     TIMINGS.write_text(json.dumps(data, indent=2) + "\n")
 
-
-
-
-def test_a_running_and_an_exited_runner_are_judged_each_on_its_own():
-    """Two runner containers, one exited: the running one is probed (passed), only the exited one is blocked."""
-    lab.up("healthy")
-    dc = lab.client()
-    lab.run_runner(dc, name="blink-runner-old", RUNNER_CRASH="1")
-    lab.wait_until("the old runner exiting", lab.status_is(dc, "blink-runner-old", "exited"))
-    run = run_checks("--target", "docker", "--blink-url", lab.BLINK_URL,
-                     "--probe-timeout", "4", report_dir=ROOT / "reports" / "integration" / "docker-two-runners")  # fmt: skip
-
-    def by_name(cid: str) -> dict[str, str]:
-        return {e["object"].split()[1]: e["outcome"] for e in run.entries(cid)}
-
-    assert by_name("docker.disconnected.container-running") == {"blink-runner": P, "blink-runner-old": W}
-    assert by_name("docker.disconnected.blink-reachable") == {"blink-runner": P, "blink-runner-old": B}
-    assert by_name("docker.disconnected.logs-readable") == {"blink-runner": P, "blink-runner-old": P}
-    assert run.exit_code == 0, run.stdout[-3000:]

@@ -20,9 +20,22 @@ import yaml
 from tests.faultproxy import FaultProxy, Rule
 from tests.harness import CheckRun
 from tests.integration.k8s_lab import NS, RUNNERS, apply, check, kubectl, kubectl_proxy, plain_kubeconfig, pods
-from tests.integration.test_k8s_scenarios import ALL, _sa_kubeconfig
+from tests.integration.test_k8s_scenarios import _sa_kubeconfig
+from tests.reliability import Sees
 
 pytestmark = pytest.mark.k8s_lab
+
+API = "k8s.cluster.api-reachable"
+PERMS = "k8s.cluster.permissions"
+LOGS = "k8s.disconnected.logs-readable"
+NET = "k8s.disconnected.no-network-errors"
+REACH = "k8s.disconnected.blink-reachable"
+
+
+def api_row(fault: str, words: str, within_s: float = 30) -> pytest.MarkDecorator:
+    """The API server cannot be used: it says why, every other check names it, within seconds."""
+    return pytest.mark.reliability(fault, Sees(exit=1, within_s=within_s, outcomes={API: "not-evaluable"},
+                                               says={API: words}, others="not-evaluable", naming=API, report=True))
 
 
 def kubeconfig_with(lab: Any, tmp: Path, server: str | None = None, user: dict[str, Any] | None = None) -> Path:
@@ -38,48 +51,24 @@ def kubeconfig_with(lab: Any, tmp: Path, server: str | None = None, user: dict[s
     return path
 
 
-def assert_all_not_evaluable_but_manual(run: CheckRun, reason: str) -> None:
-    assert run.exit_code == 1, run.stdout[-3000:]
-    api = run.entries("k8s.cluster.api-reachable")[0]
-    assert api["outcome"] == "not-evaluable" and reason in api["summary"], api["summary"]
-    for cid in ALL:
-        if cid in ("k8s.cluster.api-reachable", "k8s.disconnected.blink-status"):
-            continue
-        for entry in run.entries(cid):
-            assert entry["outcome"] == "not-evaluable", (cid, entry["summary"])
-            assert entry["because_of"] == "k8s.cluster.api-reachable", (cid, entry)
-    assert (run.report_dir / "report.html").exists() and (run.report_dir / "junit.xml").exists()
-    assert "Traceback" not in run.stdout + run.stderr
-
-
-@pytest.mark.reliability(
-    fault="Kubernetes API server down (nothing listens)",
-    sees="`k8s.cluster.api-reachable` not-evaluable (\"connection refused\"); every other check not-evaluable naming it; exit 1 within seconds",
-)
-def test_api_server_down(lab: Any, tmp_path: Path):
+@api_row("Kubernetes API server down: nothing listens at the kubeconfig's server (`https://127.0.0.1:1`)",
+         "connection refused")
+def test_api_server_down(lab: Any, tmp_path: Path, sees):
     kc = kubeconfig_with(lab, tmp_path, server="https://127.0.0.1:1")
-    run = check(lab, tmp_path / "r", kubeconfig=kc)
-    assert run.wall_s < 30, run.wall_s
-    assert_all_not_evaluable_but_manual(run, "refused")
+    sees(check(lab, tmp_path / "r", kubeconfig=kc))
 
 
-@pytest.mark.reliability(
-    fault="wrong credentials in the kubeconfig (a bogus token)",
-    sees="not-evaluable \"the API server rejected the credentials (HTTP 401)\"; exit 1",
-)
-def test_wrong_token(lab: Any, tmp_path: Path):
+@api_row("wrong credentials in the kubeconfig (a bogus token)", "the API server rejected the credentials (HTTP 401)")
+def test_wrong_token(lab: Any, tmp_path: Path, sees):
     kc = kubeconfig_with(lab, tmp_path, user={"token": "not-a-real-token-0123456789"})
     run = check(lab, tmp_path / "r", kubeconfig=kc)
-    assert_all_not_evaluable_but_manual(run, "HTTP 401")
+    sees(run)
     assert "not-a-real-token-0123456789" not in (tmp_path / "r" / "results.json").read_text()
     assert "not-a-real-token-0123456789" not in (tmp_path / "r" / "report.html").read_text()
 
 
-@pytest.mark.reliability(
-    fault="expired client certificate in the kubeconfig",
-    sees="not-evaluable \"the API server rejected the credentials (HTTP 401)\"; exit 1",
-)
-def test_expired_client_certificate(lab: Any, tmp_path: Path):
+@api_row("an expired client certificate in the kubeconfig", "the API server rejected the credentials (HTTP 401)")
+def test_expired_client_certificate(lab: Any, tmp_path: Path, sees):
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -102,24 +91,16 @@ def test_expired_client_certificate(lab: Any, tmp_path: Path):
     keyfile.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                           serialization.NoEncryption()))  # fmt: skip
     kc = kubeconfig_with(lab, tmp_path, user={"client-certificate": str(crt), "client-key": str(keyfile)})
-    run = check(lab, tmp_path / "r", kubeconfig=kc)
-    assert_all_not_evaluable_but_manual(run, "HTTP 401")
+    sees(check(lab, tmp_path / "r", kubeconfig=kc))
 
 
-@pytest.mark.reliability(
-    fault="a kubeconfig context that does not exist",
-    sees="not-evaluable \"context 'nope' is not in <kubeconfig> (contexts: …)\"; exit 1",
-)
-def test_context_that_does_not_exist(lab: Any, tmp_path: Path):
-    run = check(lab, tmp_path / "r", "--kube-context", "nope")
-    assert_all_not_evaluable_but_manual(run, "context 'nope' is not in")
+@api_row("a kubeconfig context that does not exist (`--kube-context nope`)", "context 'nope' is not in")
+def test_context_that_does_not_exist(lab: Any, tmp_path: Path, sees):
+    sees(check(lab, tmp_path / "r", "--kube-context", "nope"))
 
 
-@pytest.mark.reliability(
-    fault="slow Kubernetes API (answers after the timeout)",
-    sees="not-evaluable \"timed out\" after `--api-timeout`; the run stays bounded; exit 1",
-)
-def test_slow_api(lab: Any, tmp_path: Path):
+@api_row("slow Kubernetes API: every answer 8 s late, `--api-timeout 2`", "timed out", within_s=60)
+def test_slow_api(lab: Any, tmp_path: Path, sees):
     proxy = FaultProxy(None, upstream=("127.0.0.1", 6443)).start()
     proxy.rules.append(Rule("", delay_s=8))  # every chunk from the client waits: TLS passes through, late
     try:
@@ -127,9 +108,7 @@ def test_slow_api(lab: Any, tmp_path: Path):
         run = check(lab, tmp_path / "r", "--api-timeout", "2", kubeconfig=kc)
     finally:
         proxy.stop()
-    assert run.wall_s < 60, run.wall_s
-    assert_all_not_evaluable_but_manual(run, "")
-    assert "timed out" in run.entries("k8s.cluster.api-reachable")[0]["summary"].lower()
+    sees(run)
 
 
 @contextlib.contextmanager
@@ -145,11 +124,15 @@ def api_behind_fault_proxy(lab: Any, tmp_path: Path, rule: Rule, port: int = 184
             proxy.stop()
 
 
+NEVER_PASSED = "no-network-errors never passed for that pod"
+
+
 @pytest.mark.reliability(
-    fault="a runner pod deleted in the middle of a run",
-    sees="its log read answers 404: not-evaluable \"… gone during the run\" for that pod, never passed; report written",
+    "a runner pod deleted in the middle of a run (just before its logs are read)",
+    Sees(exit=1, outcomes={LOGS: "not-evaluable"}, says={LOGS: "gone during the run"}, facts=(NEVER_PASSED,),
+         report=True),
 )
-def test_pod_deleted_mid_run(lab: Any, tmp_path: Path):
+def test_pod_deleted_mid_run(lab: Any, tmp_path: Path, sees):
     apply(lab, "healthy")
     pod = pods(lab, RUNNERS)[0]["metadata"]["name"]
 
@@ -163,63 +146,62 @@ def test_pod_deleted_mid_run(lab: Any, tmp_path: Path):
     finally:
         apply(lab, "healthy")
     assert rule.hits >= 1, "the log read never happened"
-    logs = [e for e in run.entries("k8s.disconnected.logs-readable") if pod in e["object"]]
-    assert logs and logs[0]["outcome"] == "not-evaluable", logs
-    assert "gone during the run" in logs[0]["summary"], logs[0]["summary"]
-    nets = [e for e in run.entries("k8s.disconnected.no-network-errors") if pod in e["object"]]
-    assert all(e["outcome"] != "passed" for e in nets), nets
-    assert run.exit_code == 1
-    assert (tmp_path / "r" / "report.html").exists()
+    sees(run)
+    nets = [e for e in run.entries(NET) if pod in e["object"]]
+    sees.fact(NEVER_PASSED, all(e["outcome"] != "passed" for e in nets), nets)
 
 
 @pytest.mark.reliability(
-    fault="a pod log stream that drips one byte every 2 s (each read answers within `--api-timeout`)",
-    sees="the read ends at `--log-timeout`: logs-readable warning, no-network-errors not-evaluable (\"read only in part\"); the run stays bounded",
+    "a pod log stream that drips one byte every 2 s (each read answers within `--api-timeout`), `--log-timeout 5s`",
+    Sees(exit=1, within_s=60, outcomes={LOGS: "warning", NET: "not-evaluable"},
+         says={LOGS: "not to the newest line", NET: ("read only in part", "within 5s (--log-timeout)")}),
 )
-def test_dripping_pod_log_is_bounded_by_the_log_timeout(lab: Any, tmp_path: Path):
+def test_dripping_pod_log_is_bounded_by_the_log_timeout(lab: Any, tmp_path: Path, sees):
     apply(lab, "healthy")
     rule = Rule(rf"GET /api/v1/namespaces/{NS}/pods/[^/]+/log", drip_s=2)
     with api_behind_fault_proxy(lab, tmp_path, rule, port=18442) as kc:
         run = check(lab, tmp_path / "r", "--probe", "off", "--log-timeout", "5s", kubeconfig=kc)
-    assert rule.hits >= 1 and run.wall_s < 60, run.wall_s
-    assert run.outcome("k8s.disconnected.logs-readable") == "warning"
-    net = run.entries("k8s.disconnected.no-network-errors")[0]
-    assert net["outcome"] == "not-evaluable" and "within 5s (--log-timeout)" in net["summary"], net["summary"]
-    assert run.exit_code == 1
+    assert rule.hits >= 1
+    sees(run)
+
+
+NO_WRITES = "the audit log shows only get and list (and the access reviews, which store nothing): no write verb"
 
 
 @pytest.mark.reliability(
-    fault="the whole Kubernetes suite as a ServiceAccount bound only to rbac/role.yaml (audit log)",
-    sees="every check judged as with admin rights; the audit log shows only get/list (and the access reviews): no write verb",
+    "the whole Kubernetes suite as a ServiceAccount bound only to rbac/role.yaml, on the operator-stuck scenario, `--probe off`",
+    Sees(exit=1, outcomes={PERMS: "passed", "k8s.upgrade.operator-stuck": "failed", REACH: "skipped"},
+         facts=(NO_WRITES,)),
 )
-def test_read_only_role_is_enough_and_writes_nothing(lab: Any, tmp_path: Path):
+def test_read_only_role_is_enough_and_writes_nothing(lab: Any, tmp_path: Path, sees):
     # a scenario that exercises operators, logs, events and the secret
     run, verbs = run_as_read_only_role(lab, tmp_path, "operator-stuck", "--probe", "off")
-    assert run.outcome("k8s.cluster.permissions") == "passed", run.stdout[-3000:]
-    assert run.outcome("k8s.upgrade.operator-stuck") == "failed"
-    assert verbs, "no audit events for the ServiceAccount"
+    sees(run)
     writes = {v for v in verbs if v[0] not in ("get", "list", "watch")}
     # SelfSubjectAccessReview ("may I?") and SelfSubjectReview ("who am I?") are questions: they store nothing.
-    assert writes <= {("create", "selfsubjectaccessreviews"), ("create", "selfsubjectreviews")}, writes
+    sees.fact(NO_WRITES, bool(verbs) and writes <= {("create", "selfsubjectaccessreviews"),
+                                                    ("create", "selfsubjectreviews")}, (verbs, writes))  # fmt: skip
     (Path(__file__).resolve().parents[2] / "reports" / "integration" / "k8s-audit-verbs.txt").write_text(
         "\n".join(f"{v} {r}" for v, r in sorted(verbs)) + "\n"
     )
 
 
+ROLE_HINT = "a hint names the Role to apply (`kubectl apply -f rbac/role-probe-exec.yaml`)"
+NO_EXEC = "no exec tried (audit log)"
+
+
 @pytest.mark.reliability(
-    fault="only rbac/role.yaml granted (no `create pods/exec`), healthy runner, default options",
-    sees="exit 0: `k8s.cluster.permissions` passed (exec not granted, by choice), `blink-reachable` skipped with the Role to apply; no exec tried (audit log)",
+    "only rbac/role.yaml granted (no `create pods/exec`), healthy runner, default options",
+    Sees(exit=0, outcomes={PERMS: "passed", REACH: "skipped"},
+         says={PERMS: "Not granted, by choice: create pods/exec", REACH: "may not exec into pods in blink"},
+         facts=(ROLE_HINT, NO_EXEC)),
 )
-def test_read_only_role_healthy_runner_passes_with_the_probe_skipped(lab: Any, tmp_path: Path):
+def test_read_only_role_healthy_runner_passes_with_the_probe_skipped(lab: Any, tmp_path: Path, sees):
     run, verbs = run_as_read_only_role(lab, tmp_path, "healthy")  # default --probe (auto)
-    assert run.exit_code == 0, run.stdout[-3000:]
-    perms = run.entries("k8s.cluster.permissions")[0]
-    assert perms["outcome"] == "passed" and "Not granted, by choice: create pods/exec" in perms["summary"], perms
-    reach = run.entries("k8s.disconnected.blink-reachable")[0]
-    assert reach["outcome"] == "skipped", reach
-    assert "may not exec into pods in blink" in reach["summary"]
-    assert any("kubectl apply -f rbac/role-probe-exec.yaml" in h for h in reach["hints"]), reach["hints"]
-    assert ("create", "pods/exec") not in verbs and ("get", "pods/exec") not in verbs, verbs
+    sees(run)
+    hints = run.entries(REACH)[0]["hints"]
+    sees.fact(ROLE_HINT, any("kubectl apply -f rbac/role-probe-exec.yaml" in h for h in hints), hints)
+    sees.fact(NO_EXEC, ("create", "pods/exec") not in verbs and ("get", "pods/exec") not in verbs, verbs)
 
 
 def run_as_read_only_role(lab: Any, tmp_path: Path, scenario: str, *extra: str) -> tuple[CheckRun, set[tuple[str, str]]]:

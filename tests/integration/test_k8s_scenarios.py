@@ -1,12 +1,14 @@
 """Each Kubernetes lab scenario on the lab cluster, checked the way a user runs the suite.
 
-`pytest checks/ --target kubernetes --kubeconfig ... --namespace blink` runs as a subprocess; we
-assert every condition's outcome in results.json, the exit code, and the filled remedy (real pod
-and operator names) in results.json and report.html. Then a run as a ServiceAccount without
-`pods/log`: only the log checks are not-evaluable, naming the missing permission.
+`pytest checks/ --target kubernetes --kubeconfig ... --namespace blink` runs as a subprocess; we assert its
+whole row of the scenario table (tests/scenario_table.py: every condition, one outcome per pod or operator,
+the exit code), and the filled remedy (real pod and operator names) in results.json and report.html. One
+row runs as a ServiceAccount without `pods/log`: only the log checks are not-evaluable, naming the
+missing permission.
 
 The lab is built and started by its own command (`python3 -m lab.k8s up`); these tests only apply
-scenarios and skip when the lab is not there.
+scenarios (one apply serves consecutive runs of the same scenario) and skip when the lab is not there
+(fail under CI).
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from __future__ import annotations
 import base64
 import html
 import json
+import time
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +27,9 @@ import pytest
 import yaml
 
 from tests.harness import ROOT, CheckRun, run_checks
-from tests.integration.k8s_lab import NS, apply, check, kubectl, lab_command, names
+from tests.integration.k8s_lab import NS, apply, check, kubectl, lab_command, names, pods
+from tests.reliability import Sees
+from tests.scenario_table import K8S, Row, assert_row
 
 pytestmark = pytest.mark.k8s_lab
 
@@ -30,68 +37,18 @@ P, F, W, M, B, S, N = "passed", "failed", "warning", "manual", "blocked", "skipp
 OPERATORS = "app=blink-operator"
 OPERATOR = "blink-operator-1.0.995"
 TIMINGS = ROOT / "reports" / "integration" / "k8s-timings.json"
-ALL = [
-    "k8s.cluster.api-reachable",
-    "k8s.cluster.permissions",
-    "k8s.disconnected.pods-exist",
-    "k8s.disconnected.pods-ready",
-    "k8s.disconnected.logs-readable",
-    "k8s.disconnected.no-network-errors",
-    "k8s.disconnected.blink-reachable",
-    "k8s.disconnected.blink-status",
-    "k8s.upgrade.operator-state",
-    "k8s.upgrade.operator-handoff",
-    "k8s.upgrade.operator-stuck",
-    "k8s.upgrade.rollback-overdue",
-    "k8s.runner.secret-present",
-]
-HEALTHY = {cid: {P} for cid in ALL} | {"k8s.disconnected.blink-status": {M}}
+READY = "k8s.disconnected.pods-ready"
+REACH = "k8s.disconnected.blink-reachable"
+APPLIED: dict[str, str] = {}  # the scenario the lab holds now, applied by this module
 
 
-def expect(**changes: set[str]) -> dict[str, set[str]]:
-    """The healthy outcome of every condition, with the scenario's differences (keys: the id's last two parts)."""
-    out = dict(HEALTHY)
-    for key, outcomes in changes.items():
-        cid = next(c for c in ALL if c.endswith("." + key.replace("__", ".").replace("_", "-")))
-        out[cid] = outcomes
-    return out
+def apply_once(lab: Any, scenario: str) -> None:
+    """Apply `scenario` unless this module applied it last (runs in a row share one apply)."""
+    if APPLIED.get("now") != scenario:
+        APPLIED.pop("now", None)
+        apply(lab, scenario)
+        APPLIED["now"] = scenario
 
-
-# scenario -> (extra options, exit code, every condition's outcomes)
-EXPECTED: dict[str, tuple[tuple[str, ...], int, dict[str, set[str]]]] = {
-    "healthy": ((), 0, expect()),
-    "crashloop": ((), 1, expect(pods_ready={F}, blink_reachable={B})),
-    "pending": (
-        (),
-        1,
-        expect(pods_ready={F}, logs_readable={B}, no_network_errors={B}, blink_reachable={B}, operator_handoff={B}),
-    ),
-    # one crashing pod of three: the two Ready pods are probed, only the crashing one is blocked (issue 16)
-    "hpa": ((), 1, expect(pods_ready={P, F}, blink_reachable={P, B})),
-    "egress-blocked": ((), 1, expect(no_network_errors={F}, blink_reachable={F})),
-    # Judge the present: errors that stopped because the runner connected again only warn.
-    "egress-recovered": ((), 0, expect(no_network_errors={W})),
-    # Errors to the end while the probe passes: the runner's own configuration, not the firewall.
-    "runner-misconfigured": ((), 1, expect(no_network_errors={F})),
-    "upgrade-in-progress": ((), 0, expect(operator_state={W})),
-    "operator-gone": ((), 1, expect(operator_handoff={F})),
-    "operator-stuck": ((), 1, expect(operator_state={W}, operator_handoff={F}, operator_stuck={F})),
-    "secret-missing": (
-        (),
-        1,
-        expect(
-            pods_ready={F},
-            logs_readable={B},
-            no_network_errors={B},
-            blink_reachable={B},
-            operator_handoff={B},
-            secret_present={F},
-        ),
-    ),
-    # beyond the brief's list: the lab's other scenarios
-    "operator-pending": ((), 1, expect(operator_state={W}, operator_handoff={F}, operator_stuck={F})),
-    "secret-empty": ((), 1, expect(pods_ready={F}, blink_reachable={B}, secret_present={F})),
-}
 
 # scenario -> texts (the filled remedy) that must be in results.json's remediation and in report.html
 REMEDY = {
@@ -124,6 +81,13 @@ REMEDY = {
         "`kubectl create secret generic blink-runner-secret -n blink --from-literal='appKey=KEY'`",
     ],
     "upgrade-in-progress": ["is running: an upgrade to 1.0.995 is in progress"],
+    "rollback-overdue": [
+        f"Operator {OPERATOR} in blink has been alive for",
+        f"`kubectl delete deployment {OPERATOR} -n blink`",
+    ],
+    "no-runner": ["No deployment blink-runner and no pods labelled app=blink-runner", "`kubectl get pods -n blink`"],
+    "logs-unreadable": ["The logs of {pod} could not be read", "`kubectl logs -f deployment/blink-runner -n blink`"],
+    "operator-rollback": [f"`kubectl delete deployment {OPERATOR} -n blink`"],
 }
 
 
@@ -142,71 +106,12 @@ def _in_html(needle: str, page: str) -> bool:
     return needle in page or html.escape(needle) in page or html.escape(needle, quote=False) in page
 
 
-# ------------------------------------------------------------------ every scenario
-
-
-@pytest.mark.parametrize("scenario", list(EXPECTED))
-def test_scenario(lab: Any, scenario: str):
-    apply(lab, scenario)
-    extra, exit_code, expected = EXPECTED[scenario]
-    report_dir = ROOT / "reports" / "integration" / f"k8s-{scenario}"
-    run = check(lab, report_dir, *extra)
-    _record_timing(scenario, run)
-    assert "error" not in run.pytest_summary, run.stdout[-3000:]
-    got = run.outcomes()
-    for cid, outcomes in expected.items():
-        assert got.get(cid) == outcomes, f"{scenario}: {cid} gave {got.get(cid)}, not {outcomes}\n{run.stdout[-5000:]}"
-    assert run.exit_code == exit_code, run.stdout[-4000:] + run.stderr[-2000:]
-    assert run.results["exit_code"] == exit_code
-    ids = names(lab)
-    remediations = "\n".join(c["remediation"] for c in run.results["checks"])
-    page = run.html
-    for text in REMEDY.get(scenario, []):
-        needle = text.format(**ids)
-        assert needle in remediations, f"{scenario}: {needle!r} not in results.json remediation"
-        assert _in_html(needle, page), f"{scenario}: {needle!r} not in report.html"
-    # The lab's runner key never reaches any artifact.
-    for path in report_dir.iterdir():
-        assert "lab-runner-group-key-not-a-secret" not in path.read_text(errors="replace"), path
-    assert 'name="condition" value="k8s.cluster.api-reachable"' in (report_dir / "junit.xml").read_text()
-
-
-def _per_pod(run: CheckRun, cid: str) -> dict[str, str]:
-    return {e["object"]: e["outcome"] for e in run.entries(cid)}
-
-
-@pytest.mark.reliability(
-    fault="one crash-looping runner pod of three (HPA)",
-    sees="the two Ready pods judged and probed (passed), only the crashing one blocked; verdict \"1 of 3 runner pods is failing\" with its remedy",
-)
-def test_hpa_each_pod_judged_on_its_own(lab: Any):
-    """Issue 16: 3 runner pods, one crashing: the two Ready pods are probed (passed), only the crashing one is
-    blocked; the verdict says "1 of 3 runner pods is failing" with its remedy and the healthy pods beside it."""
-    apply(lab, "hpa")
-    run = check(lab, ROOT / "reports" / "integration" / "k8s-hpa-per-pod")
-    failing = f"pod {NS}/{names(lab)['failing_pod']}"
-    ready = _per_pod(run, "k8s.disconnected.pods-ready")
-    reach = _per_pod(run, "k8s.disconnected.blink-reachable")
-    assert len(ready) == 3 and ready.pop(failing) == F and set(ready.values()) == {P}, ready
-    assert reach.pop(failing) == B and len(reach) == 2 and set(reach.values()) == {P}, reach
-    [blocked] = [e for e in run.entries("k8s.disconnected.blink-reachable") if e["outcome"] == B]
-    assert blocked["because_of"] == "k8s.disconnected.pods-ready" and failing in blocked["summary"]
-    page = run.html
-    assert "Runner Disconnected: 1 of 3 runner pods is failing: a runner pod is not Running and Ready" in page
-    assert f"`kubectl describe pod {names(lab)['failing_pod']} -n {NS}`" in page
-    assert "Each runner pod on its own" in page
-    for pod in reach:
-        assert f"{pod}</span> — passed: " in page
-    (ROOT / "reports" / "integration" / "k8s-hpa-per-pod.json").write_text(json.dumps(
-        {cid: _per_pod(run, cid) for cid in ALL}, indent=2) + "\n")  # fmt: skip
-
-
 SECOND_NS = "blink-second"
 
 
 def test_two_namespaces_each_judged_on_its_own(lab: Any):
     """--all-namespaces: a healthy runner in one namespace, a crash-looping one in another."""
-    apply(lab, "healthy")
+    apply_once(lab, "healthy")
     r = lab_command("scenario", "crashloop", "-n", SECOND_NS, "--timeout", "180")
     assert r.returncode == 0, r.stdout + r.stderr
     try:
@@ -228,10 +133,88 @@ def test_two_namespaces_each_judged_on_its_own(lab: Any):
     assert SECOND_NS in blocked["summary"] and healthy_pod not in blocked["summary"]
 
 
-def test_failing_pod_evidence_has_status_table_events_and_logs(lab: Any):
-    apply(lab, "crashloop")
-    run = check(lab, ROOT / "reports" / "integration" / "k8s-evidence", "--probe", "off")
-    [entry] = run.entries("k8s.disconnected.pods-ready")
+# ------------------------------------------------------------------ every scenario
+
+
+def wait_for_operator_backoff(lab: Any, restarts: int = 2, timeout: float = 150) -> None:
+    """operator-rollback: the operator runs 10 s, logs its rollback, exits and is restarted by its deployment, with a
+    growing back-off. Checked once it waits in CrashLoopBackOff after `restarts` restarts (20 s and more of back-off),
+    the run sees it not running for longer than --operator-wait: the same answer every time."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for p in pods(lab, OPERATORS):
+            cs = (p["status"].get("containerStatuses") or [{}])[0]
+            waiting = (cs.get("state") or {}).get("waiting") or {}
+            if cs.get("restartCount", 0) >= restarts and waiting.get("reason") == "CrashLoopBackOff":
+                return
+        time.sleep(1)
+    raise AssertionError(f"the operator never waited in CrashLoopBackOff: {kubectl(lab, '-n', NS, 'get', 'pods')}")
+
+
+def run_row(lab: Any, row: Row, tmp_path: Path) -> CheckRun:
+    apply_once(lab, row.scenario)
+    if row.name == "operator-rollback":
+        wait_for_operator_backoff(lab)
+    report_dir = ROOT / "reports" / "integration" / f"k8s-{row.name}"
+    if row.name == "no-pods-log":
+        return run_without_pods_log(lab, tmp_path, report_dir)
+    return check(lab, report_dir, *row.options)
+
+
+HPA_VERDICT = ("the crashing pod's probe is blocked by its own pods-ready failure; report.html's verdict says \"1 of 3 "
+               "runner pods is failing\" with its remedy, the two Ready pods beside it")
+
+
+@pytest.mark.reliability(
+    "one crash-looping runner pod of three (HPA)",
+    Sees(exit=1, outcomes={READY: (P, P, F), REACH: (P, P, B)}, facts=(HPA_VERDICT,), case="hpa"),
+)
+@pytest.mark.parametrize("scenario", list(K8S.rows))
+def test_scenario(lab: Any, scenario: str, tmp_path: Path, sees):
+    row = K8S[scenario]
+    run = run_row(lab, row, tmp_path)
+    _record_timing(scenario, run)
+    assert "error" not in run.pytest_summary, run.stdout[-3000:]
+    assert_row(run.results, row, K8S, "\n" + run.stdout[-5000:] + run.stderr[-2000:])
+    assert run.exit_code == row.exit
+    ids = names(lab)
+    remediations = "\n".join(c["remediation"] for c in run.results["checks"])
+    page = run.html
+    for text in REMEDY.get(scenario, []):
+        needle = text.format(**ids)
+        assert needle in remediations, f"{scenario}: {needle!r} not in results.json remediation"
+        assert _in_html(needle, page), f"{scenario}: {needle!r} not in report.html"
+    # The lab's runner key never reaches any artifact.
+    for path in run.report_dir.iterdir():
+        assert "lab-runner-group-key-not-a-secret" not in path.read_text(errors="replace"), path
+    assert 'name="condition" value="k8s.cluster.api-reachable"' in (run.report_dir / "junit.xml").read_text()
+    EXTRA.get(scenario, lambda *_: None)(lab, run, sees)
+
+
+def _per_pod(run: CheckRun, cid: str) -> dict[str, str]:
+    return {e["object"]: e["outcome"] for e in run.entries(cid)}
+
+
+def hpa_each_pod_on_its_own(lab: Any, run: CheckRun, sees: Any) -> None:
+    """Issue 16: 3 runner pods, one crashing: the two Ready pods are probed (passed), only the crashing one is
+    blocked; the verdict says "1 of 3 runner pods is failing" with its remedy and the healthy pods beside it."""
+    sees(run)
+    failing = f"pod {NS}/{names(lab)['failing_pod']}"
+    ready = _per_pod(run, READY)
+    reach = _per_pod(run, REACH)
+    [blocked] = [e for e in run.entries(REACH) if e["outcome"] == B]
+    page = run.html
+    sees.fact(HPA_VERDICT, ready.pop(failing) == F and reach.pop(failing) == B
+              and blocked["because_of"] == READY and failing in blocked["summary"]
+              and "Runner Disconnected: 1 of 3 runner pods is failing: a runner pod is not Running and Ready" in page
+              and f"`kubectl describe pod {names(lab)['failing_pod']} -n {NS}`" in page
+              and "Each runner pod on its own" in page and all(f"{pod}</span> — passed: " in page for pod in reach),
+              (ready, reach), case="hpa")  # fmt: skip
+
+
+def crashloop_evidence(lab: Any, run: CheckRun, sees: Any) -> None:
+    """The failing pod's evidence: the pod table, its events and its last log lines."""
+    [entry] = run.entries(READY)
     titles = [e["title"] for e in entry["evidence"]]
     assert titles[0] == "kubectl get pods" and "CrashLoopBackOff" in entry["evidence"][0]["text"]
     pod = names(lab)["pod"]
@@ -239,33 +222,75 @@ def test_failing_pod_evidence_has_status_table_events_and_logs(lab: Any):
     events = next(e["text"] for e in entry["evidence"] if e["title"] == f"Events of {pod}")
     assert "BackOff" in events or "Started" in events, events
     assert any("log lines" in t.lower() for t in titles), titles
-    # blocked by the failed pods-ready before --probe off is even considered
-    assert run.outcome("k8s.disconnected.blink-reachable") == B
+
+
+def no_pods_log_names_the_permission(lab: Any, run: CheckRun, sees: Any) -> None:
+    for cid in ("k8s.disconnected.logs-readable", "k8s.disconnected.no-network-errors", "k8s.upgrade.operator-handoff"):
+        [entry] = run.entries(cid)
+        assert "get pods/log in namespace blink" in entry["summary"], entry["summary"]
+        assert entry["because_of"] == "k8s.cluster.permissions"
+    [perm] = run.entries("k8s.cluster.permissions")
+    assert "get pods/log in namespace blink" in perm["remediation"]
+    assert "system:serviceaccount:blink:blink-check-nolog" in perm["remediation"]
+    assert "--serviceaccount=blink:blink-check-nolog" in perm["remediation"]
+
+
+def logs_unreadable_says_why(lab: Any, run: CheckRun, sees: Any) -> None:
+    [entry] = run.entries("k8s.disconnected.logs-readable")
+    assert "Could not read the logs of pod blink/" in entry["summary"], entry["summary"]
+    [probe] = run.entries(REACH)
+    assert "exec" in probe["summary"], probe["summary"]
+
+
+EXTRA: dict[str, Callable[[Any, CheckRun, Any], None]] = {
+    "hpa": hpa_each_pod_on_its_own,
+    "crashloop": crashloop_evidence,
+    "no-pods-log": no_pods_log_names_the_permission,
+    "logs-unreadable": logs_unreadable_says_why,
+}
+
+
+# The runs below use the operator-pending scenario that test_scenario's last row applied: an operator that exists
+# but never runs (its pod unschedulable), not running since its creation: the same answer at any moment.
 
 
 def test_stuck_operator_without_waiting_is_still_pending(lab: Any):
-    apply(lab, "operator-stuck")
+    apply_once(lab, "operator-pending")
     run = check(lab, ROOT / "reports" / "integration" / "k8s-no-wait", "--operator-wait", "0", "--probe", "off")
+    row = K8S["operator-pending"]
+    assert_row(run.results, replace(row, outcomes=row.but(blink_reachable="S", operator_stuck="W")), K8S)
     [entry] = run.entries("k8s.upgrade.operator-stuck")
     assert entry["outcome"] == W
     assert "still pending" in entry["summary"] and "did not wait (--operator-wait 0)" in entry["summary"]
     assert run.wall_s < 60, "--operator-wait 0 must not wait"
 
 
+def operator_down_s(lab: Any) -> float:
+    """How long the API has shown the operator not running: since its pod's Ready condition changed, else since
+    the pod was made (a pod never scheduled has no Ready condition), as the suite reads it."""
+    pod = json.loads(kubectl(lab, "-n", NS, "get", "pods", "-l", OPERATORS, "-o", "json"))["items"][0]
+    ready = next((c for c in pod["status"].get("conditions", []) if c["type"] == "Ready"), None)
+    since = ready["lastTransitionTime"] if ready else pod["metadata"]["creationTimestamp"]
+    return (datetime.now(UTC) - datetime.fromisoformat(since.replace("Z", "+00:00"))).total_seconds()
+
+
 def test_stuck_operator_wait_counts_what_the_api_already_shows(lab: Any):
     """The runbook's one-minute wait is judged from the API's own timestamps: an operator already down longer
     than the wait is stuck at once; otherwise only the rest is waited, and the terminal says so."""
-    apply(lab, "operator-stuck")
+    apply_once(lab, "operator-pending")
+    while operator_down_s(lab) < 8:  # down longer than the 6 s wait at the first look
+        time.sleep(0.5)
     fast = check(lab, ROOT / "reports" / "integration" / "k8s-wait", "--operator-wait", "6s", "--probe", "off")
+    row = K8S["operator-pending"]
+    without_probe = replace(row, outcomes=row.but(blink_reachable="S"))
+    assert_row(fast.results, without_probe, K8S)
     [entry] = fast.entries("k8s.upgrade.operator-stuck")
     assert entry["outcome"] == F
     assert "already longer than the 6s wait: no need to wait" in entry["summary"], entry["summary"]
     assert entry["duration_s"] < 5
-    pod = json.loads(kubectl(lab, "-n", NS, "get", "pods", "-l", OPERATORS, "-o", "json"))["items"][0]
-    ready = next(c for c in pod["status"]["conditions"] if c["type"] == "Ready")
-    down = (datetime.now(UTC) - datetime.fromisoformat(ready["lastTransitionTime"].replace("Z", "+00:00")))
-    wait = int(down.total_seconds()) + 12  # about 10 s left to wait when the check runs
+    wait = int(operator_down_s(lab)) + 12  # about 10 s left to wait when the check runs
     slow = check(lab, ROOT / "reports" / "integration" / "k8s-wait-rest", "--operator-wait", f"{wait}s", "--probe", "off")
+    assert_row(slow.results, without_probe, K8S)
     [entry] = slow.entries("k8s.upgrade.operator-stuck")
     assert entry["outcome"] == F
     assert "at the first look; waited" in entry["summary"] and "of the remaining" in entry["summary"], entry["summary"]
@@ -274,16 +299,6 @@ def test_stuck_operator_wait_counts_what_the_api_already_shows(lab: Any):
     assert "has not been running for" in entry["remediation"]
     titles = [e["title"] for e in entry["evidence"]]
     assert "Operator logs" in titles or any("Events" in t for t in titles), titles
-
-
-def test_rollback_overdue_after_a_short_window(lab: Any):
-    apply(lab, "upgrade-in-progress")
-    run = check(lab, ROOT / "reports" / "integration" / "k8s-rollback", "--rollback-window", "1s", "--probe", "off")
-    [entry] = run.entries("k8s.upgrade.rollback-overdue")
-    assert entry["outcome"] == F, entry["summary"]
-    assert f"Operator {OPERATOR} in blink has been alive for" in entry["remediation"]
-    assert f"`kubectl delete deployment {OPERATOR} -n blink`" in entry["remediation"]
-    assert run.exit_code == 1
 
 
 # ------------------------------------------------------------------ a ServiceAccount without pods/log
@@ -335,9 +350,9 @@ def _assert_audit(lab: Any, user: str, since: datetime) -> None:
     }, writes
 
 
-def test_service_account_without_pods_log(lab: Any, tmp_path: Path):
-    """rbac/role.yaml minus pods/log (plus the exec Role): only the log checks are not-evaluable."""
-    apply(lab, "healthy")
+def run_without_pods_log(lab: Any, tmp_path: Path, report_dir: Path) -> CheckRun:
+    """rbac/role.yaml minus pods/log (plus the exec Role), on the healthy scenario: only the log checks are
+    not-evaluable, naming the permission (the table's no-pods-log row); the audit log shows no refused read tried."""
     docs = [
         d for f in ("role.yaml", "role-probe-exec.yaml") for d in yaml.safe_load_all((ROOT / "rbac" / f).read_text())
     ]
@@ -353,39 +368,10 @@ def test_service_account_without_pods_log(lab: Any, tmp_path: Path):
     try:
         kubeconfig = _sa_kubeconfig(lab, tmp_path, "blink-check-nolog")
         started = datetime.now(UTC)
-        run = check(lab, ROOT / "reports" / "integration" / "k8s-no-pods-log", kubeconfig=kubeconfig)
+        run = check(lab, report_dir, kubeconfig=kubeconfig)
+        time.sleep(1)  # the audit backend flushes in batches of at most a second
         _assert_audit(lab, "system:serviceaccount:blink:blink-check-nolog", started)
-        log_checks = {
-            "k8s.disconnected.logs-readable",
-            "k8s.disconnected.no-network-errors",
-            "k8s.upgrade.operator-handoff",
-        }
-        got = run.outcomes()
-        for cid in ALL:
-            if cid in log_checks:
-                assert got[cid] == {N}, f"{cid}: {got[cid]}\n{run.stdout[-3000:]}"
-            elif cid == "k8s.cluster.permissions":
-                assert got[cid] == {F}
-            else:
-                assert got[cid] == HEALTHY[cid], f"{cid}: {got[cid]}\n{run.stdout[-3000:]}"
-        for cid in log_checks:
-            [entry] = run.entries(cid)
-            assert "get pods/log in namespace blink" in entry["summary"], entry["summary"]
-            assert entry["because_of"] == "k8s.cluster.permissions"
-        [perm] = run.entries("k8s.cluster.permissions")
-        assert "get pods/log in namespace blink" in perm["remediation"]
-        assert "system:serviceaccount:blink:blink-check-nolog" in perm["remediation"]
-        assert "--serviceaccount=blink:blink-check-nolog" in perm["remediation"]
-        assert run.exit_code == 1
+        return run
     finally:
-        kubectl(
-            lab,
-            "-n",
-            NS,
-            "delete",
-            "serviceaccount,role,rolebinding",
-            "-l",
-            "app.kubernetes.io/name=blink-health-check",
-            "--ignore-not-found",
-            check=False,
-        )
+        kubectl(lab, "-n", NS, "delete", "serviceaccount,role,rolebinding", "-l",
+                "app.kubernetes.io/name=blink-health-check", "--ignore-not-found", check=False)  # fmt: skip

@@ -15,6 +15,7 @@ from blinkcheck.catalog import fill, load_catalog
 from blinkcheck.logs import LogPatterns, LogWindow, judge_network_errors, scan_lines
 from blinkcheck.model import Outcome
 from fixtures.k8s_facts import ExecOutcome
+from tests.reliability import Sees
 
 CATALOG = load_catalog()
 PATTERNS = LogPatterns.from_catalog(CATALOG)
@@ -382,17 +383,21 @@ def test_not_ready_startup_grace_edges(started_ago, outcome):
         (5, 3601, Outcome.WARNING),  # many, but over an hour ago
         (4023, 30, Outcome.FAILED),  # thousands
     ],
+    ids=["few", "many-recent", "many-59min-ago", "many-61min-ago", "thousands"],
 )
 @pytest.mark.reliability(
-    fault="a runner pod with thousands of restarts (canned API data)",
-    sees="`k8s.disconnected.pods-ready` failed: \"restarted 4023 times\", last exit code and reason as evidence",
+    "a runner pod with thousands of restarts, the last 30 s ago (canned API data)",
+    Sees(outcomes={"k8s.disconnected.pods-ready": "failed"},
+         says={"k8s.disconnected.pods-ready": "restarted 4023 times (last exit code 2, Error)"}, case="thousands"),
 )
-def test_high_restart_counts(restarts, last_ago, outcome):
+def test_high_restart_counts(restarts, last_ago, outcome, sees):
     c = container(restarts=restarts, last_reason="Error", last_exit=2, last_finished_ago=last_ago)
     p = kj.pod_facts(pod(containers=[c]))
     f = kj.judge_pod_ready(p, [p], NOW)
     assert f.outcome is outcome
     assert f"restarted {restarts} times" in f.summary
+    if restarts == 4023:
+        sees(f)
 
 
 def test_old_oom_kill_only_warns():

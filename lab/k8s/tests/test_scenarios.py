@@ -107,6 +107,25 @@ def test_hpa(k8s_lab, kubectl):
     eventually(check)
 
 
+def test_no_runner(k8s_lab, kubectl):
+    ns = apply(k8s_lab, "no-runner")
+    assert pods(kubectl, ns, RUNNERS) == []
+    assert kubectl("-n", ns, "get", "deployments", "-o", "json", as_json=True)["items"] == []
+    kubectl("-n", ns, "get", "secret", "blink-runner-secret")
+    kubectl("-n", ns, "get", "configmap", "blink-runner-config")
+
+
+def test_logs_unreadable(k8s_lab, kubectl):
+    ns = apply(k8s_lab, "logs-unreadable")
+    [p] = pods(kubectl, ns, RUNNERS)
+    assert ready(p)
+    r = kubectl("-n", ns, "logs", p["metadata"]["name"], "--tail=1", check=False)
+    assert r.returncode != 0 and "10250" in r.stderr, r.stderr
+    scenario.clear(k8s_lab)
+    rules = subprocess.run(["iptables", "-S", "OUTPUT"], capture_output=True, text=True, check=False).stdout
+    assert "BLINKLAB-KUBELET" not in rules  # cleared with the scenario
+
+
 def test_egress_blocked(k8s_lab, kubectl):
     ns = apply(k8s_lab, "egress-blocked")
     [p] = pods(kubectl, ns, RUNNERS)
