@@ -307,7 +307,8 @@ def steps_from_curl(rc: int, stdout: str, stderr: str, url: str, proxied: bool) 
     if rc == 56 and proxied and "CONNECT" in stderr:
         name, meaning = "proxy", "the proxy refused the tunnel"
     if proxied and name in ("dns", "tcp") and rc != 6:
-        name = "proxy"  # curl connects to the proxy first: its name and port are what failed
+        # curl connects to the proxy first: its name and port are what failed
+        name, meaning = "proxy", "could not connect to the proxy" if rc == 7 else meaning
     return (*_steps_before(name, https, proxied), Step(name, False, f"{meaning}: {msg}")), ""
 
 

@@ -58,7 +58,7 @@ def tiers(lab: Any, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The probe's answer with busybox wget (no curl), then with busybox nc (no curl, no wget)."""
     without(lab, "/usr/bin/curl")
     wget = reach(run(lab, f"{name}-wget", "-k", "blink-reachable"))
-    assert "(wget)" in evidence(wget), evidence(wget)
+    assert "kubectl exec" in evidence(wget) and "curl" not in evidence(wget).split("\n", 1)[0], evidence(wget)
     without(lab, "/bin/wget")
     nc = reach(run(lab, f"{name}-nc", "-k", "blink-reachable"))
     assert "(nc)" in evidence(nc), evidence(nc)
@@ -79,6 +79,7 @@ def test_healthy_runner_over_https_with_the_runners_own_ca(lab: Any) -> None:
     assert "curl -sSv" in evidence(entry) and "--cacert /blink/ca.pem" in evidence(entry)
 
     wget, nc = tiers(lab, "healthy")
+    assert "(wget)" in evidence(wget)
     assert wget["outcome"] == "warning", wget
     assert "but not verified: TLS: busybox wget does not check certificates" in wget["summary"], wget
     assert nc["outcome"] == "warning", nc
@@ -101,6 +102,7 @@ def test_dead_nameserver_is_the_dns_layer(lab: Any) -> None:
     assert "its own nameservers" in " ".join(entry["hints"])
 
     wget, nc = tiers(lab, "dns-dead")
+    assert "(wget)" in evidence(wget)
     assert wget["outcome"] == "failed" and "failed at the DNS layer" in wget["summary"], wget
     assert "bad address 'blink.lab.test:18443'" in wget["summary"]
     assert nc["outcome"] == "failed", nc
@@ -127,6 +129,7 @@ def test_inspecting_proxy_is_the_tls_layer_and_names_its_issuer(lab: Any) -> Non
     assert f"issuer {INSPECTOR}" in text and "certificate seen with curl -k" in text, text
 
     wget, nc = tiers(lab, "tls-inspected")
+    assert "(wget)" in evidence(wget)
     assert wget["outcome"] == "warning" and "does not check certificates" in wget["summary"], wget
     assert nc["outcome"] == "warning" and "TLS and HTTP not verified" in nc["summary"], nc
 
@@ -142,11 +145,12 @@ def test_dead_proxy_is_the_proxy_layer(lab: Any) -> None:
     assert r.outcome(ERRORS) == "failed"
     entry = reach(r)
     assert entry["outcome"] == "failed", entry
-    assert "failed at the proxy layer: could not connect (refused or unreachable)" in entry["summary"], entry
+    assert "failed at the proxy layer: could not connect to the proxy: curl: (7)" in entry["summary"], entry
     assert "Failed to connect to 10.244.0.1 port 3128" in entry["summary"]
 
     wget, nc = tiers(lab, "proxy-dead")
-    for found in (wget, nc):  # wget went straight to Blink: not judged, nc asked instead
+    assert "(nc)" in evidence(wget)  # wget went straight to Blink, not through the proxy: nc was asked instead
+    for found in (wget, nc):
         assert found["outcome"] == "failed", found
         assert "failed at the proxy layer: could not connect to the proxy 10.244.0.1:3128" in found["summary"]
     assert "not judged from wget: wget went straight to blink.lab.test:18443, not through the runner's proxy" in (
