@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from blinkcheck.logs import UPGRADE, LogWindow, last_lines, previous_last_lines
 from blinkcheck.model import Evidence, Finding, Outcome, human
+from blinkcheck.probe import PROBE_ENV
 
 OPERATOR_PREFIX = "blink-operator"
 DEFAULT_SECRET = "blink-runner-secret"
@@ -85,6 +86,16 @@ class PodCondition:
 
 
 @dataclass(frozen=True)
+class EnvVar:
+    """One of the egress probe's variables (blinkcheck.probe.PROBE_ENV: proxy, trust store) in a pod spec."""
+
+    container: str
+    name: str  # "*": variables taken whole from a ConfigMap or Secret (envFrom)
+    value: str = field(default="", repr=False)  # the literal value ("" when it comes from elsewhere)
+    source: str = ""  # where a value that is not literal comes from: "configMap X key Y", ...
+
+
+@dataclass(frozen=True)
 class PodFacts:
     namespace: str
     name: str
@@ -99,6 +110,7 @@ class PodFacts:
     reason: str = ""  # status.reason: Evicted, NodeLost, ...
     message: str = ""
     owner: str = ""  # ReplicaSet/... name
+    probe_env: tuple[EnvVar, ...] = ()
 
     @property
     def label(self) -> str:
@@ -338,7 +350,33 @@ def pod_facts(raw: Mapping[str, Any]) -> PodFacts:
         reason=str(status.get("reason") or ""),
         message=str(status.get("message") or ""),
         owner=str(owners[0].get("name", "")) if owners else "",
+        probe_env=probe_env(spec),
     )
+
+
+def probe_env(pod_spec: Mapping[str, Any]) -> tuple[EnvVar, ...]:
+    """The egress probe's variables of each container, in the order Kubernetes applies them (envFrom first,
+    then env; a later one wins): literal values, or where a value comes from. Nothing else is kept."""
+    out: list[EnvVar] = []
+    for c in pod_spec.get("containers") or []:
+        name = str(c.get("name", ""))
+        for ref in c.get("envFrom") or []:
+            kind = "configMap" if ref.get("configMapRef") else "secret"
+            source = (ref.get("configMapRef") or ref.get("secretRef") or {}).get("name", "")
+            out.append(EnvVar(name, "*", source=f"{kind} {source} (envFrom)"))
+        for e in c.get("env") or []:
+            var = str(e.get("name", ""))
+            if var not in PROBE_ENV:
+                continue
+            if "valueFrom" not in e:
+                out.append(EnvVar(name, var, str(e.get("value") or "")))
+                continue
+            vf = e.get("valueFrom") or {}
+            kind = next((k for k in ("configMapKeyRef", "secretKeyRef", "fieldRef", "resourceFieldRef") if k in vf), "")
+            ref = vf.get(kind) or {}
+            where = f"{ref.get('name', '')} key {ref.get('key', '')}" if "KeyRef" in kind else str(ref)
+            out.append(EnvVar(name, var, source=f"{kind.replace('KeyRef', '')} {where}".strip()))
+    return tuple(out)
 
 
 def _secret_refs(template_spec: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:

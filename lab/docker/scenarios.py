@@ -78,26 +78,9 @@ def wait_until(what: str, probe: Callable[[], bool], deadline_s: float = 60.0, e
 def ensure_pki() -> Path:
     """The lab CA (trusted by the runner), the stand-in's certificate, and a second CA playing a
     TLS-inspecting proxy that re-signs traffic (not trusted). Made once; kept in the lab's state dir."""
-    from cryptography.hazmat.primitives import serialization
-
     from lab.k8s import pki
 
-    if all((PKI_DIR / f).exists() for f in ("ca.pem", "standin.pem", "standin.key", "inspect.pem", "inspect.key")):
-        return PKI_DIR
-    PKI_DIR.mkdir(parents=True, exist_ok=True)
-    for ca_name, leaf, ca_file in (("Blink Lab CA", "standin", "ca.pem"),
-                                   ("Blink Lab TLS-Inspecting Proxy CA", "inspect", "inspect-ca.pem")):  # fmt: skip
-        ca_key, ca_cert = pki.new_ca(ca_name)
-        key, cert = pki._issue(ca_key, ca_cert, BLINK_HOST, dns=(BLINK_HOST,), ips=(GATEWAY,), server=True,
-                               client=False)  # fmt: skip
-        pki._write_cert(PKI_DIR / ca_file, ca_cert)
-        pki._write_cert(PKI_DIR / f"{leaf}.pem", cert)
-        (PKI_DIR / f"{leaf}.pem").write_bytes(
-            cert.public_bytes(serialization.Encoding.PEM) + ca_cert.public_bytes(serialization.Encoding.PEM)
-        )
-        pki._write_key(PKI_DIR / f"{leaf}.key", key)
-    (PKI_DIR / "ca.pem").chmod(0o644)
-    return PKI_DIR
+    return pki.standin_certs(PKI_DIR, BLINK_HOST, GATEWAY)
 
 
 def _standin_pidfile() -> Path:

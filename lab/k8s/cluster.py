@@ -280,7 +280,7 @@ def cni_conflist(s: Settings) -> dict:
                 "hairpinMode": True,
                 "ipam": {
                     "type": "host-local",
-                    "ranges": [[{"subnet": s.pod_cidr, "gateway": s.gateway}]],
+                    "ranges": [[{"subnet": s.pod_cidr, "gateway": s.gateway, "rangeEnd": s.pod_range_end}]],
                     "routes": [{"dst": "0.0.0.0/0"}],
                 },
             },
@@ -583,11 +583,28 @@ def start_standin(s: Settings, procs: Procs) -> None:
         has_standin = importlib.util.find_spec("lab.standin") is not None
     except (ImportError, ValueError):
         has_standin = False
-    module = "lab.standin" if has_standin else "lab.k8s.standin_fallback"
-    procs.spawn("standin", [sys.executable, "-m", module, "--listen", f"{s.gateway}:{s.standin_port}"],
-                cwd=REPO, env={"PYTHONPATH": str(REPO)})
-    wait_for(f"the Blink stand-in on {s.standin_url}", "standin",
-             lambda: tcp_open(s.gateway, s.standin_port), 20, s, procs)
+    if not has_standin:
+        procs.spawn("standin", [sys.executable, "-m", "lab.k8s.standin_fallback", "--listen",
+                                f"{s.gateway}:{s.standin_port}"], cwd=REPO, env={"PYTHONPATH": str(REPO)})
+        wait_for(f"the Blink stand-in on {s.standin_http_url}", "standin",
+                 lambda: tcp_open(s.gateway, s.standin_port), 20, s, procs)
+        return
+    procs.spawn("standin", [sys.executable, "-m", "lab.standin", *standin_args(s)], cwd=REPO,
+                env={"PYTHONPATH": str(REPO)})
+    wait_for(f"the Blink stand-in on {s.standin_url} and {s.standin_http_url}", "standin",
+             lambda: all(tcp_open(s.gateway, port) for port in (s.standin_port, s.standin_tls_port)), 20, s, procs)
+
+
+def standin_args(s: Settings) -> list[str]:
+    """Plain HTTP (kept for callers that need no TLS), HTTPS with the lab CA the runners trust, HTTPS with
+    the inspecting proxy's CA, and DNS for the Blink name on the gateway (the pods' nameserver)."""
+    d = pki.standin_certs(s.standin_pki, s.blink_host, s.gateway)
+    return [
+        "--listen", f"{s.gateway}:{s.standin_port}",
+        "--tls", f"{s.gateway}:{s.standin_tls_port},{d / 'standin.pem'},{d / 'standin.key'}",
+        "--tls", f"{s.gateway}:{s.standin_inspect_port},{d / 'inspect.pem'},{d / 'inspect.key'}",
+        "--dns", f"{s.gateway}:53", "--record", f"{s.blink_host}={s.gateway}",
+    ]  # fmt: skip
 
 
 def up(s: Settings, kwok_nodes: int = 0) -> Path:
@@ -619,6 +636,7 @@ def up(s: Settings, kwok_nodes: int = 0) -> Path:
             "preexisting_paths": [p for p in KUBELET_HOST_PATHS if os.path.lexists(p)],
             "k8s_version": s.k8s_version, "etcd_version": s.etcd_version, "node": s.node_name,
             "apiserver": f"https://127.0.0.1:{s.apiserver_port}", "standin_url": s.standin_url,
+            "standin_http_url": s.standin_http_url, "lab_ca": str(s.lab_ca),
             "kubeconfig": str(s.admin_kubeconfig), "checker_kubeconfig": str(s.checker_kubeconfig),
             "audit_log": str(s.audit_log), "bridge": s.bridge, "pod_cidr": s.pod_cidr}
     s.info_file.write_text(json.dumps(info, indent=1))
@@ -626,8 +644,9 @@ def up(s: Settings, kwok_nodes: int = 0) -> Path:
     log(f"PKI and kubeconfigs -> {s.pki}")
     pki.generate(s)
     (s.state / "audit-policy.yaml").write_text(AUDIT_POLICY)
+    # the pods' nameserver: the stand-in's DNS (the Blink name only; NXDOMAIN for every other name)
     (s.state / "resolv.conf").write_text("# blink-lab: pods have no DNS beyond the lab\n"
-                                         "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
+                                         f"nameserver {s.gateway}\noptions timeout:1 attempts:1\n")
     create_bridge(s)
     install_guard(s)
 
@@ -874,7 +893,8 @@ def status(s: Settings) -> int:
             print(f"{'nodes':<24} error: {e}")
     print(f"{'bridge ' + s.bridge:<24} {'present' if bridge_exists(s) else 'absent'}")
     print(f"{'kubeconfig':<24} {s.admin_kubeconfig if s.admin_kubeconfig.exists() else '-'}")
-    print(f"{'stand-in':<24} {s.standin_url if running['standin'] else '-'}")
+    urls = f"{s.standin_url} (CA {s.lab_ca}), {s.standin_http_url}" if s.lab_ca.exists() else s.standin_http_url
+    print(f"{'stand-in':<24} {urls if running['standin'] else '-'}")
     if all(running[c] for c in COMPONENTS if c != "kwok"):
         return 0
     return 1 if any_running else 3

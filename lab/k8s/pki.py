@@ -154,3 +154,26 @@ current-context: blink-lab
 preferences: {{}}
 """)
     path.chmod(0o600)
+
+
+STANDIN_FILES = ("ca.pem", "standin.pem", "standin.key", "inspect-ca.pem", "inspect.pem", "inspect.key")
+
+
+def standin_certs(directory: Path, host: str, ip: str) -> Path:
+    """The Blink stand-in's TLS material (the Docker lab and this cluster each have their own): the lab CA
+    the runners trust (ca.pem), the stand-in's certificate for `host` and `ip` (standin.pem, with its CA),
+    and a second CA playing a TLS-inspecting proxy that re-signs traffic (inspect-ca.pem, inspect.pem),
+    which nothing trusts. Made once per directory."""
+    if all((directory / f).exists() for f in STANDIN_FILES):
+        return directory
+    directory.mkdir(parents=True, exist_ok=True)
+    for ca_name, leaf, ca_file in (("Blink Lab CA", "standin", "ca.pem"),
+                                   ("Blink Lab TLS-Inspecting Proxy CA", "inspect", "inspect-ca.pem")):
+        ca_key, ca_cert = new_ca(ca_name)
+        key, cert = _issue(ca_key, ca_cert, host, dns=(host,), ips=(ip,), server=True, client=False)
+        _write_cert(directory / ca_file, ca_cert)
+        (directory / f"{leaf}.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM)
+                                                + ca_cert.public_bytes(serialization.Encoding.PEM))
+        _write_key(directory / f"{leaf}.key", key)
+    (directory / "ca.pem").chmod(0o644)
+    return directory

@@ -24,6 +24,10 @@ RUNNER_SEL = "app=blink-runner,release=blink-runner"
 OPERATOR_SEL = "app=blink-operator"
 EGRESS_CHAIN = "BLINKLAB-EGRESS"
 KUBELET_CHAIN = "BLINKLAB-KUBELET"
+INSPECT_CHAIN = "BLINKLAB-INSPECT"  # nat: the pods' HTTPS to the stand-in answered by the inspecting proxy's listener
+# A proxy on the lab network where nothing listens; the credentials are planted for the leak tests.
+PROXY_SECRET = "lab-k8s-proxy-pw-7c4e2a9d"
+PROXY_PORT = 3128
 HANDOFF = "Operator has been deployed with version: 1.0.995"
 
 
@@ -166,6 +170,32 @@ def check_egress_recovered(c: Ctx) -> str | None:
     return None
 
 
+def _failing_ping(c: Ctx, *needles: str) -> str | None:
+    """The one runner pod, Running Ready, logging a failed ping that names one of `needles`."""
+    p = _one(c.pods(RUNNER_SEL))
+    if not p or not _ready(p):
+        return None
+    for line in c.logs(p["metadata"]["name"]).splitlines():
+        if "level=error" in line and any(n in line for n in needles):
+            return f"pod {p['metadata']['name']} Running; runner logs: {line[-200:]}"
+    return None
+
+
+def check_dns_dead(c: Ctx) -> str | None:
+    found = _failing_ping(c, f"lookup {c.s.blink_host}")
+    return f"nameserver {c.s.dead_dns} never answers; {found}" if found else None
+
+
+def check_tls_inspected(c: Ctx) -> str | None:
+    found = _failing_ping(c, "x509: ", "tls: ")
+    return f"HTTPS to the stand-in re-signed by the inspecting proxy's CA; {found}" if found else None
+
+
+def check_proxy_dead(c: Ctx) -> str | None:
+    found = _failing_ping(c, "proxyconnect")
+    return f"HTTPS_PROXY at {c.s.gateway}:{PROXY_PORT}, where nothing listens; {found}" if found else None
+
+
 def check_misconfigured(c: Ctx) -> str | None:
     p = _one(c.pods(RUNNER_SEL))
     if not p or not _ready(p):
@@ -273,8 +303,9 @@ def check_secret_empty(c: Ctx) -> str | None:
 def block_egress(s: Settings) -> None:
     iptables("-N", EGRESS_CHAIN, check=False)
     iptables("-F", EGRESS_CHAIN)
-    iptables("-A", EGRESS_CHAIN, "-s", s.pod_cidr, "-d", s.gateway, "-p", "tcp", "--dport", str(s.standin_port),
-             "-m", "comment", "--comment", "blink-lab k8s scenario egress-blocked", "-j", "DROP")
+    for port in (s.standin_port, s.standin_tls_port):
+        iptables("-A", EGRESS_CHAIN, "-s", s.pod_cidr, "-d", s.gateway, "-p", "tcp", "--dport", str(port),
+                 "-m", "comment", "--comment", "blink-lab k8s scenario egress-blocked", "-j", "DROP")
     if iptables("-C", "INPUT", "-j", EGRESS_CHAIN, check=False).returncode != 0:
         iptables("-I", "INPUT", "1", "-j", EGRESS_CHAIN)
 
@@ -295,6 +326,25 @@ def unblock_kubelet() -> None:
         pass
     iptables("-F", KUBELET_CHAIN, check=False)
     iptables("-X", KUBELET_CHAIN, check=False)
+
+
+def inspect_tls(s: Settings) -> None:
+    """A TLS-inspecting proxy, as the runner meets it: the pods' connections to the stand-in's HTTPS port
+    are answered by a listener that re-signs with the proxy's own CA (nat PREROUTING REDIRECT)."""
+    iptables("-N", INSPECT_CHAIN, table="nat", check=False)
+    iptables("-F", INSPECT_CHAIN, table="nat")
+    iptables("-A", INSPECT_CHAIN, "-s", s.pod_cidr, "-d", s.gateway, "-p", "tcp", "--dport", str(s.standin_tls_port),
+             "-m", "comment", "--comment", "blink-lab k8s scenario tls-inspected", "-j", "REDIRECT", "--to-ports",
+             str(s.standin_inspect_port), table="nat")  # fmt: skip
+    if iptables("-C", "PREROUTING", "-j", INSPECT_CHAIN, table="nat", check=False).returncode != 0:
+        iptables("-I", "PREROUTING", "1", "-j", INSPECT_CHAIN, table="nat")
+
+
+def uninspect_tls() -> None:
+    while iptables("-D", "PREROUTING", "-j", INSPECT_CHAIN, table="nat", check=False).returncode == 0:
+        pass
+    iptables("-F", INSPECT_CHAIN, table="nat", check=False)
+    iptables("-X", INSPECT_CHAIN, table="nat", check=False)
 
 
 def egress_blocked() -> bool:
@@ -341,6 +391,12 @@ SCENARIOS: dict[str, Scenario] = {
                                ["config.yaml", "secret-missing.yaml"], check_secret_missing),
     "secret-empty": Scenario("secret present but appKey empty: the runner exits 1",
                              ["config.yaml", "secret-empty.yaml", "healthy.yaml"], check_secret_empty),
+    "dns-dead": Scenario("the runner pod's only nameserver (dnsPolicy None) never answers: Blink's name does "
+                         "not resolve", BASE + ["dns-dead.yaml"], check_dns_dead),
+    "tls-inspected": Scenario("a TLS-inspecting proxy re-signs the stand-in's HTTPS with a CA the runner does "
+                              "not trust", BASE + ["healthy.yaml"], check_tls_inspected, setup=inspect_tls),
+    "proxy-dead": Scenario("HTTPS_PROXY in the runner pod points at a port of the lab network where nothing "
+                           "listens", BASE + ["proxy-dead.yaml"], check_proxy_dead),
 }
 
 
@@ -355,8 +411,13 @@ def kubectl(s: Settings, *args: str, input_text: str | None = None, check: bool 
 
 
 def render(s: Settings, files: list[str]) -> str:
+    if not s.lab_ca.exists():
+        raise LabError(f"the stand-in serves no HTTPS ({s.lab_ca} is missing: the cluster was started by older "
+                       "code); restart the lab: python3 -m lab.k8s down && python3 -m lab.k8s up")
+    ca = s.lab_ca.read_text()
     values = {"BLINK_URL": s.standin_url, "HOSTPATH": str(s.hostpath_dir / s.namespace),
-              "DEAD_URL": f"http://{s.gateway}:1"}  # fmt: skip
+              "DEAD_URL": f"http://{s.gateway}:1", "LAB_CA": json.dumps(ca), "DEAD_DNS": s.dead_dns,
+              "DEAD_PROXY": f"http://blink-proxy:{PROXY_SECRET}@{s.gateway}:{PROXY_PORT}"}  # fmt: skip
     docs = [string.Template((MANIFESTS / f).read_text()).safe_substitute(values) for f in files]
     return "\n---\n".join(docs)
 
@@ -370,6 +431,7 @@ def clear(s: Settings, timeout: float = 60, quiet: bool = False) -> None:
     _require_up(s)
     unblock_egress()
     unblock_kubelet()
+    uninspect_tls()
     ns = s.namespace
     if kubectl(s, "get", "namespace", ns, check=False).returncode == 0:
         kubectl(s, "-n", ns, "delete", "deployments,horizontalpodautoscalers,configmaps,secrets,serviceaccounts",

@@ -45,15 +45,18 @@ class Settings:
     pod_cidr: str = field(default_factory=lambda: _env("BLINK_LAB_POD_CIDR", "10.244.0.0/24"))
     service_cidr: str = "10.96.0.0/12"
     service_ip: str = "10.96.0.1"
-    standin_port: int = field(default_factory=lambda: int(_env("BLINK_LAB_STANDIN_PORT", "18080")))
+    standin_port: int = field(default_factory=lambda: int(_env("BLINK_LAB_STANDIN_PORT", "18080")))  # plain HTTP
+    standin_tls_port: int = field(default_factory=lambda: int(_env("BLINK_LAB_STANDIN_TLS_PORT", "18443")))
+    # HTTPS with a certificate from another CA, which the runners do not trust: a TLS-inspecting proxy
+    standin_inspect_port: int = field(default_factory=lambda: int(_env("BLINK_LAB_STANDIN_INSPECT_PORT", "18444")))
+    blink_host: str = "blink.lab.test"  # resolved only by the stand-in's DNS on the gateway
     namespace: str = field(default_factory=lambda: _env("BLINK_LAB_NAMESPACE", "blink"))
 
     # ---------------------------------------------------------------- derived paths
     @property
     def gateway(self) -> str:
         """The bridge's own address: node IP, kubelet address and the Blink stand-in's address."""
-        base = self.pod_cidr.split("/")[0].rsplit(".", 1)[0]
-        return f"{base}.1"
+        return self._base_ip(1)
 
     @property
     def bridge_mac(self) -> str:
@@ -64,9 +67,37 @@ class Settings:
     def prefix_len(self) -> str:
         return self.pod_cidr.split("/")[1]
 
+    def _base_ip(self, last: int) -> str:
+        return f"{self.pod_cidr.split('/')[0].rsplit('.', 1)[0]}.{last}"
+
+    @property
+    def pod_range_end(self) -> str:
+        """Pods get addresses up to here; the rest of the subnet stays free for lab-only addresses."""
+        return self._base_ip(250)
+
+    @property
+    def dead_dns(self) -> str:
+        """A lab address no pod ever gets, where nothing answers DNS (the dns-dead scenario)."""
+        return self._base_ip(253)
+
     @property
     def standin_url(self) -> str:
+        """The Blink URL of the lab's runners: HTTPS with a name, like production (the lab CA, the lab DNS)."""
+        return f"https://{self.blink_host}:{self.standin_tls_port}"
+
+    @property
+    def standin_http_url(self) -> str:
+        """The stand-in's plain HTTP, kept for callers that need no TLS."""
         return f"http://{self.gateway}:{self.standin_port}"
+
+    @property
+    def standin_pki(self) -> Path:
+        """The lab CA the runners trust, the stand-in's certificate, and the inspecting proxy's CA."""
+        return self.state / "standin-pki"
+
+    @property
+    def lab_ca(self) -> Path:
+        return self.standin_pki / "ca.pem"
 
     @property
     def state(self) -> Path:

@@ -143,7 +143,7 @@ def test_untrusted_certificate_names_the_issuer_and_says_inspection():
 
 
 def test_each_layer_has_its_advice_in_the_catalog():
-    assert set(CATALOG.probe_layers) == {"dns", "tcp", "proxy", "tls", "tls-untrusted", "http"}
+    assert set(CATALOG.probe_layers) == {"dns", "tcp", "dns-or-tcp", "proxy", "tls", "tls-untrusted", "http"}
     for name in ("dns", "tcp", "proxy", "http"):
         r = ProbeResult("c", URL, steps=(Step(name, False, "broken"),))
         assert judge(r).hints, name

@@ -106,7 +106,7 @@ def test_new_pods_reach_the_standin_from_their_first_packet_while_other_pods_com
             t.start()
         for i in range(FRESH_PODS):
             name = f"fresh-{i}"
-            apply(fresh_ns, [_pod(name, "blink-lab/runner:1.0.994", ["sh", "-c", _fresh_script(s.standin_url)])])
+            apply(fresh_ns, [_pod(name, "blink-lab/runner:1.0.994", ["sh", "-c", _fresh_script(s.standin_http_url)])])
             done = kubectl("-n", fresh_ns, "wait", "--for=jsonpath={.status.phase}=Succeeded", f"pod/{name}",
                            "--timeout=90s", check=False, timeout=120)  # fmt: skip
             logs = kubectl("-n", fresh_ns, "logs", name, check=False).stdout.splitlines()
@@ -125,5 +125,6 @@ def test_new_pods_reach_the_standin_from_their_first_packet_while_other_pods_com
     assert rounds[0] >= 3, f"the churn did not really happen: {rounds[0]} rounds"
     ok = [f"try {i}: 200" for i in range(TRIES)]
     failed = {name: lines for name, lines in results.items() if lines != ok}
-    assert not failed, f"new pods could not reach the stand-in at {s.standin_url} while pods came and went: {failed}"
+    url = s.standin_http_url
+    assert not failed, f"new pods could not reach the stand-in at {url} while pods came and went: {failed}"
     assert set(macs) == {s.bridge_mac}, f"the bridge's MAC changed as pods came and went: {macs}"

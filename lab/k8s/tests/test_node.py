@@ -53,9 +53,12 @@ def test_kubectl_exec_and_pod_reaches_standin(healthy, kubectl):
     pod = runner_pod(kubectl, ns)["metadata"]["name"]
     r = kubectl("-n", ns, "exec", pod, "--", "sh", "-c", "echo exec-ok; id -u")
     assert r.stdout.splitlines()[0] == "exec-ok"
+    # HTTPS with a name, like production: the lab DNS resolves it, the lab CA (the runner's SSL_CERT_FILE) signed it
     url = f"{healthy.standin_url}/api/v1/runner/ping"
-    r = kubectl("-n", ns, "exec", pod, "--", "curl", "-sS", "-m", "5", url)
-    assert r.returncode == 0
+    r = kubectl("-n", ns, "exec", pod, "--", "curl", "-sS", "-m", "5", "--cacert", "/blink/ca.pem", url)
+    assert r.returncode == 0 and '"status": "ok"' in r.stdout
+    r = kubectl("-n", ns, "exec", pod, "--", "curl", "-sS", "-m", "5", f"{healthy.standin_http_url}/api/v1/runner/ping")
+    assert r.returncode == 0  # plain HTTP stays for callers that need no TLS
 
 
 def test_pods_cannot_leave_the_machine(healthy, kubectl):

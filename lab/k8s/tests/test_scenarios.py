@@ -208,6 +208,46 @@ def test_secret_empty(k8s_lab, kubectl):
     assert cs(p)["restartCount"] >= 1
 
 
+def _ready_runner_logs(kubectl, ns, needle):
+    """The one runner pod is Ready, and its pings fail with `needle` in the error."""
+    [p] = pods(kubectl, ns, RUNNERS)
+    assert ready(p)
+    logs = kubectl("-n", ns, "logs", p["metadata"]["name"], "--tail=50").stdout
+    assert any("level=error" in line and needle in line for line in logs.splitlines()), logs
+    return p
+
+
+def test_dns_dead(k8s_lab, kubectl):
+    ns = apply(k8s_lab, "dns-dead")
+    p = _ready_runner_logs(kubectl, ns, f"lookup {k8s_lab.blink_host}")
+    assert p["spec"]["dnsPolicy"] == "None"
+    assert p["spec"]["dnsConfig"]["nameservers"] == [k8s_lab.dead_dns]
+    resolv = kubectl("-n", ns, "exec", p["metadata"]["name"], "--", "cat", "/etc/resolv.conf").stdout
+    assert f"nameserver {k8s_lab.dead_dns}" in resolv and k8s_lab.gateway not in resolv
+
+
+def test_tls_inspected(k8s_lab, kubectl):
+    ns = apply(k8s_lab, "tls-inspected")
+    p = _ready_runner_logs(kubectl, ns, "x509: certificate signed by unknown authority")
+    nat = subprocess.run(["iptables", "-t", "nat", "-S", scenario.INSPECT_CHAIN], capture_output=True, text=True,
+                         check=True).stdout  # fmt: skip
+    assert f"--to-ports {k8s_lab.standin_inspect_port}" in nat
+    # what the runner is shown: a certificate for the Blink name, issued by the inspecting proxy's CA
+    r = kubectl("-n", ns, "exec", p["metadata"]["name"], "--", "curl", "-sSvk", "-o", "/dev/null",
+                k8s_lab.standin_url)  # fmt: skip
+    assert "issuer: CN=Blink Lab TLS-Inspecting Proxy CA" in r.stderr, r.stderr
+    scenario.clear(k8s_lab)
+    assert scenario.INSPECT_CHAIN not in subprocess.run(["iptables-save", "-t", "nat"], capture_output=True,
+                                                        text=True, check=True).stdout  # fmt: skip
+
+
+def test_proxy_dead(k8s_lab, kubectl):
+    ns = apply(k8s_lab, "proxy-dead")
+    _ready_runner_logs(kubectl, ns, f"proxyconnect tcp: dial tcp {k8s_lab.gateway}:{scenario.PROXY_PORT}")
+    logs = kubectl("-n", ns, "logs", "deployment/blink-runner").stdout
+    assert scenario.PROXY_SECRET not in logs  # the runner does not print its proxy's password
+
+
 def test_every_scenario_is_tested():
     tested = {n[len("test_"):].replace("_", "-") for n in globals() if n.startswith("test_")}
     assert set(scenario.SCENARIOS) <= tested | {"every-scenario-is-tested"}
