@@ -7,10 +7,12 @@ Each scenario is applied as a user applies it (`python -m lab.docker up NAME`, `
 NAME`), then what the suite's gatherers read is saved under tests/data/<platform>/<scenario>/:
 
 - Docker: `containers.json` (GET /containers/json?all=1, the lab's containers), `inspect-<name>.json` (GET
-  /containers/{id}/json) and `logs-<name>.txt` (GET /containers/{id}/logs?timestamps=1, the newest lines);
+  /containers/{id}/json) and `logs-<name>.txt` (GET /containers/{id}/logs?timestamps=1, the newest lines), or
+  `logs-<name>.error.txt`, the engine's refusal to read them;
 - Kubernetes: `pods.json`, `deployments.json`, `events.json`, `hpas.json` (the namespace's lists, as the API
   answers them), `secrets.json` (the Secrets the runner reads: key names, values withheld) and
-  `logs/<pod>.log` / `logs/<pod>.previous.log` (`kubectl logs --timestamps`, the newest lines).
+  `logs/<pod>.log` / `logs/<pod>.previous.log` (`kubectl logs --timestamps`, the newest lines), or
+  `logs/<pod>.error.txt`, the API's refusal to read them.
 
 `meta.json` says when it was recorded (`recorded_at`: the unit tests pin "now" to it when they judge ages)
 and what the scenario is. Volatile fields (ids, timestamps, restart counts, IPs) are kept as the API gave
@@ -87,6 +89,8 @@ def now_text() -> str:
 
 
 def record_docker(name: str, secrets: list[str]) -> None:
+    from docker.errors import APIError
+
     from lab.docker import scenarios
 
     said = run("-m", "lab.docker", "up", name)
@@ -103,7 +107,11 @@ def record_docker(name: str, secrets: list[str]) -> None:
         cname = c["Names"][0].lstrip("/")
         names.append(cname)
         write(out / f"inspect-{cname}.json", dump(dc.api.inspect_container(c["Id"])), secrets)
-        logs = dc.api.logs(c["Id"], stdout=True, stderr=True, timestamps=True, tail=LOG_TAIL)
+        try:
+            logs = dc.api.logs(c["Id"], stdout=True, stderr=True, timestamps=True, tail=LOG_TAIL)
+        except APIError as exc:  # the engine refuses (e.g. logging driver none): its words, as the gatherer has them
+            write(out / f"logs-{cname}.error.txt", str(exc) + "\n", secrets)
+            continue
         write(out / f"logs-{cname}.txt", logs.decode("utf-8", "replace"), secrets)
     write(out / "containers.json", dump(listed), secrets)
     meta = {"scenario": name, "platform": "docker", "recorded_at": now_text(), "containers": names,
@@ -168,8 +176,10 @@ def record_kubernetes(name: str, secrets: list[str]) -> None:
                 q = f"?timestamps=true&tailLines={LOG_TAIL}&container={cs['name']}" + ("&previous=true" if previous else "")
                 try:
                     text = api.get(f"/api/v1/namespaces/{ns}/pods/{pname}/log{q}", raw=True)
-                except OSError as exc:  # not started yet, previous container gone: what the suite meets too
-                    text = f"(could not read: {exc})\n"
+                except OSError as exc:  # not started yet, kubelet unreachable: the API's refusal, as the suite meets it
+                    if not previous:  # a previous container that cannot be read only adds nothing (as in the gatherer)
+                        write(out / "logs" / f"{pname}.error.txt", f"{exc}\n", secrets)
+                    continue
                 write(out / "logs" / f"{pname}{'.previous' if previous else ''}.log", text, secrets)
     meta = {"scenario": name, "platform": "kubernetes", "recorded_at": recorded_at, "namespace": ns,
             "description": SCENARIOS[name].description, "lab": said.strip().splitlines()[-1:]}  # fmt: skip

@@ -150,6 +150,9 @@ logs-unreadable             1    P             P           P          P         
 egress-blocked              1    P             P           P          P          P             F                 F               M            P              P                P              P                P
 egress-recovered            0    P             P           P          P          P             W                 P               M            P              P                P              P                P
 runner-misconfigured        1    P             P           P          P          P             F                 P               M            P              P                P              P                P
+dns-dead                    1    P             P           P          P          P             F                 F               M            P              P                P              P                P
+tls-inspected               1    P             P           P          P          P             F                 F               M            P              P                P              P                P
+proxy-dead                  1    P             P           P          P          P             F                 F               M            P              P                P              P                P
 secret-missing              1    P             P           P          F          B             B                 B               M            P              B                P              P                F
 secret-empty                1    P             P           P          F          P             P                 B               M            P              P                P              P                F
 upgrade-in-progress         0    P             P           P          P          P             P                 P               M            W              P                P              P                P
@@ -171,6 +174,10 @@ operator-pending            1    P             P           P          P         
     "egress-recovered": ("egress-recovered", "egress dropped until the runner logged timeouts, then allowed", ()),
     "runner-misconfigured": ("runner-misconfigured", "the runner's own Blink URL is refused while the path is open",
                              ()),
+    "dns-dead": ("dns-dead", "the runner pod's nameserver never answers (`dnsPolicy: None`, a lab address)", ()),
+    "tls-inspected": ("tls-inspected", "a TLS-inspecting proxy: iptables redirects the pods' HTTPS to a listener "
+                      "that re-signs with a CA the runner does not trust", ()),
+    "proxy-dead": ("proxy-dead", "`HTTPS_PROXY` (with a password) points at a lab port where nothing listens", ()),
     "upgrade-in-progress": ("upgrade-in-progress", "nothing: the operator runs, the runner logged the handoff", ()),
     "rollback-overdue": ("upgrade-in-progress", "the operator has run longer than the rollback window",
                          ("--rollback-window", "1s")),
@@ -204,7 +211,7 @@ CANNOT_FAIL = {
 DEFAULT_OPTIONS = {
     "docker": "`pytest checks/ --target docker --blink-url https://blink.lab.test:18443 --probe-timeout 4`",
     "kubernetes": "`pytest checks/ --target kubernetes --kubeconfig <the lab's admin kubeconfig> --namespace blink "
-    "--blink-url http://10.244.0.1:18080 --operator-wait 10s --probe-timeout 4`",
+    "--blink-url https://blink.lab.test:18443 --operator-wait 10s --probe-timeout 4`",
 }
 
 

@@ -182,7 +182,8 @@ def _failing_ping(c: Ctx, *needles: str) -> str | None:
 
 
 def check_dns_dead(c: Ctx) -> str | None:
-    found = _failing_ping(c, f"lookup {c.s.blink_host}")
+    # The runner's HTTP client (5 s) may give up before the resolver does: either is the lookup hanging.
+    found = _failing_ping(c, f"lookup {c.s.blink_host}", "Client.Timeout exceeded")
     return f"nameserver {c.s.dead_dns} never answers; {found}" if found else None
 
 

@@ -22,6 +22,7 @@ import pytest
 from lab.k8s import scenario
 from tests.harness import ROOT, CheckRun
 from tests.integration.k8s_lab import NS, RUNNERS, apply, check, kubectl, pods
+from tests.reliability import Sees
 
 pytestmark = pytest.mark.k8s_lab
 
@@ -65,97 +66,107 @@ def tiers(lab: Any, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return wget, nc
 
 
+OWN_CA = "exec'd curl uses the runner's own trust store (`--cacert $SSL_CERT_FILE`)"
+WGET_NO_CERT = "without curl: warning, busybox wget \"does not check certificates\""
+NC_TCP_ONLY = "with only nc: warning, \"TLS and HTTP not verified\""
+
+
 @pytest.mark.reliability(
-    fault="Kubernetes: a healthy runner whose Blink URL is HTTPS with a private CA (`SSL_CERT_FILE`)",
-    sees="blink-reachable passed (exec, curl with the runner's own trust store: `--cacert $SSL_CERT_FILE`), issuer shown; without curl: warning, busybox wget \"does not check certificates\"; nc: warning, TCP only",
+    "Kubernetes: a healthy runner whose Blink URL is HTTPS with a private CA (`SSL_CERT_FILE`)",
+    Sees(exit=0, outcomes={REACH: "passed"}, says={REACH: "answers (HTTP 200; certificate issued by CN=Blink Lab CA)"},
+         facts=(OWN_CA, WGET_NO_CERT, NC_TCP_ONLY)),
 )
-def test_healthy_runner_over_https_with_the_runners_own_ca(lab: Any) -> None:
+def test_healthy_runner_over_https_with_the_runners_own_ca(lab: Any, sees) -> None:
     apply(lab, "healthy")
     r = run(lab, "healthy")
-    assert r.exit_code == 0, r.stdout[-3000:]
+    sees(r)
     entry = reach(r)
-    assert entry["outcome"] == "passed", entry
-    assert "resolves, connects and answers (HTTP 200; certificate issued by CN=Blink Lab CA)" in entry["summary"]
-    assert "curl -sSv" in evidence(entry) and "--cacert /blink/ca.pem" in evidence(entry)
+    sees.fact(OWN_CA, "curl -sSv" in evidence(entry) and "--cacert /blink/ca.pem" in evidence(entry), evidence(entry))
 
     wget, nc = tiers(lab, "healthy")
-    assert "(wget)" in evidence(wget)
-    assert wget["outcome"] == "warning", wget
-    assert "but not verified: TLS: busybox wget does not check certificates" in wget["summary"], wget
-    assert nc["outcome"] == "warning", nc
-    assert "a TCP connection to https://blink.lab.test:18443 succeeds (nc; TLS and HTTP not verified" in nc["summary"]
+    sees.fact(WGET_NO_CERT, "(wget)" in evidence(wget) and wget["outcome"] == "warning"
+              and "but not verified: TLS: busybox wget does not check certificates" in wget["summary"], wget)
+    sees.fact(NC_TCP_ONLY, nc["outcome"] == "warning" and "a TCP connection to https://blink.lab.test:18443 succeeds "
+              "(nc; TLS and HTTP not verified" in nc["summary"], nc)
+
+
+NAMESERVER_HINT = "a hint names the pod's own nameservers"
+WGET_DNS = "without curl: busybox wget fails at the DNS layer (\"bad address\")"
+NC_EITHER = "with only nc: failed at \"DNS or TCP connect (timeout)\" (nc cannot tell them apart), both causes advised"
 
 
 @pytest.mark.reliability(
-    fault="Kubernetes: the runner pod's nameserver never answers (`dnsPolicy: None`)",
-    sees="blink-reachable failed at the DNS (timeout) layer (curl; busybox wget: DNS, \"bad address\"); with only nc: \"DNS or TCP connect (timeout)\", nc cannot tell them apart, both causes advised",
+    "Kubernetes: the runner pod's nameserver never answers (`dnsPolicy: None`)",
+    Sees(exit=1, outcomes={ERRORS: "failed", REACH: "failed"},
+         says={REACH: "failed at the DNS (timeout) layer: curl: (28) Resolving timed out"},
+         facts=(NAMESERVER_HINT, WGET_DNS, NC_EITHER)),
 )
-def test_dead_nameserver_is_the_dns_layer(lab: Any) -> None:
+def test_dead_nameserver_is_the_dns_layer(lab: Any, sees) -> None:
     apply(lab, "dns-dead")
     r = run(lab, "dns-dead")
-    assert r.exit_code == 1
-    assert r.outcome(ERRORS) == "failed"
+    sees(r)
     entry = reach(r)
-    assert entry["outcome"] == "failed", entry
-    assert "https://blink.lab.test:18443 failed at the DNS (timeout) layer: curl: (28) Resolving timed out" in (
-        entry["summary"])
-    assert "its own nameservers" in " ".join(entry["hints"])
+    sees.fact(NAMESERVER_HINT, "its own nameservers" in " ".join(entry["hints"]), entry["hints"])
 
     wget, nc = tiers(lab, "dns-dead")
-    assert "(wget)" in evidence(wget)
-    assert wget["outcome"] == "failed" and "failed at the DNS layer" in wget["summary"], wget
-    assert "bad address 'blink.lab.test:18443'" in wget["summary"]
-    assert nc["outcome"] == "failed", nc
-    assert "failed at the DNS or TCP connect (timeout) layer" in nc["summary"], nc
-    assert "nc does not say whether the name lookup of blink.lab.test or the connect hung" in nc["summary"]
-    assert "resolving blink.lab.test or connecting to it hung" in " ".join(nc["hints"])
+    sees.fact(WGET_DNS, "(wget)" in evidence(wget) and wget["outcome"] == "failed"
+              and "failed at the DNS layer" in wget["summary"]
+              and "bad address 'blink.lab.test:18443'" in wget["summary"], wget)
+    sees.fact(NC_EITHER, nc["outcome"] == "failed" and "failed at the DNS or TCP connect (timeout) layer" in nc["summary"]
+              and "nc does not say whether the name lookup of blink.lab.test or the connect hung" in nc["summary"]
+              and "resolving blink.lab.test or connecting to it hung" in " ".join(nc["hints"]), nc)
+
+
+ISSUER_SEEN = "the hint and the evidence name the issuer, seen with a second `curl -k`"
+WGET_BLIND = "without curl: busybox wget cannot see it (warning: \"does not check certificates\"); nc: warning"
 
 
 @pytest.mark.reliability(
-    fault="Kubernetes: a TLS-inspecting proxy re-signs Blink's certificate with a CA the runner does not trust",
-    sees="blink-reachable failed at the TLS layer naming the issuer (CN=Blink Lab TLS-Inspecting Proxy CA; seen with a second `curl -k`); busybox wget cannot see it (warning: \"does not check certificates\")",
+    "Kubernetes: a TLS-inspecting proxy re-signs Blink's certificate with a CA the runner does not trust",
+    Sees(exit=1, outcomes={ERRORS: "failed", REACH: "failed"},
+         says={REACH: f"failed at the TLS layer: certificate issued by {INSPECTOR} is not trusted"},
+         facts=(ISSUER_SEEN, WGET_BLIND)),
 )
-def test_inspecting_proxy_is_the_tls_layer_and_names_its_issuer(lab: Any) -> None:
+def test_inspecting_proxy_is_the_tls_layer_and_names_its_issuer(lab: Any, sees) -> None:
     apply(lab, "tls-inspected")
     r = run(lab, "tls-inspected")
-    assert r.exit_code == 1
-    assert r.outcome(ERRORS) == "failed"
+    sees(r)
     entry = reach(r)
-    assert entry["outcome"] == "failed", entry
-    assert (f"failed at the TLS layer: certificate issued by {INSPECTOR} is not trusted "
-            "(self-signed certificate in certificate chain)") in entry["summary"], entry  # fmt: skip
-    assert f"is issued by {INSPECTOR}, which the runner does not trust" in " ".join(entry["hints"])
     text = evidence(entry)
-    assert f"issuer {INSPECTOR}" in text and "certificate seen with curl -k" in text, text
+    sees.fact(ISSUER_SEEN, f"is issued by {INSPECTOR}, which the runner does not trust" in " ".join(entry["hints"])
+              and f"issuer {INSPECTOR}" in text and "certificate seen with curl -k" in text, (entry["hints"], text))
 
     wget, nc = tiers(lab, "tls-inspected")
-    assert "(wget)" in evidence(wget)
-    assert wget["outcome"] == "warning" and "does not check certificates" in wget["summary"], wget
-    assert nc["outcome"] == "warning" and "TLS and HTTP not verified" in nc["summary"], nc
+    sees.fact(WGET_BLIND, "(wget)" in evidence(wget) and wget["outcome"] == "warning"
+              and "does not check certificates" in wget["summary"]
+              and nc["outcome"] == "warning" and "TLS and HTTP not verified" in nc["summary"], (wget, nc))
+
+
+NC_AT_PROXY = ("without curl, nc is pointed at the proxy (busybox wget, which goes around it for https, is not "
+               "judged, and says why): failed at the proxy layer")
+NO_PASSWORD = "the proxy's password is in no report"
 
 
 @pytest.mark.reliability(
-    fault="Kubernetes: `HTTPS_PROXY` (with a password) in the runner pod points at a dead port",
-    sees="blink-reachable failed at the proxy layer (curl; without curl, nc is pointed at the proxy: busybox wget, which goes around it for https, is not judged, and says why); the password is in no report",
+    "Kubernetes: `HTTPS_PROXY` (with a password) in the runner pod points at a dead port",
+    Sees(exit=1, outcomes={ERRORS: "failed", REACH: "failed"},
+         says={REACH: ("failed at the proxy layer: could not connect to the proxy: curl: (7)",
+                       "Failed to connect to 10.244.0.1 port 3128")},
+         facts=(NC_AT_PROXY, NO_PASSWORD)),
 )
-def test_dead_proxy_is_the_proxy_layer(lab: Any) -> None:
+def test_dead_proxy_is_the_proxy_layer(lab: Any, sees) -> None:
     apply(lab, "proxy-dead")
     r = run(lab, "proxy-dead")
-    assert r.exit_code == 1
-    assert r.outcome(ERRORS) == "failed"
+    sees(r)
     entry = reach(r)
-    assert entry["outcome"] == "failed", entry
-    assert "failed at the proxy layer: could not connect to the proxy: curl: (7)" in entry["summary"], entry
-    assert "Failed to connect to 10.244.0.1 port 3128" in entry["summary"]
 
     wget, nc = tiers(lab, "proxy-dead")
-    assert "(nc)" in evidence(wget)  # wget went straight to Blink, not through the proxy: nc was asked instead
-    for found in (wget, nc):
-        assert found["outcome"] == "failed", found
-        assert "failed at the proxy layer: could not connect to the proxy 10.244.0.1:3128" in found["summary"]
-    assert "not judged from wget: wget went straight to blink.lab.test:18443, not through the runner's proxy" in (
-        evidence(wget))
+    sees.fact(NC_AT_PROXY, "(nc)" in evidence(wget)  # wget went straight to Blink: nc was asked instead
+              and all(f["outcome"] == "failed" and "failed at the proxy layer: could not connect to the proxy "
+                      "10.244.0.1:3128" in f["summary"] for f in (wget, nc))
+              and "not judged from wget: wget went straight to blink.lab.test:18443, not through the runner's proxy"
+              in evidence(wget), (wget, nc))
 
     written = "".join(p.read_text(errors="replace") for p in OUT.rglob("*") if p.is_file())
-    assert scenario.PROXY_SECRET not in written
+    sees.fact(NO_PASSWORD, scenario.PROXY_SECRET not in written)
     assert "blink-proxy:[REDACTED]@10.244.0.1:3128" in json.dumps(entry)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -63,6 +63,7 @@ class DockerScenario:
     inspects: dict[str, dict[str, Any]]  # container name -> GET /containers/{id}/json
     listed: list[dict[str, Any]]  # GET /containers/json?all=1
     logs: dict[str, bytes] = field(repr=False)
+    refused: dict[str, str] = field(default_factory=dict)  # container name -> why the engine would not read its logs
 
     @property
     def now(self) -> datetime:
@@ -81,6 +82,8 @@ class DockerScenario:
         return dj.container_facts(self.inspects[name])
 
     def window(self, c: dj.ContainerFacts) -> LogWindow:
+        if c.name in self.refused:  # as the gatherer answers an engine that refuses (fixtures/docker_facts.py)
+            return LogWindow(c.label, WINDOW, error=self.refused[c.name])
         return _scan(self.logs[c.name]).window(c.label, WINDOW)
 
 
@@ -89,8 +92,10 @@ def docker(name: str) -> DockerScenario:
     d = DATA / "docker" / name
     meta = _json(d / "meta.json")
     inspects = {n: _json(d / f"inspect-{n}.json") for n in meta["containers"]}
-    logs = {n: (d / f"logs-{n}.txt").read_bytes() for n in meta["containers"]}
-    return DockerScenario(name, meta, inspects, _json(d / "containers.json"), logs)
+    logs = {n: (d / f"logs-{n}.txt").read_bytes() for n in meta["containers"] if (d / f"logs-{n}.txt").exists()}
+    refused = {n: (d / f"logs-{n}.error.txt").read_text().strip() for n in meta["containers"]
+               if (d / f"logs-{n}.error.txt").exists()}  # fmt: skip
+    return DockerScenario(name, meta, inspects, _json(d / "containers.json"), logs, refused)
 
 
 def docker_findings(s: DockerScenario, blink_url: str = "https://blink.lab.test:18443") -> list[Finding]:
@@ -131,6 +136,7 @@ class K8sScenario:
     meta: dict[str, Any]
     raw: dict[str, Any]  # pods, deployments, events, hpas, secrets: the API's lists
     logs: dict[str, bytes] = field(repr=False)  # "<pod>" / "<pod>.previous"
+    refused: dict[str, str] = field(default_factory=dict)  # pod name -> why the API would not read its log
 
     @property
     def now(self) -> datetime:
@@ -193,7 +199,10 @@ class K8sScenario:
     def window(self, p: kj.PodFacts) -> LogWindow:
         previous = self.logs.get(f"{p.name}.previous")
         restarted = any(c.restart_count > 0 for c in p.containers)
-        return _scan(self.logs.get(p.name, b""), previous if restarted else None).window(p.label, WINDOW)
+        window = _scan(self.logs.get(p.name, b""), previous if restarted else None).window(p.label, WINDOW)
+        if p.name in self.refused:  # as the gatherer answers a log read the API refuses (fixtures/k8s_facts.py)
+            return replace(window, error=self.refused[p.name])
+        return window
 
 
 @cache
@@ -201,7 +210,8 @@ def kubernetes(name: str) -> K8sScenario:
     d = DATA / "kubernetes" / name
     raw = {k: _json(d / f"{k}.json") for k in ("pods", "deployments", "events", "hpas", "secrets")}
     logs = {p.name.removesuffix(".log"): p.read_bytes() for p in sorted((d / "logs").glob("*.log"))}
-    return K8sScenario(name, _json(d / "meta.json"), raw, logs)
+    refused = {p.name.removesuffix(".error.txt"): p.read_text().strip() for p in sorted((d / "logs").glob("*.error.txt"))}
+    return K8sScenario(name, _json(d / "meta.json"), raw, logs, refused)
 
 
 def k8s_findings(s: K8sScenario, blink_url: str = "http://10.244.0.1:18080") -> list[Finding]:

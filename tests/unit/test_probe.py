@@ -452,11 +452,13 @@ def test_tool_commands_are_bounded_by_the_probe_timeout():
     assert tool_commands("https://app.blinkops.com:8443/x", 9.7) == [
         ("curl", ["curl", "-sSv", "-o", "/dev/null", "-w", "%{http_code}", "--connect-timeout", "4", "--max-time", "9",
                   "https://app.blinkops.com:8443/x"]),
-        ("wget", ["wget", "-S", "-T", "9", "-O", "/dev/null", "https://app.blinkops.com:8443/x"]),
+        ("wget", ["wget", "-S", "-T", "9", "-t", "1", "-O", "/dev/null", "https://app.blinkops.com:8443/x"]),
+        ("wget", ["wget", "-S", "-O", "/dev/null", "https://app.blinkops.com:8443/x"]),
         ("nc", ["nc", "-z", "-w", "9", "app.blinkops.com", "8443"]),
+        ("nc", ["nc", "-w", "9", "app.blinkops.com", "8443"]),
     ]  # fmt: skip
     assert tool_commands("https://a.b", 0.2)[0][1][7:10] == ["1", "--max-time", "1"]
-    assert tool_commands("https://a.b", 0.2)[2][1][-1] == "443" and tool_commands("http://a.b", 3)[2][1][-1] == "80"
+    assert tool_commands("https://a.b", 0.2)[3][1][-1] == "443" and tool_commands("http://a.b", 3)[3][1][-1] == "80"
 
 
 def test_proxy_for_reads_the_variables_as_go_does():

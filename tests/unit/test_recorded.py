@@ -84,6 +84,13 @@ DOCKER_TABLES = {
     "tls-inspected": {**RUNNING_ONE, NET: FAIL},
     "proxy-dead": {**RUNNING_ONE, NET: FAIL},
     "no-socket": {**RUNNING_ONE, ("docker.runner.socket-mounted", "blink-runner"): FAIL},
+    # Logging driver none: the engine refuses to read the logs; nothing read means nothing to judge.
+    "logs-unreadable": {**RUNNING_ONE, ("docker.disconnected.logs-readable", "blink-runner"): FAIL,
+                        NET: "not-evaluable", ("docker.upgrade.indicators", "blink-runner"): "not-evaluable"},
+    # An old exited runner beside the running one: a leftover (warning), everything else judged on both.
+    "stale-runner": {**RUNNING_ONE, **{(cid, "blink-runner-old"): PASS for cid, obj in RUNNING_ONE
+                                       if obj == "blink-runner"},
+                     ("docker.disconnected.container-running", "blink-runner-old"): WARN},
     "upgrade-healthy": {
         **RUNNING_ONE,
         **{(cid, NEW): PASS for cid, obj in RUNNING_ONE if obj == "blink-runner"},
@@ -188,6 +195,13 @@ K8S_TABLES: dict[str, dict[str, list[str]]] = {
     "egress-blocked": _k8s([PASS], net=[FAIL]),
     "egress-recovered": _k8s([PASS], net=[WARN]),
     "runner-misconfigured": _k8s([PASS], net=[FAIL]),
+    "dns-dead": _k8s([PASS], net=[FAIL]),
+    "tls-inspected": _k8s([PASS], net=[FAIL]),
+    "proxy-dead": _k8s([PASS], net=[FAIL]),
+    # The API server cannot reach the kubelet: the log read is refused, so nothing in it can be judged.
+    "logs-unreadable": _k8s([PASS], logs=[FAIL], net=["not-evaluable"], upgrade_operator_handoff=["not-evaluable"]),
+    "no-runner": {"k8s.disconnected.pods-exist": [FAIL], "k8s.upgrade.operator-state": [PASS],
+                  "k8s.runner.secret-present": [PASS]},
     "upgrade-in-progress": _k8s([PASS], upgrade_operator_state=[WARN], upgrade_rollback_overdue=[PASS]),
     "operator-gone": _k8s([PASS], upgrade_operator_handoff=[FAIL]),
     "operator-stuck": _k8s([PASS], upgrade_operator_state=[WARN], upgrade_operator_handoff=[FAIL],
