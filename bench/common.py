@@ -90,8 +90,9 @@ class Row:
 
     def markdown(self) -> str:
         ratio = f"{self.ratio:.2f}x" if self.ratio is not None else "-"
-        met = "yes" if self.met else "no"
-        return f"| {self.figure} | {self.goal} | {self.measured} | {ratio} | {met} | {self.limits} |"
+        met = "-" if self.goal == "-" else "yes" if self.met else "no"  # no goal: nothing to meet
+        cells = (self.figure, self.goal, self.measured, ratio, met, self.limits)
+        return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"  # a shell pipe is not a column
 
 
 def machine() -> str:
