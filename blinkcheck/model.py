@@ -106,3 +106,13 @@ def human(seconds: float) -> str:
         return f"{h}h {m}m" if m else f"{h}h"
     d, h = divmod(h, 24)
     return f"{d}d {h}h" if h else f"{d}d"
+
+
+def manual_blink_status(condition_id: str, status_channel: str) -> Finding:
+    return Finding(
+        condition_id,
+        Outcome.MANUAL,
+        f"Manual step: check {status_channel} for active production alerts (needs Blink-internal access).",
+        object="Blink",
+        values={"status_channel": status_channel},
+    )

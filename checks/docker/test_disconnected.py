@@ -2,16 +2,17 @@
 
 import pytest
 
-from blinkcheck import docker_judges as judge
-from blinkcheck.logs import has_network_errors, judge_network_errors
-from blinkcheck.model import Finding, Outcome
-from blinkcheck.probe import judge_probe, reached
+from blinkcheck.docker.disconnected import judge_container_exists, judge_container_running, judge_logs_readable
+from blinkcheck.logs.judge import has_network_errors, judge_network_errors
+from blinkcheck.model import Finding, Outcome, manual_blink_status
+from blinkcheck.probe.judge import judge_probe
+from blinkcheck.probe.result import reached
 
 
 @pytest.mark.condition("docker.disconnected.container-exists")
 def test_runner_container_exists(runner_containers, spec, record):
     """Step 1: `docker ps -a | grep blink-runner`."""
-    record(judge.judge_container_exists(runner_containers, spec.runner_name, spec.docker_host))
+    record(judge_container_exists(runner_containers, spec.runner_name, spec.docker_host))
 
 
 @pytest.mark.condition("docker.disconnected.container-running")
@@ -21,14 +22,14 @@ def test_runner_container_running(runner_containers, docker_facts, record):
     for c in runner_containers:
         window = None if c.status == "running" else docker_facts.log_window(c)
         others = any_running and c.status != "running"
-        record(judge.judge_container_running(c, window, others_running=others))
+        record(judge_container_running(c, window, others_running=others))
 
 
 @pytest.mark.condition("docker.disconnected.logs-readable")
 def test_runner_logs_readable(runner_containers, docker_facts, record):
     """Step 2: `docker logs <container_id>`."""
     for c in runner_containers:
-        record(judge.judge_logs_readable(c, docker_facts.log_window(c)))
+        record(judge_logs_readable(c, docker_facts.log_window(c)))
 
 
 @pytest.mark.condition("docker.disconnected.no-network-errors")
@@ -66,4 +67,4 @@ def test_blink_reachable_from_runner(runner_containers, docker_probe, spec, cata
 @pytest.mark.condition("docker.disconnected.blink-status")
 def test_blink_is_up(catalog, record):
     """Step 3: verify Blink is up — a manual step in the production-alerts channel."""
-    record(judge.manual_blink_status("docker.disconnected.blink-status", catalog.site.get("status_channel", "")))
+    record(manual_blink_status("docker.disconnected.blink-status", catalog.site.get("status_channel", "")))

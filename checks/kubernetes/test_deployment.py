@@ -2,7 +2,7 @@
 
 import pytest
 
-from blinkcheck import k8s_judges as judge
+from blinkcheck.kubernetes.deployment import judge_secret, secret_refs_to_check
 from blinkcheck.model import CouldNotLook
 
 
@@ -14,5 +14,5 @@ def test_runner_secret_present(k8s, record):
             deployment = k8s.runner_deployment(ns)
         except CouldNotLook:
             deployment = None  # only needed to learn the secret's name; the default is Blink's
-        for name, key in judge.secret_refs_to_check(deployment):
-            record(judge.judge_secret(k8s.secret(ns, name), key, deployment))
+        for name, key in secret_refs_to_check(deployment):
+            record(judge_secret(k8s.secret(ns, name), key, deployment))

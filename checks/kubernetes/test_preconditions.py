@@ -2,7 +2,7 @@
 
 import pytest
 
-from blinkcheck.k8s_judges import judge_api, judge_permissions
+from blinkcheck.kubernetes.preconditions import judge_api, judge_permissions
 
 
 @pytest.mark.condition("k8s.cluster.api-reachable")

@@ -2,7 +2,14 @@
 
 import pytest
 
-from blinkcheck import k8s_judges as judge
+from blinkcheck.kubernetes.disconnected import no_log_windows
+from blinkcheck.kubernetes.upgrade import (
+    find_handoff,
+    judge_operator_handoff,
+    judge_operator_state,
+    judge_operator_stuck,
+    judge_rollback,
+)
 from blinkcheck.model import CouldNotLook, Finding, Outcome
 
 
@@ -25,7 +32,7 @@ def test_operator_state(k8s, operators, spec, record):
     for ns in k8s.namespaces:
         mine = [o for o in operators if o.namespace == ns]
         logs = {name: w for o in mine for name, w in _operator_logs(k8s, o).items()}
-        record(judge.judge_operator_state(mine, ns, k8s.now(), spec.rollback_window_s, logs))
+        record(judge_operator_state(mine, ns, k8s.now(), spec.rollback_window_s, logs))
 
 
 @pytest.mark.condition("k8s.upgrade.operator-handoff")
@@ -39,10 +46,10 @@ def test_operator_handoff(k8s, runner_pods, operators, catalog, spec, record):
         window = k8s.log_window(pod)
         deployment = k8s.runner_deployment(pod.namespace)
         name = deployment.name if deployment else spec.runner_name
-        record(judge.judge_operator_handoff(pod, window, judge.find_handoff(window, pattern), operators, name))
+        record(judge_operator_handoff(pod, window, find_handoff(window, pattern), operators, name))
         judged = True
     if not judged:
-        record(judge.no_log_windows("k8s.upgrade.operator-handoff", "no runner pod has logs to search"))
+        record(no_log_windows("k8s.upgrade.operator-handoff", "no runner pod has logs to search"))
 
 
 @pytest.mark.condition("k8s.upgrade.operator-stuck")
@@ -54,7 +61,7 @@ def test_operator_not_stuck(k8s, operators, spec, record):
         pod = (after or before).pods[0] if (after or before).pods else None
         events = k8s.events(pod.namespace, pod.name) if pod else None
         logs = next(iter(_operator_logs(k8s, after).values()), None) if after else None
-        record(judge.judge_operator_stuck(before, after, wait, spec.runner_name, k8s.now(), events, logs))
+        record(judge_operator_stuck(before, after, wait, spec.runner_name, k8s.now(), events, logs))
     if not stuck:
         running = ", ".join(o.name for o in operators)
         summary = (
@@ -69,7 +76,7 @@ def test_rollback_not_overdue(k8s, operators, spec, record):
     """Step 3: the operator rolls back by itself after 5 minutes if the upgrade fails."""
     now = k8s.now()
     for operator in operators:
-        record(judge.judge_rollback(operator, now, spec.rollback_window_s, spec.runner_name))
+        record(judge_rollback(operator, now, spec.rollback_window_s, spec.runner_name))
     if not operators:
         record(Finding("k8s.upgrade.rollback-overdue", Outcome.PASSED,
                        "No blink-operator exists: no rollback is due.", k8s.namespace_text,

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from blinkcheck.artifacts import Artifacts
-from blinkcheck.bundle import docker_inspect_for_packet, json_text, k8s_object_for_packet
+from blinkcheck.packet_objects import docker_inspect_for_packet, json_text, k8s_object_for_packet
 
 SECRET = "tok-Zk9sQ2x1ZHhQb2ZtN3dqV"
 

@@ -1,0 +1,52 @@
+"""results.json (schema: blinkcheck/results.schema.json): written once per run, through the run's writer
+(no link followed, the file tracked for the leak gate). The one JSON writer of the reports."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from blinkcheck.results import RESULTS_SCHEMA_VERSION, counts, deselected_ids, tool_version
+from blinkcheck.run import RunState
+
+
+def write_results_json(state: RunState, session: pytest.Session) -> None:
+    spec = state.spec
+    data = {
+        "schema_version": RESULTS_SCHEMA_VERSION,
+        "tool": {"name": "blink-runner-checks", "version": tool_version()},
+        "started_at": datetime.fromtimestamp(state.started, UTC).isoformat(),
+        "finished_at": datetime.now(UTC).isoformat(),
+        "duration_s": round(time.time() - state.started, 3),
+        "exit_code": state.exit_code,
+        "target": {
+            "requested": spec.target,
+            "platforms": list(state.selected_platforms),
+            "notes": [state.redactor(n) for n in state.platform_notes],
+            "skipped": [{"platform": p, "why": state.redactor(why)} for p, why in state.skipped_platforms],
+            "docker_host": state.redactor(spec.docker_host),
+            "blink_url": state.redactor(spec.blink_url),
+            "runner_name": spec.runner_name,
+            "namespace": spec.namespace,
+            "log_window": spec.log_window,
+        },
+        "catalog": str(spec.catalog_path),
+        "notes": [state.redactor(n) for n in state.notes],
+        "counts": dict(counts(state)),
+        "checks": [r.as_json() for r in state.results],
+        "deselected": deselected_ids(state),
+    }
+    path = state.reports.get("results.json", spec.report_dir / "results.json")
+    try:
+        write_json(state, path, data)
+    except OSError as exc:
+        print(f"results.json: could not write {path}: {exc.strerror or exc}", file=sys.stderr, flush=True)
+
+
+def write_json(state: RunState, path: Path, data: object) -> None:
+    state.artifacts.write(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
