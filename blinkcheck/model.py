@@ -93,6 +93,14 @@ class CouldNotLook(Exception):
         self.because_of = because_of
 
 
+def table(rows: Sequence[tuple[str, ...]], pad_last: bool = False) -> str:
+    """Rows as a plain-text table, columns padded like `kubectl get` prints them (`docker ps` pads its last column
+    too: pad_last)."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)) for r in rows)
+    return "\n".join(line if pad_last else line.rstrip() for line in lines)
+
+
 def human(seconds: float) -> str:
     """4s, 59s, 1m, 4m 59s, 1h 2m, 3d 4h: what a support engineer reads aloud."""
     s = int(max(0, seconds))

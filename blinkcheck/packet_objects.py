@@ -5,18 +5,18 @@ they looked at for the packet (blinkcheck.report.packet)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
+from blinkcheck.artifacts import json_text
 from blinkcheck.redact import WITHHELD
 
-
-def json_text(obj: object) -> str:
-    return json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n"
-
-
 # ------------------------------------------------------------------ objects in the packet: an allow-list
+
+def packet_json(obj: object) -> str:
+    """An object as a file of the packet: sorted keys, ASCII only."""
+    return json_text(obj, sort_keys=True, ensure_ascii=True)
+
 
 PACKET_NOTE = (
     "Only the fields diagnosis needs are kept; values of environment variables, command, args, entrypoint, "

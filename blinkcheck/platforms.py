@@ -146,14 +146,14 @@ def look_docker(spec: TargetSpec, redactor: Redactor, catalog: Catalog) -> Look:
 def look_kubernetes(spec: TargetSpec, redactor: Redactor, catalog: Catalog) -> Look:
     """The runner deployment (`kubectl get deployment <runner-name>`), else pods labelled app=<runner-name>."""
     from blinkcheck.kubernetes.client import ApiError
-    from blinkcheck.kubernetes.gather import K8sFacts
+    from blinkcheck.kubernetes.gather import KubernetesFacts
 
-    facts = K8sFacts(spec, redactor, catalog)
-    api = facts.api
+    facts = KubernetesFacts(spec, redactor, catalog)
+    api = facts.api_server
     if not api.reachable:
         why = f"API did not answer ({api.server}: {api.error})" if api.server else f"no usable kubeconfig ({api.error})"
         return Look("kubernetes", True, False, why=why, namespace=spec.namespace or api.namespace)
-    kube = facts.kube
+    kube = facts.client
     all_ns = spec.all_namespaces and not spec.namespace
     ns = spec.namespace or api.namespace or "default"
     where = f"{'every namespace' if all_ns else f'namespace {ns}'} of context {api.context} ({api.server})"

@@ -9,9 +9,10 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 import pytest
 
@@ -22,6 +23,12 @@ from blinkcheck.config import TargetSpec
 from blinkcheck.model import CouldNotLook
 from blinkcheck.redact import Redactor
 from blinkcheck.results import CheckResult
+
+
+class BundleSource(Protocol):
+    """A fact gatherer that adds files to the escalation packet (Docker or Kubernetes)."""
+
+    def bundle_files(self, redact: Callable[[str], str]) -> dict[str, str]: ...
 
 
 @dataclass
@@ -44,7 +51,7 @@ class RunState:
     deadline_hit: bool = False
     in_check: bool = False
     interrupted: str = ""
-    bundle_sources: list[Any] = field(default_factory=list)  # gatherers that add files to the packet
+    bundle_sources: list[BundleSource] = field(default_factory=list)  # gatherers that add files to the packet
     bundle_path: Path | None = None
     # Every file this run wrote (written without following links); the leak gate judges only these.
     artifacts: Artifacts = field(default_factory=Artifacts)

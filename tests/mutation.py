@@ -138,8 +138,6 @@ EQUIVALENT: tuple[tuple[str, str, str, str], ...] = (
     ("docker/facts", "is_runner", r"\+ repo = (image|repo)\.",
      "equivalent: the result is compared with blinkops/blink-runner and docker.io/blinkops/blink-runner, which hold "
      "no ':' or '@'; a reference with a registry port, a second '@' or no tag matches neither way"),
-    ("docker/facts", "state_table", r"\+ .*zip\(r, widths, (strict=(None|False))?\)",
-     "equivalent: every row has as many cells as the header (strict=True only guards against a coding slip)"),
     ("report/verdict", "_kind", r'\+ return .* if \(r\.object\) or True else ""',
      "equivalent: an empty object splits to the empty kind as well"),
     ("report/verdict", "_kind", r'else "XXXX"',

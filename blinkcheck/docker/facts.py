@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from blinkcheck.model import table
 from blinkcheck.redact import env_names
 
 RUNNER_IMAGE_REPO = "blinkops/blink-runner"
@@ -99,8 +100,7 @@ def state_table(containers: Sequence[ContainerFacts]) -> str:
         )
         for c in containers
     ]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)) for r in rows)
+    return table(rows, pad_last=True)
 
 
 def describe_state(c: ContainerFacts) -> str:

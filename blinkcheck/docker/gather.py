@@ -18,7 +18,7 @@ from blinkcheck.config import TargetSpec
 from blinkcheck.docker.facts import ContainerFacts, EngineFacts, container_facts, is_runner
 from blinkcheck.logs.scan import LogPatterns, LogScan, LogWindow, NewestBytes
 from blinkcheck.model import CouldNotLook
-from blinkcheck.packet_objects import docker_inspect_for_packet, json_text
+from blinkcheck.packet_objects import docker_inspect_for_packet, packet_json
 from blinkcheck.redact import Redactor
 from blinkcheck.run import DeadlineExceeded
 from blinkcheck.streaming import FrameDemux, read_whole
@@ -110,7 +110,7 @@ class DockerFacts:
         return EngineFacts(True, self.spec.docker_host, str(v.get("Version", "")), str(v.get("ApiVersion", "")))
 
     @property
-    def api(self) -> Any:
+    def client(self) -> Any:
         """The low-level client, or CouldNotLook naming the precondition."""
         if not self.engine.reachable:
             raise CouldNotLook(
@@ -145,7 +145,7 @@ class DockerFacts:
 
     def _list_runners(self) -> list[ContainerFacts]:
         """One sparse list, then inspect only the runners."""
-        listed = self._call("GET /containers/json", self.api.containers, all=True)
+        listed = self._call("GET /containers/json", self.client.containers, all=True)
         self._listed = {
             str(c["Id"]): (tuple(n.lstrip("/") for n in c.get("Names") or []), str(c.get("Image", ""))) for c in listed
         }
@@ -172,7 +172,7 @@ class DockerFacts:
             from docker.errors import NotFound
 
             try:
-                raw = self._call(f"GET /containers/{ref}/json", self.api.inspect_container, ref)
+                raw = self._call(f"GET /containers/{ref}/json", self.client.inspect_container, ref)
             except NotFound:
                 self._inspects[ref] = None
                 return None
@@ -233,7 +233,7 @@ class DockerFacts:
     def _stream_logs(self, c: ContainerFacts, params: dict[str, Any], feed: Callable[[bytes], None]) -> str:
         """GET /containers/{id}/logs, its body fed in large chunks, the whole call bounded by --log-timeout
         (the SDK's own log stream switches the socket timeout off). Returns why it stopped early, or ""."""
-        api = self.api
+        api = self.client
         demux = None if c.tty else FrameDemux()
 
         def open_response() -> Any:
@@ -261,10 +261,10 @@ class DockerFacts:
         )
         seen = {c.id: c for c in self._inspects.values() if c is not None}
         for c in seen.values():
-            raw = self.api.inspect_container(c.id)
+            raw = self.client.inspect_container(c.id)
             self._register_secrets(raw)
             # An allow-list: what diagnosis needs; env, command and label values withheld at the source.
-            files[f"docker/{c.name}.inspect.json"] = redact(json_text(docker_inspect_for_packet(raw)))
+            files[f"docker/{c.name}.inspect.json"] = redact(packet_json(docker_inspect_for_packet(raw)))
             newest = NewestBytes(self.BUNDLE_LOG_BYTES)
             cut = self._stream_logs(c, {"tail": self.BUNDLE_LOG_TAIL}, newest.feed)
             text = newest.text()

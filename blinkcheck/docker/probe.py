@@ -64,7 +64,7 @@ class DockerProbe:
 
     def _probe(self, c: ContainerFacts) -> ProbeResult:
         try:
-            api = self.facts.api
+            api = self.facts.client
             raw = self.facts._call(f"GET /containers/{c.id}/json", api.inspect_container, c.id)
         except CouldNotLook as exc:
             return ProbeResult(c.label, self.spec.blink_url, error=exc.reason)
@@ -101,7 +101,7 @@ class DockerProbe:
 
     def _image(self, raw: Mapping[str, Any]) -> tuple[str, str, str]:
         """(image to create from, its name as shown, a note): --probe-image when on the host, else the runner's."""
-        api = self.facts.api
+        api = self.facts.client
         own_id = str(raw.get("Image") or "")
         own_name = str((raw.get("Config") or {}).get("Image") or own_id[:19])
         note = ""
@@ -169,7 +169,7 @@ class DockerProbe:
         self, c: ContainerFacts, image: str, env: dict[str, str], cmd: list[str]
     ) -> tuple[int | None, str, str, str]:
         """(exit code, stdout, stderr, error); error "missing" when the image lacks the tool."""
-        api = self.facts.api
+        api = self.facts.client
         from docker.errors import APIError
 
         timeout = self.spec.probe_timeout_s
@@ -216,7 +216,7 @@ class DockerProbe:
         that went unanswered, keep looking for a while (twice --api-timeout): the engine may still make it."""
         if not self.created_any or not self.facts.engine.reachable:
             return []
-        api = self.facts.api
+        api = self.facts.client
         removed: list[str] = []
         until = self.create_unanswered_at + 2 * self.spec.api_timeout_s if final and self.create_unanswered_at else 0
         while True:

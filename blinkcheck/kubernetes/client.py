@@ -227,18 +227,3 @@ def connect_bounded(spec: TargetSpec, limit_s: float | None = None) -> Kube:
     if "error" in box:
         raise box["error"]
     return box["kube"]
-
-
-def api_answers(spec: TargetSpec, timeout_s: float) -> bool:
-    """`--target auto`: does a Kubernetes API server answer /version within timeout_s? Never raises."""
-    try:
-        kube = connect(spec, timeout_s=timeout_s)
-    except Exception:
-        return False
-    try:
-        kube.call("GET /version", kube.api("VersionApi").get_code)
-        return True
-    except Exception:
-        return False
-    finally:
-        kube.close()

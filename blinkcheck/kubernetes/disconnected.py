@@ -13,7 +13,7 @@ from blinkcheck.kubernetes.facts import (
     HpaFacts,
     PodFacts,
     _deploy_problem,
-    describe_pod,
+    describe_state,
 )
 from blinkcheck.kubernetes.pods import (
     _pod_outcome,
@@ -85,7 +85,7 @@ def judge_pod_ready(
     window: LogWindow | None = None,
 ) -> Finding:
     cid = "k8s.disconnected.pods-ready"
-    state = describe_pod(p)
+    state = describe_state(p)
     outcome = _pod_outcome(p, now)
     values = {"pod": p.name, "namespace": p.namespace, "state": state}
     if outcome is Outcome.PASSED:
@@ -128,7 +128,7 @@ def judge_logs_readable(
         return Finding(
             cid,
             Outcome.BLOCKED,
-            f"{p.label} has no logs: its container never started ({describe_pod(p)}).",
+            f"{p.label} has no logs: its container never started ({describe_state(p)}).",
             p.label,
             values=values,
             because_of="k8s.disconnected.pods-ready",

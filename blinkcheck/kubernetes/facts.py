@@ -274,7 +274,7 @@ class OperatorFacts:
             d = self.deployment
             want = d.replicas if d else 0
             return f"no pods (replicas {want})" + (f": {_deploy_problem(d)}" if d and _deploy_problem(d) else "")
-        return ", ".join(f"{p.name} {describe_pod(p)}" for p in self.pods)
+        return ", ".join(f"{p.name} {describe_state(p)}" for p in self.pods)
 
 
 def _deploy_problem(d: DeploymentFacts) -> str:
@@ -282,7 +282,7 @@ def _deploy_problem(d: DeploymentFacts) -> str:
     return "; ".join(f"{c.type}={c.status} {c.reason}: {c.message}".strip() for c in bad)
 
 
-def describe_pod(p: PodFacts) -> str:
+def describe_state(p: PodFacts) -> str:
     """The one phrase a support engineer needs: Pending (Unschedulable: ...), CrashLoopBackOff (...), ..."""
     if p.deleting:
         return "Terminating"

@@ -43,7 +43,7 @@ from blinkcheck.kubernetes.preconditions import Access, ApiFacts, subject_flag
 from blinkcheck.kubernetes.upgrade import Wait
 from blinkcheck.logs.scan import LogPatterns, LogScan, LogWindow, NewestBytes
 from blinkcheck.model import CouldNotLook, human
-from blinkcheck.packet_objects import json_text, k8s_object_for_packet
+from blinkcheck.packet_objects import k8s_object_for_packet, packet_json
 from blinkcheck.probe.environment import proxy_for
 from blinkcheck.redact import Redactor
 from blinkcheck.run import DeadlineExceeded
@@ -109,7 +109,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class K8sFacts:
+class KubernetesFacts:
     def __init__(
         self, spec: TargetSpec, redactor: Redactor, catalog: Catalog, notify: Callable[[str], None] = print
     ) -> None:
@@ -130,7 +130,7 @@ class K8sFacts:
     # -- the API server -----------------------------------------------------------------
 
     @cached_property
-    def _kube_or_error(self) -> tuple[Kube | None, str]:
+    def _client_or_error(self) -> tuple[Kube | None, str]:
         try:
             return connect_bounded(self.spec), ""
         except KubeConfigError as exc:
@@ -139,9 +139,9 @@ class K8sFacts:
             return None, f"{type(exc).__name__}: {exc}"
 
     @cached_property
-    def api(self) -> ApiFacts:
+    def api_server(self) -> ApiFacts:
         """GET /version with the configured credentials (a rejected token is a 401 here)."""
-        kube, error = self._kube_or_error
+        kube, error = self._client_or_error
         if kube is None:
             return ApiFacts(False, "", self.spec.kube_context or "", self.spec.namespace or "", error=error)
         t = kube.target
@@ -157,12 +157,12 @@ class K8sFacts:
         return ApiFacts(True, t.server, t.context, ns, version=str(version.get("gitVersion", "")))
 
     @property
-    def kube(self) -> Kube:
+    def client(self) -> Kube:
         """The client, or CouldNotLook naming the precondition."""
-        if not self.api.reachable:
-            where = self.api.server or "the Kubernetes API server"
-            raise CouldNotLook(f"{where} unreachable: {self.api.error}", because_of=PRECONDITION)
-        kube = self._kube_or_error[0]
+        if not self.api_server.reachable:
+            where = self.api_server.server or "the Kubernetes API server"
+            raise CouldNotLook(f"{where} unreachable: {self.api_server.error}", because_of=PRECONDITION)
+        kube = self._client_or_error[0]
         assert kube is not None
         return kube
 
@@ -181,7 +181,7 @@ class K8sFacts:
     @cached_property
     def subject(self) -> str:
         """The user the API server sees (SelfSubjectReview), else the kubeconfig's user entry."""
-        kube = self.kube
+        kube = self.client
         from kubernetes import client
 
         try:
@@ -203,8 +203,8 @@ class K8sFacts:
         if self.spec.namespace:
             return (self.spec.namespace,)
         if not self.spec.all_namespaces:
-            return (self.api.namespace or "default",)
-        kube = self.kube
+            return (self.api_server.namespace or "default",)
+        kube = self.client
         apps = kube.api("AppsV1Api")
         try:
             data, _ = kube.json("GET deployments (all namespaces)", apps.list_deployment_for_all_namespaces,
@@ -219,7 +219,7 @@ class K8sFacts:
                 ) from None
             raise self._could_not_look(exc) from None
         found = sorted({str(i["metadata"]["namespace"]) for i in data.get("items") or []})
-        return tuple(found) or (self.api.namespace or "default",)
+        return tuple(found) or (self.api_server.namespace or "default",)
 
     @property
     def namespace_text(self) -> str:
@@ -233,7 +233,7 @@ class K8sFacts:
     @cached_property
     def accesses(self) -> list[Access]:
         """SelfSubjectAccessReview for every read the checks need, in every namespace looked at."""
-        kube = self.kube
+        kube = self.client
         from kubernetes import client
 
         authz = kube.api("AuthorizationV1Api")
@@ -307,7 +307,7 @@ class K8sFacts:
     ) -> list[dict[str, Any]]:
         if check:
             self.require(key, namespace)
-        kube = self.kube
+        kube = self.client
         memo = (what, namespace, tuple(sorted(kwargs.items())))
         if memo in self._endless:  # one bounded attempt per run, not one per check
             raise self._endless[memo]
@@ -342,7 +342,7 @@ class K8sFacts:
 
     def _deployments_in(self, namespace: str, check: bool = True) -> list[DeploymentFacts]:
         if namespace not in self._deployments:
-            apps = self.kube.api("AppsV1Api")
+            apps = self.client.api("AppsV1Api")
             raw = self._list("deployments", "deployments", apps.list_namespaced_deployment, namespace, check=check)
             self._keep_raw("deployment", raw)
             self._deployments[namespace] = [deployment_facts(d) for d in raw]
@@ -354,7 +354,7 @@ class K8sFacts:
 
     @cached_property
     def pods(self) -> list[PodFacts]:
-        core = self.kube.api("CoreV1Api")
+        core = self.client.api("CoreV1Api")
         out = []
         for ns in self.namespaces:
             raw = self._list("pods", "pods", core.list_namespaced_pod, ns)
@@ -393,15 +393,16 @@ class K8sFacts:
 
     def bundle_files(self, redact: Callable[[str], str]) -> dict[str, str]:
         """Versions; the runner's and operators' objects (env values withheld), events and fuller logs."""
-        if not self.api.reachable:
-            return {"kubernetes/error.txt": redact(f"API server unreachable: {self.api.error}\n")}
-        files = {"kubernetes/versions.txt": f"Kubernetes API server {self.api.version} ({self.api.server})\n"}
+        if not self.api_server.reachable:
+            return {"kubernetes/error.txt": redact(f"API server unreachable: {self.api_server.error}\n")}
+        api = self.api_server
+        files = {"kubernetes/versions.txt": f"Kubernetes API server {api.version} ({api.server})\n"}
         wanted = {f"pod/{p.namespace}/{p.name}" for p in self.runner_pods()}
         wanted |= {f"pod/{p.namespace}/{p.name}" for o in self.operators for p in o.pods}
         wanted |= {f"deployment/{d.namespace}/{d.name}" for d in self.runner_deployments}
         wanted |= {f"deployment/{o.namespace}/{o.name}" for o in self.operators if o.deployment}
         for key in sorted(wanted & self._raw.keys()):
-            files[f"kubernetes/{key.replace('/', '_')}.json"] = redact(json_text(self._raw[key]))
+            files[f"kubernetes/{key.replace('/', '_')}.json"] = redact(packet_json(self._raw[key]))
         pods = [p for p in self.pods if f"pod/{p.namespace}/{p.name}" in wanted]
         for p in pods:
             events = self.events(p.namespace, p.name)
@@ -425,7 +426,7 @@ class K8sFacts:
     @cached_property
     def hpas(self) -> list[HpaFacts] | None:
         """autoscaling/v2 HPAs; None when they could not be read (then every pod's logs are read anyway)."""
-        api = self.kube.api("AutoscalingV2Api")
+        api = self.client.api("AutoscalingV2Api")
         out = []
         try:
             for ns in self.namespaces:
@@ -471,7 +472,7 @@ class K8sFacts:
         """Recent events of one object (`kubectl describe`); None when they could not be read (evidence only)."""
         key = (namespace, name)
         if key not in self._events:
-            core = self.kube.api("CoreV1Api")
+            core = self.client.api("CoreV1Api")
             try:
                 items = self._list("events", "events", core.list_namespaced_event, namespace,
                                    field_selector=f"involvedObject.name={name}")  # fmt: skip
@@ -510,7 +511,7 @@ class K8sFacts:
                   tail: int | None = None) -> tuple[str, str]:  # fmt: skip
         """One `kubectl logs --timestamps` read, fed to `feed`. Returns (why it stopped early, why it could not
         be read); raises CouldNotLook when the API did not answer or refused."""
-        kube = self.kube
+        kube = self.client
         core = kube.api("CoreV1Api")
         what = f"GET pods/{p.name}/log" + (" (previous)" if previous else "")
         window = {} if tail else {"since_seconds": max(1, int(self.spec.log_since_s)), "timestamps": True}
@@ -548,7 +549,7 @@ class K8sFacts:
         key = (namespace, name)
         if key not in self._secrets:
             self.require("secret", namespace)
-            kube = self.kube
+            kube = self.client
             core = kube.api("CoreV1Api")
             try:
                 data, _ = kube.json(f"GET secrets/{name} -n {namespace}", core.read_namespaced_secret, name, namespace)
@@ -575,7 +576,7 @@ class K8sFacts:
         reads are remembered for the checks). When a Secret cannot be read, the redactor turns strict and
         the returned note says so."""
         notes: list[str] = []
-        if not self.api.reachable:
+        if not self.api_server.reachable:
             return notes  # nothing can be read, so nothing can leak from there; the checks say why
         try:
             namespaces = self.namespaces
@@ -613,7 +614,7 @@ class K8sFacts:
 
     def operators_now(self, namespace: str) -> list[OperatorFacts]:
         """A fresh look (not memoized): the runbook's "check again" after the wait."""
-        kube = self.kube
+        kube = self.client
         deps = self._list("deployments", "deployments", kube.api("AppsV1Api").list_namespaced_deployment, namespace)
         pods = self._list("pods", "pods", kube.api("CoreV1Api").list_namespaced_pod, namespace)
         return group_operators([deployment_facts(d) for d in deps], [pod_facts(p) for p in pods])
@@ -635,7 +636,7 @@ class K8sFacts:
         deadline = self._wait_deadline
         polls = 0
         current: OperatorFacts | None = before
-        self.notify(f"waiting up to {human_s(deadline - start)} for {before.label} to run (the runbook's one-minute "
+        self.notify(f"waiting up to {human(deadline - start)} for {before.label} to run (the runbook's one-minute "
                     "wait, --operator-wait)")  # fmt: skip
         told = start
         while True:
@@ -644,14 +645,10 @@ class K8sFacts:
                 self.notify(f"{before.label}: still not running after the wait")
                 return current, Wait(allowed, time.monotonic() - start, polls, False, already)
             if time.monotonic() - told >= 15:
-                self.notify(f"... {before.label} not running yet, {human_s(left)} left")
+                self.notify(f"... {before.label} not running yet, {human(left)} left")
                 told = time.monotonic()
             time.sleep(min(POLL_EVERY_S, left))
             polls += 1
             current = next((o for o in self.operators_now(before.namespace) if o.name == before.name), None)
             if current is None or current.running:
                 return current, Wait(allowed, time.monotonic() - start, polls, True, already)
-
-
-def human_s(seconds: float) -> str:
-    return human(seconds)

@@ -1,4 +1,4 @@
-"""Pods and deployments in words and as kubectl-style tables: a pod's state (`describe_pod`), its outcome, the
+"""Pods and deployments as kubectl-style tables, a pod's outcome (its state in words is facts.describe_state), the
 evidence tables and events. Pure."""
 
 from __future__ import annotations
@@ -16,14 +16,9 @@ from blinkcheck.kubernetes.facts import (
     _age,
     parse_time,
 )
-from blinkcheck.model import Outcome, human
+from blinkcheck.model import Outcome, human, table
 
 # ------------------------------------------------------------------ evidence
-
-
-def _table(rows: list[tuple[str, ...]]) -> str:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows)
 
 
 def pod_table(pods: Sequence[PodFacts], now: datetime) -> str:
@@ -43,7 +38,7 @@ def pod_table(pods: Sequence[PodFacts], now: datetime) -> str:
                 p.node or "<none>",
             )
         )
-    return _table(rows)
+    return table(rows)
 
 
 def deployment_table(deployments: Sequence[DeploymentFacts], now: datetime) -> str:
@@ -60,7 +55,7 @@ def deployment_table(deployments: Sequence[DeploymentFacts], now: datetime) -> s
                 human(age) if age is not None else "?",
             )
         )
-    return _table(rows)
+    return table(rows)
 
 
 def events_text(events: Sequence[EventFacts] | None, limit: int = 20) -> str:
@@ -71,7 +66,7 @@ def events_text(events: Sequence[EventFacts] | None, limit: int = 20) -> str:
     recent = sorted(events, key=lambda e: e.last_seen)[-limit:]
     rows: list[tuple[str, ...]] = [("LAST SEEN", "TYPE", "REASON", "COUNT", "MESSAGE")]
     rows += [(e.last_seen, e.type, e.reason, str(e.count), e.message) for e in recent]
-    return _table(rows)
+    return table(rows)
 
 
 # ------------------------------------------------------------------ pod state

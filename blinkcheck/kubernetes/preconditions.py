@@ -6,8 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from blinkcheck.kubernetes.pods import _table
-from blinkcheck.model import Evidence, Finding, Outcome
+from blinkcheck.model import Evidence, Finding, Outcome, table
 
 # ------------------------------------------------------------------ judges: preconditions
 
@@ -95,7 +94,7 @@ def judge_permissions(accesses: Sequence[Access], namespace: str, subject: str) 
         why = " (evidence only)" if a.optional else (" (optional: skipped without it)" if a.choice else "")
         rows.append((a.verb, a.resource + (f"/{a.name}" if a.name else ""), a.namespace or "*", allowed,
                      ", ".join(a.needed_by) + why))  # fmt: skip
-    evidence = (Evidence("SelfSubjectAccessReview", _table(rows), source=subject),)
+    evidence = (Evidence("SelfSubjectAccessReview", table(rows), source=subject),)
     flag = subject_flag(subject)
     values = {
         "namespace": namespace,

@@ -14,7 +14,7 @@ from typing import Any
 
 from blinkcheck.kubernetes.client import ApiError
 from blinkcheck.kubernetes.facts import PodFacts
-from blinkcheck.kubernetes.gather import READ, K8sFacts
+from blinkcheck.kubernetes.gather import READ, KubernetesFacts
 from blinkcheck.kubernetes.preconditions import Access, subject_flag
 from blinkcheck.model import CouldNotLook, human
 from blinkcheck.probe.environment import proxy_for
@@ -31,10 +31,10 @@ from blinkcheck.probe.tools import (
 PERMISSIONS = "k8s.cluster.permissions"
 
 
-class KubeProbe:
+class KubernetesProbe:
     """The egress probe from inside the runner pods; one answer per pod and run."""
 
-    def __init__(self, facts: K8sFacts) -> None:
+    def __init__(self, facts: KubernetesFacts) -> None:
         self.facts = facts
         self._probes: dict[tuple[str, str], ProbeResult] = {}
 
@@ -168,7 +168,7 @@ class KubeProbe:
         from kubernetes import client
         from kubernetes.stream import stream
 
-        kube = self.facts.kube
+        kube = self.facts.client
         core = client.CoreV1Api(kube.api_client)
         try:
             ws = stream(

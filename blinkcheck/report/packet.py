@@ -13,24 +13,15 @@ import io
 import os
 import tarfile
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from blinkcheck.model import Outcome
 from blinkcheck.redact import read_no_follow
+from blinkcheck.results import counts
 
 if TYPE_CHECKING:
     from blinkcheck.run import RunState
-
-Redact = Callable[[str], str]
-
-
-class BundleSource(Protocol):
-    """A fact gatherer that can add files to the packet (Docker or Kubernetes)."""
-
-    def bundle_files(self, redact: Redact) -> dict[str, str]: ...
-
 
 def steps_text(state: RunState) -> str:
     lines = ["Runbook steps performed by the suite, in runbook order, with their outcomes", ""]
@@ -50,7 +41,7 @@ def ticket_text(state: RunState, versions: str) -> str:
         f"Target: {', '.join(state.selected_platforms) or spec.target}; Blink URL {spec.blink_url}; "
         f"runner {spec.runner_name}; log window {spec.log_window}",
         f"Exit code {state.exit_code}; outcomes: "
-        + ", ".join(f"{n} {o}" for o, n in sorted(_counts(state).items())),
+        + ", ".join(f"{n} {o}" for o, n in sorted(counts(state).items())),
         "",
         "What the suite found (first cause per condition; the rest were blocked by these):",
     ]
@@ -60,13 +51,6 @@ def ticket_text(state: RunState, versions: str) -> str:
         lines += ["", "Manual steps still to confirm:"] + [f"- {r.summary}" for r in manual]
     lines += ["", "Versions:", versions.strip() or "(unknown)", "", "Attached: see MANIFEST.txt."]
     return "\n".join(lines) + "\n"
-
-
-def _counts(state: RunState) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for r in state.results:
-        out[str(r.outcome)] = out.get(str(r.outcome), 0) + 1
-    return out
 
 
 def collect_files(state: RunState) -> dict[str, str]:

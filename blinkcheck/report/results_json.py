@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from datetime import UTC, datetime
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from blinkcheck.artifacts import json_text
 from blinkcheck.results import RESULTS_SCHEMA_VERSION, counts, deselected_ids, tool_version
 from blinkcheck.run import RunState
 
@@ -49,4 +49,4 @@ def write_results_json(state: RunState, session: pytest.Session) -> None:
 
 
 def write_json(state: RunState, path: Path, data: object) -> None:
-    state.artifacts.write(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    state.artifacts.write(path, json_text(data))

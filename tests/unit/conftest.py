@@ -10,12 +10,12 @@ from tests.unit.kubernetes_objects import CATALOG
 
 @pytest.fixture
 def fake_facts(tmp_path, request):
-    from blinkcheck.kubernetes.gather import K8sFacts
+    from blinkcheck.kubernetes.gather import KubernetesFacts
     from blinkcheck.redact import Redactor
 
     api = FakeApi(deny=getattr(request, "param", ()))
     path = tmp_path / "kubeconfig"
     path.write_text(KUBECONFIG.replace("https://127.0.0.1:1", api.url))
-    facts = K8sFacts(spec_for(tmp_path, kubeconfig=str(path)), Redactor(), CATALOG)
+    facts = KubernetesFacts(spec_for(tmp_path, kubeconfig=str(path)), Redactor(), CATALOG)
     yield api, facts
     api.close()

@@ -47,7 +47,7 @@ def test_rbac_role_grants_exactly_what_the_checks_read():
 
 def test_gatherer_lists_each_kind_once_and_bounds_logs(fake_facts):
     api, k8s = fake_facts
-    assert k8s.api.reachable and k8s.namespaces == ("blink",)
+    assert k8s.api_server.reachable and k8s.namespaces == ("blink",)
     pods = k8s.runner_pods()
     assert [p.name for p in pods] == ["blink-runner-7d9f8-abcde"]
     k8s.runner_pods(), k8s.operators, k8s.deployments, k8s.hpa_for(k8s.runner_deployment("blink"))  # again
@@ -91,7 +91,7 @@ def test_gatherer_refuses_only_what_is_denied_naming_verb_and_resource(fake_fact
 def test_a_list_whose_continue_token_never_ends_is_bounded(tmp_path):
     import time
 
-    from blinkcheck.kubernetes.gather import MAX_PAGES, K8sFacts
+    from blinkcheck.kubernetes.gather import MAX_PAGES, KubernetesFacts
     from blinkcheck.model import CouldNotLook
     from blinkcheck.redact import Redactor
 
@@ -99,7 +99,7 @@ def test_a_list_whose_continue_token_never_ends_is_bounded(tmp_path):
     try:
         path = tmp_path / "kubeconfig"
         path.write_text(KUBECONFIG.replace("https://127.0.0.1:1", api.url))
-        k8s = K8sFacts(spec_for(tmp_path, kubeconfig=str(path)), Redactor(), CATALOG)
+        k8s = KubernetesFacts(spec_for(tmp_path, kubeconfig=str(path)), Redactor(), CATALOG)
         started = time.monotonic()
         with pytest.raises(CouldNotLook) as err:
             k8s.runner_pods()

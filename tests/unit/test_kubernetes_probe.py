@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from blinkcheck.kubernetes.preconditions import judge_permissions
-from blinkcheck.kubernetes.probe import ExecOutcome, KubeProbe
+from blinkcheck.kubernetes.probe import ExecOutcome, KubernetesProbe
 from blinkcheck.model import Outcome
 from tests.unit.fake_kube_api import KUBECONFIG, FakeApi, spec_for
 from tests.unit.kubernetes_objects import CATALOG
@@ -46,7 +46,7 @@ def test_no_exec_grant_with_probe_auto_is_a_choice_not_a_problem(fake_facts):
     assert f.outcome is Outcome.PASSED, f.summary
     assert "Not granted, by choice: create pods/exec in namespace blink" in f.summary
     assert "optional: skipped without it" in f.evidence[0].text
-    result = KubeProbe(k8s).probe(k8s.runner_pods()[0])
+    result = KubernetesProbe(k8s).probe(k8s.runner_pods()[0])
     assert "may not exec into pods in blink" in result.unavailable
     assert "kubectl apply -f rbac/role-probe-exec.yaml" in result.enable
     assert "--verb=create --resource=pods/exec" in result.enable and "--user=alice" in result.enable
@@ -54,7 +54,7 @@ def test_no_exec_grant_with_probe_auto_is_a_choice_not_a_problem(fake_facts):
 
 
 def test_no_exec_grant_with_probe_on_is_missing_permission(tmp_path):
-    from blinkcheck.kubernetes.gather import K8sFacts
+    from blinkcheck.kubernetes.gather import KubernetesFacts
     from blinkcheck.model import CouldNotLook
     from blinkcheck.redact import Redactor
 
@@ -62,10 +62,10 @@ def test_no_exec_grant_with_probe_on_is_missing_permission(tmp_path):
     try:
         path = tmp_path / "kubeconfig"
         path.write_text(KUBECONFIG.replace("https://127.0.0.1:1", api.url))
-        k8s = K8sFacts(spec_for(tmp_path, kubeconfig=str(path), probe_strict=True), Redactor(), CATALOG)
+        k8s = KubernetesFacts(spec_for(tmp_path, kubeconfig=str(path), probe_strict=True), Redactor(), CATALOG)
         assert judge_permissions(k8s.accesses, "blink", k8s.subject).outcome is Outcome.FAILED
         with pytest.raises(CouldNotLook) as err:
-            KubeProbe(k8s).probe(k8s.runner_pods()[0])
+            KubernetesProbe(k8s).probe(k8s.runner_pods()[0])
         assert "create pods/exec" in err.value.reason and err.value.because_of == "k8s.cluster.permissions"
     finally:
         api.close()
