@@ -80,6 +80,54 @@ class Finding:
         object.__setattr__(self, "details", MappingProxyType(dict(self.details)))
 
 
+def nothing_to_judge(condition_id: str, reason: str) -> Finding:
+    """Skipped: there was no object to judge (no runner pod, no log window)."""
+    return Finding(condition_id, Outcome.SKIPPED, f"Nothing to judge: {reason}")
+
+
+def not_applicable(condition_id: str, reason: str) -> Finding:
+    """Skipped: the runbook step does not apply here (e.g. no upgrade happened)."""
+    return Finding(condition_id, Outcome.SKIPPED, f"Not applicable: {reason}")
+
+
+def blocked_by(
+    condition_id: str, because_of: str, summary: str, object: str = "", values: Mapping[str, str] | None = None
+) -> Finding:
+    """Blocked for this object: the condition it depends on failed for it (named, and said why in `summary`)."""
+    return Finding(condition_id, Outcome.BLOCKED, summary, object, values=values or {}, because_of=because_of)
+
+
+class Recorder:
+    """What a check records, one finding per object it judged, for the condition of its marker: the check names
+    its condition once (`@pytest.mark.condition`), and the helpers below fill it in."""
+
+    def __init__(self, condition_id: str, findings: list[Finding]) -> None:
+        self.condition_id = condition_id
+        self.findings = findings
+
+    def __call__(self, finding: Finding) -> None:
+        if finding.condition_id != self.condition_id:
+            raise ValueError(f"check for {self.condition_id} recorded a finding for {finding.condition_id}")
+        self.findings.append(finding)
+
+    def passed(self, summary: str, object: str = "", values: Mapping[str, str] | None = None) -> None:
+        self(Finding(self.condition_id, Outcome.PASSED, summary, object, values=values or {}))
+
+    def nothing_to_judge(self, reason: str) -> None:
+        self(nothing_to_judge(self.condition_id, reason))
+
+    def not_applicable(self, reason: str) -> None:
+        self(not_applicable(self.condition_id, reason))
+
+    def blocked_by(
+        self, because_of: str, summary: str, object: str = "", values: Mapping[str, str] | None = None
+    ) -> None:
+        self(blocked_by(self.condition_id, because_of, summary, object, values))
+
+    def manual_blink_status(self, status_channel: str) -> None:
+        self(manual_blink_status(self.condition_id, status_channel))
+
+
 class CouldNotLook(Exception):
     """Raised by fact gatherers when a target cannot be inspected (unreachable, forbidden, timeout).
 

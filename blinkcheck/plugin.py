@@ -14,7 +14,7 @@ import shutil
 import signal
 import sys
 import tempfile
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ import pytest
 
 from blinkcheck.blocking import per_object, record_of, whole_blocker
 from blinkcheck.catalog import SECTIONS, CatalogError, load_catalog, step_numbers
-from blinkcheck.model import CouldNotLook, Finding, Outcome, worst
+from blinkcheck.model import CouldNotLook, Finding, Outcome, Recorder, worst
 from blinkcheck.options import add_options, parse_target_spec
 from blinkcheck.redact import Redactor
 from blinkcheck.report import html as report_html
@@ -222,17 +222,9 @@ def pytest_report_collectionfinish(config: pytest.Config) -> list[str]:
 
 
 @pytest.fixture
-def record(request: pytest.FixtureRequest) -> Callable[[Finding], None]:
-    """Record one finding (one judged object) for this check."""
-    expected = condition_of(request.node)
-    findings = request.node.stash.setdefault(FINDINGS, [])
-
-    def _record(finding: Finding) -> None:
-        if finding.condition_id != expected:
-            raise ValueError(f"check for {expected} recorded a finding for {finding.condition_id}")
-        findings.append(finding)
-
-    return _record
+def record(request: pytest.FixtureRequest) -> Recorder:
+    """Record one finding (one judged object) for this check, for the condition of its marker."""
+    return Recorder(condition_of(request.node) or "", request.node.stash.setdefault(FINDINGS, []))
 
 
 # trylast: the innermost wrapper, so other plugins' setup wrappers (logging's) have run when we skip.

@@ -151,7 +151,3 @@ def judge_logs_readable(
         return Finding(cid, Outcome.WARNING, f"{read}, but not to the newest line: {window.cut}.", p.label,
                        values={**values, "reason": window.cut})  # fmt: skip
     return Finding(cid, Outcome.PASSED, f"{read}.", p.label, values=values)
-
-
-def no_log_windows(condition_id: str, reason: str) -> Finding:
-    return Finding(condition_id, Outcome.SKIPPED, f"Nothing to judge: {reason}")

@@ -5,7 +5,6 @@ import pytest
 from blinkcheck.docker.gather import NotARunner
 from blinkcheck.docker.upgrade import judge_new_container, judge_not_a_runner, judge_upgrade_indicators
 from blinkcheck.logs.judge import upgrade_lines
-from blinkcheck.model import Finding, Outcome
 
 
 def _upgrades(runner_containers, docker_facts, catalog):
@@ -39,7 +38,4 @@ def test_upgraded_container_healthy(runner_containers, docker_facts, catalog, re
         window = docker_facts.log_window(new) if new and new.status != "running" else None
         record(judge_new_container(c, line, new, window))
     if not judged:
-        record(Finding(
-            "docker.upgrade.new-container-healthy", Outcome.SKIPPED,
-            "Not applicable: no runner logged an upgrade in the log window.",
-        ))  # fmt: skip
+        record.not_applicable("no runner logged an upgrade in the log window.")

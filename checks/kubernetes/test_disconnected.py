@@ -2,12 +2,12 @@
 
 import pytest
 
-from blinkcheck.kubernetes.disconnected import judge_logs_readable, judge_pod_ready, judge_pods_exist, no_log_windows
+from blinkcheck.kubernetes.disconnected import judge_logs_readable, judge_pod_ready, judge_pods_exist
 from blinkcheck.kubernetes.facts import describe_state
 from blinkcheck.kubernetes.parse import selector_text
 from blinkcheck.logs.judge import has_network_errors, judge_network_errors
 from blinkcheck.logs.scan import LogWindow
-from blinkcheck.model import CouldNotLook, Finding, Outcome, manual_blink_status
+from blinkcheck.model import CouldNotLook, Outcome
 from blinkcheck.probe.judge import judge_probe
 from blinkcheck.probe.result import reached
 
@@ -52,7 +52,7 @@ def test_runner_pods_ready(kubernetes_facts, runner_pods, record):
             finding = judge_pod_ready(pod, runner_pods, now, events, _logs_if_readable(kubernetes_facts, pod))
         record(finding)
     if not runner_pods:
-        record(no_log_windows("k8s.disconnected.pods-ready", "no runner pods (see k8s.disconnected.pods-exist)"))
+        record.nothing_to_judge("no runner pods (see k8s.disconnected.pods-exist)")
 
 
 @pytest.mark.condition("k8s.disconnected.logs-readable")
@@ -69,7 +69,7 @@ def test_runner_logs_readable(kubernetes_facts, spec, record):
             record(judge_logs_readable(pod, window, name, hpa, len(pods)))
             judged = True
     if not judged:
-        record(no_log_windows("k8s.disconnected.logs-readable", "no runner pods to read logs from"))
+        record.nothing_to_judge("no runner pods to read logs from")
 
 
 @pytest.mark.condition("k8s.disconnected.no-network-errors")
@@ -84,11 +84,11 @@ def test_no_network_errors(kubernetes_facts, kubernetes_probe, runner_pods, cata
             continue  # k8s.disconnected.logs-readable reports it
         values = {"pod": pod.name, "namespace": pod.namespace}
         probe_passed = _probe_passed(kubernetes_probe, pod) if spec.probe and has_network_errors(window) else None
-        record(judge_network_errors("k8s.disconnected.no-network-errors", window, catalog, spec.blink_url, values,
+        record(judge_network_errors(record.condition_id, window, catalog, spec.blink_url, values,
                                     probe_passed))  # fmt: skip
         judged = True
     if not judged:
-        record(no_log_windows("k8s.disconnected.no-network-errors", "no runner pod has logs to judge"))
+        record.nothing_to_judge("no runner pod has logs to judge")
 
 
 @pytest.mark.condition("k8s.disconnected.blink-reachable")
@@ -99,19 +99,17 @@ def test_blink_reachable_from_pod(kubernetes_probe, runner_pods, spec, catalog, 
     for pod in runner_pods:
         values = {"pod": pod.name, "namespace": pod.namespace}
         if not pod.ready:
-            record(Finding(
-                "k8s.disconnected.blink-reachable", Outcome.BLOCKED,
-                f"{pod.label} is {describe_state(pod)}: the probe runs inside a Ready runner pod.",
-                pod.label, values=values, because_of="k8s.disconnected.pods-ready",
-            ))  # fmt: skip
+            record.blocked_by("k8s.disconnected.pods-ready",
+                              f"{pod.label} is {describe_state(pod)}: the probe runs inside a Ready runner pod.",
+                              pod.label, values)  # fmt: skip
             continue
-        record(judge_probe("k8s.disconnected.blink-reachable", kubernetes_probe.probe(pod), values, spec.probe_strict,
+        record(judge_probe(record.condition_id, kubernetes_probe.probe(pod), values, spec.probe_strict,
                            catalog.probe_layers))  # fmt: skip
     if not runner_pods:
-        record(no_log_windows("k8s.disconnected.blink-reachable", "no runner pod to probe from"))
+        record.nothing_to_judge("no runner pod to probe from")
 
 
 @pytest.mark.condition("k8s.disconnected.blink-status")
 def test_blink_is_up(catalog, record):
     """Step 3: verify Blink is up — a manual step in the production-alerts channel."""
-    record(manual_blink_status("k8s.disconnected.blink-status", catalog.site.get("status_channel", "")))
+    record.manual_blink_status(catalog.site.get("status_channel", ""))

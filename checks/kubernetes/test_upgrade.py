@@ -2,7 +2,6 @@
 
 import pytest
 
-from blinkcheck.kubernetes.disconnected import no_log_windows
 from blinkcheck.kubernetes.upgrade import (
     find_handoff,
     judge_operator_handoff,
@@ -10,7 +9,7 @@ from blinkcheck.kubernetes.upgrade import (
     judge_operator_stuck,
     judge_rollback,
 )
-from blinkcheck.model import CouldNotLook, Finding, Outcome
+from blinkcheck.model import CouldNotLook
 
 
 def _operator_logs(kubernetes_facts, operator):
@@ -49,7 +48,7 @@ def test_operator_handoff(kubernetes_facts, runner_pods, operators, catalog, spe
         record(judge_operator_handoff(pod, window, find_handoff(window, pattern), operators, name))
         judged = True
     if not judged:
-        record(no_log_windows("k8s.upgrade.operator-handoff", "no runner pod has logs to search"))
+        record.nothing_to_judge("no runner pod has logs to search")
 
 
 @pytest.mark.condition("k8s.upgrade.operator-stuck")
@@ -67,8 +66,8 @@ def test_operator_not_stuck(kubernetes_facts, operators, spec, record):
         summary = (
             f"Every blink-operator runs ({running})." if operators else "No blink-operator exists: nothing to wait for."
         )
-        record(Finding("k8s.upgrade.operator-stuck", Outcome.PASSED, summary, kubernetes_facts.namespace_text,
-                       values={"namespace": kubernetes_facts.namespace_text}))  # fmt: skip
+        where = kubernetes_facts.namespace_text
+        record.passed(summary, where, values={"namespace": where})
 
 
 @pytest.mark.condition("k8s.upgrade.rollback-overdue")
@@ -78,6 +77,5 @@ def test_rollback_not_overdue(kubernetes_facts, operators, spec, record):
     for operator in operators:
         record(judge_rollback(operator, now, spec.rollback_window_s, spec.runner_name))
     if not operators:
-        record(Finding("k8s.upgrade.rollback-overdue", Outcome.PASSED,
-                       "No blink-operator exists: no rollback is due.", kubernetes_facts.namespace_text,
-                       values={"namespace": kubernetes_facts.namespace_text}))  # fmt: skip
+        where = kubernetes_facts.namespace_text
+        record.passed("No blink-operator exists: no rollback is due.", where, values={"namespace": where})
