@@ -8,7 +8,6 @@ terminal and pytest-html), into results.json, and into the run's exit code:
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -27,7 +26,7 @@ from blinkcheck.options import add_options, parse_target_spec
 from blinkcheck.redact import Redactor
 from blinkcheck.report import html as report_html
 from blinkcheck.report.leak_gate import leak_gate
-from blinkcheck.report.results_json import write_json, write_results_json
+from blinkcheck.report.results_json import results_data, write_results_json
 from blinkcheck.report.rows import shape_pytest_report
 from blinkcheck.results import build_result, one_line_summary
 from blinkcheck.run import STATE, DeadlineExceeded, RunState, state_of
@@ -318,7 +317,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[
         code = 1 if any(r.outcome.fails_run for r in state.results) else 0
     state.exit_code = code
     session.exitstatus = code
-    write_results_json(state, session)
+    results = results_data(state)  # built once; written now (the packet holds it) and again only for a leak
+    write_results_json(state, results)
     yield
     _publish_junit(session.config, state)
     wanted = state.spec.bundle == "on" or (state.spec.bundle == "on-failure" and state.exit_code != 0)
@@ -330,12 +330,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[
     leaks = leak_gate(state)
     if leaks:
         session.exitstatus = state.exit_code = 3
-        results = state.reports["results.json"]
-        if state.artifacts.owned(results):  # it held no secret (else it is gone): let it say how the run ended
-            data = json.loads(results.read_text(encoding="utf-8"))
-            data["exit_code"] = 3
-            data["leak_gate"] = leaks
-            write_json(state, results, data)
+        # results.json held no secret (else it is gone): it says how the run ended.
+        if state.artifacts.owned(state.reports["results.json"]):
+            results.update(exit_code=3, leak_gate=leaks)
+            write_results_json(state, results)
     return None
 
 

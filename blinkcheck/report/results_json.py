@@ -6,18 +6,17 @@ from __future__ import annotations
 import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
-
-import pytest
+from typing import Any
 
 from blinkcheck.artifacts import json_text
 from blinkcheck.results import RESULTS_SCHEMA_VERSION, counts, deselected_ids, tool_version
 from blinkcheck.run import RunState
 
 
-def write_results_json(state: RunState, session: pytest.Session) -> None:
+def results_data(state: RunState) -> dict[str, Any]:
+    """results.json's content, built once when the checks are done (the leak gate may add its verdict later)."""
     spec = state.spec
-    data = {
+    return {
         "schema_version": RESULTS_SCHEMA_VERSION,
         "tool": {"name": "blink-runner-checks", "version": tool_version()},
         "started_at": datetime.fromtimestamp(state.started, UTC).isoformat(),
@@ -41,12 +40,12 @@ def write_results_json(state: RunState, session: pytest.Session) -> None:
         "checks": [r.as_json() for r in state.results],
         "deselected": deselected_ids(state),
     }
+
+
+def write_results_json(state: RunState, data: dict[str, Any]) -> None:
+    spec = state.spec
     path = state.reports.get("results.json", spec.report_dir / "results.json")
     try:
-        write_json(state, path, data)
+        state.artifacts.write(path, json_text(data))
     except OSError as exc:
         print(f"results.json: could not write {path}: {exc.strerror or exc}", file=sys.stderr, flush=True)
-
-
-def write_json(state: RunState, path: Path, data: object) -> None:
-    state.artifacts.write(path, json_text(data))
