@@ -12,7 +12,7 @@ killed at the deadline.
 
 The parent side (run_in_netns) reads the container's files through /proc/PID/root, checks that the
 PID really is that container on this machine, and turns the child's lines into a ProbeResult
-(blinkcheck/probe.py judges it).
+(blinkcheck/probe/ judges it).
 """
 
 from __future__ import annotations
