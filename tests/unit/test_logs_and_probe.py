@@ -323,7 +323,7 @@ def test_a_giant_line_without_newline_is_matched_in_pieces_in_bounded_memory():
 
 
 def test_recovered_errors_exactly():
-    from tests.unit.test_docker_judges import shown
+    from tests.unit.docker_objects import shown
 
     lines = [at(0, OK), *(at(10 + i, GO_ERRORS["timeout"]) for i in range(12)), at(25, GO_ERRORS["dns"]), at(30, OK),
              at(90, OK)]  # fmt: skip
