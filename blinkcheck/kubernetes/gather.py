@@ -19,7 +19,7 @@ from __future__ import annotations
 import base64
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from functools import cached_property
@@ -40,6 +40,7 @@ from blinkcheck.kubernetes.facts import (
 )
 from blinkcheck.kubernetes.parse import deployment_facts, event_facts, group_operators, hpa_facts, pod_facts, selects
 from blinkcheck.kubernetes.preconditions import Access, ApiFacts, subject_flag
+from blinkcheck.kubernetes.reads import READ, READS, Read
 from blinkcheck.kubernetes.upgrade import Wait
 from blinkcheck.logs.scan import LogPatterns, LogScan, LogWindow, NewestBytes
 from blinkcheck.model import CouldNotLook, human
@@ -58,48 +59,6 @@ LIST_DEADLINE_CALLS = 3  # ...and at most this many --api-timeout in all
 BUNDLE_LOG_BYTES = 16 * 1024 * 1024  # the newest bytes of each log kept in the escalation packet
 POLL_EVERY_S = 3.0
 
-PODS_EXIST = "k8s.disconnected.pods-exist"
-PODS_READY = "k8s.disconnected.pods-ready"
-LOGS = "k8s.disconnected.logs-readable"
-NET = "k8s.disconnected.no-network-errors"
-REACH = "k8s.disconnected.blink-reachable"
-OP_STATE = "k8s.upgrade.operator-state"
-HANDOFF = "k8s.upgrade.operator-handoff"
-STUCK = "k8s.upgrade.operator-stuck"
-ROLLBACK = "k8s.upgrade.rollback-overdue"
-SECRET = "k8s.runner.secret-present"
-
-
-@dataclass(frozen=True)
-class Read:
-    """One read the checks make: (verb, resource, group, subresource) and who needs it."""
-
-    key: str
-    verb: str
-    resource: str
-    group: str
-    subresource: str
-    needed_by: tuple[str, ...]
-    optional: bool = False
-
-    @property
-    def resource_text(self) -> str:
-        res = self.resource + (f".{self.group}" if self.group else "")
-        return res + (f"/{self.subresource}" if self.subresource else "")
-
-
-READS: tuple[Read, ...] = (
-    Read(
-        "pods", "list", "pods", "", "", (PODS_EXIST, PODS_READY, LOGS, NET, REACH, OP_STATE, HANDOFF, STUCK, ROLLBACK)
-    ),
-    Read("deployments", "list", "deployments", "apps", "", (PODS_EXIST, OP_STATE, STUCK, ROLLBACK)),
-    Read("logs", "get", "pods", "", "log", (LOGS, NET, HANDOFF)),
-    Read("secret", "get", "secrets", "", "", (SECRET,)),
-    Read("exec", "create", "pods", "", "exec", (REACH,)),
-    Read("events", "list", "events", "", "", (PODS_READY, STUCK), optional=True),
-    Read("hpas", "list", "horizontalpodautoscalers", "autoscaling", "", (LOGS,), optional=True),
-)
-READ = {r.key: r for r in READS}
 
 
 GONE = "gone"  # marker from _read_log: the pod no longer exists

@@ -14,8 +14,9 @@ from typing import Any
 
 from blinkcheck.kubernetes.client import ApiError
 from blinkcheck.kubernetes.facts import PodFacts
-from blinkcheck.kubernetes.gather import READ, KubernetesFacts
+from blinkcheck.kubernetes.gather import KubernetesFacts
 from blinkcheck.kubernetes.preconditions import Access, subject_flag
+from blinkcheck.kubernetes.reads import READ
 from blinkcheck.model import CouldNotLook, human
 from blinkcheck.probe.environment import proxy_for
 from blinkcheck.probe.result import ProbeResult

@@ -17,12 +17,12 @@ from tests.unit.kubernetes_objects import CATALOG
 
 
 def test_rbac_role_grants_exactly_what_the_checks_read():
-    """rbac/role.yaml is derived from the reads the gatherer makes (blinkcheck.kubernetes.gather.READS)."""
+    """rbac/role.yaml is derived from the reads the gatherer makes (blinkcheck.kubernetes.reads.READS)."""
     from pathlib import Path
 
     import yaml
 
-    from blinkcheck.kubernetes.gather import READS
+    from blinkcheck.kubernetes.reads import READS
 
     root = Path(__file__).resolve().parents[2] / "rbac"
 
