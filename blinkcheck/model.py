@@ -53,6 +53,11 @@ class Evidence:
     text: str
     # Where it came from (container/pod, time window), shown above the text.
     source: str = ""
+    # Cut to the report's cap (blinkcheck.results): the text ends with a note of how much was cut.
+    truncated: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return {"title": self.title, "source": self.source, "text": self.text, "truncated": self.truncated}
 
 
 @dataclass(frozen=True)

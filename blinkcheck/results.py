@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-from blinkcheck.catalog import fill
-from blinkcheck.model import Finding, Outcome
+from blinkcheck.catalog import Condition, fill
+from blinkcheck.model import Evidence, Finding, Outcome
 
 if TYPE_CHECKING:
     from blinkcheck.run import RunState
@@ -30,34 +30,48 @@ def tool_version() -> str:
 
 
 @dataclass(frozen=True)
-class EvidenceItem:
-    title: str
-    source: str
-    text: str
-    truncated: bool
-
-
-@dataclass(frozen=True)
 class CheckResult:
-    id: str
+    """A finding as the reports show it: its condition (the catalog entry, not a copy of its fields), the remedy
+    filled, every text redacted, evidence capped."""
+
+    condition: Condition
     outcome: Outcome
-    title: str
-    section: str
     section_title: str
-    platform: str
-    step: str
-    kind: str
     object: str
     summary: str
     remediation: str
     hints: tuple[str, ...]
-    evidence: tuple[EvidenceItem, ...]
+    evidence: tuple[Evidence, ...]
     because_of: str
     link: str
     test: str
     duration_s: float
     verdict: str = ""
     details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return self.condition.id
+
+    @property
+    def title(self) -> str:
+        return self.condition.title
+
+    @property
+    def section(self) -> str:
+        return self.condition.section
+
+    @property
+    def platform(self) -> str:
+        return self.condition.platform
+
+    @property
+    def step(self) -> str:
+        return self.condition.step
+
+    @property
+    def kind(self) -> str:
+        return self.condition.kind
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -75,7 +89,7 @@ class CheckResult:
             "summary": self.summary,
             "remediation": self.remediation,
             "hints": list(self.hints),
-            "evidence": [e.__dict__ for e in self.evidence],
+            "evidence": [e.as_json() for e in self.evidence],
             "because_of": self.because_of,
             "link": self.link,
             "test": self.test,
@@ -119,16 +133,11 @@ def build_result(state: RunState, nodeid: str, finding: Finding, duration: float
     evidence = []
     for ev in finding.evidence:
         text, cut = _cap(red(ev.text))
-        evidence.append(EvidenceItem(red(ev.title), red(ev.source), text, cut))
+        evidence.append(Evidence(red(ev.title), text, red(ev.source), truncated=cut))
     return CheckResult(
-        id=cond.id,
+        condition=cond,
         outcome=finding.outcome,
-        title=cond.title,
-        section=cond.section,
         section_title=state.catalog.sections.get(cond.section, cond.section),
-        platform=cond.platform,
-        step=cond.step,
-        kind=cond.kind,
         object=red(finding.object),
         summary=red(finding.summary),
         remediation=red(remediation),
