@@ -7,7 +7,6 @@
 pytest_plugins = [
     "blinkcheck.plugin",
     "fixtures.common",
-    "fixtures.docker_facts",
-    "fixtures.docker_probe",
-    "fixtures.k8s_facts",
+    "fixtures.docker",
+    "fixtures.kubernetes",
 ]

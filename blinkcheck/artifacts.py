@@ -7,11 +7,18 @@ opened) and renamed over the final name: a link planted there is replaced, never
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
 
 _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+
+
+def json_text(data: object, sort_keys: bool = False, ensure_ascii: bool = False) -> str:
+    """The one JSON writer of the run's files: results.json, and the objects in the escalation packet (those sorted,
+    ASCII-only)."""
+    return json.dumps(data, indent=2, sort_keys=sort_keys, ensure_ascii=ensure_ascii, default=str) + "\n"
 
 
 def _umask() -> int:

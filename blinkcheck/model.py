@@ -53,6 +53,11 @@ class Evidence:
     text: str
     # Where it came from (container/pod, time window), shown above the text.
     source: str = ""
+    # Cut to the report's cap (blinkcheck.results): the text ends with a note of how much was cut.
+    truncated: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return {"title": self.title, "source": self.source, "text": self.text, "truncated": self.truncated}
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,54 @@ class Finding:
         object.__setattr__(self, "details", MappingProxyType(dict(self.details)))
 
 
+def nothing_to_judge(condition_id: str, reason: str) -> Finding:
+    """Skipped: there was no object to judge (no runner pod, no log window)."""
+    return Finding(condition_id, Outcome.SKIPPED, f"Nothing to judge: {reason}")
+
+
+def not_applicable(condition_id: str, reason: str) -> Finding:
+    """Skipped: the runbook step does not apply here (e.g. no upgrade happened)."""
+    return Finding(condition_id, Outcome.SKIPPED, f"Not applicable: {reason}")
+
+
+def blocked_by(
+    condition_id: str, because_of: str, summary: str, object: str = "", values: Mapping[str, str] | None = None
+) -> Finding:
+    """Blocked for this object: the condition it depends on failed for it (named, and said why in `summary`)."""
+    return Finding(condition_id, Outcome.BLOCKED, summary, object, values=values or {}, because_of=because_of)
+
+
+class Recorder:
+    """What a check records, one finding per object it judged, for the condition of its marker: the check names
+    its condition once (`@pytest.mark.condition`), and the helpers below fill it in."""
+
+    def __init__(self, condition_id: str, findings: list[Finding]) -> None:
+        self.condition_id = condition_id
+        self.findings = findings
+
+    def __call__(self, finding: Finding) -> None:
+        if finding.condition_id != self.condition_id:
+            raise ValueError(f"check for {self.condition_id} recorded a finding for {finding.condition_id}")
+        self.findings.append(finding)
+
+    def passed(self, summary: str, object: str = "", values: Mapping[str, str] | None = None) -> None:
+        self(Finding(self.condition_id, Outcome.PASSED, summary, object, values=values or {}))
+
+    def nothing_to_judge(self, reason: str) -> None:
+        self(nothing_to_judge(self.condition_id, reason))
+
+    def not_applicable(self, reason: str) -> None:
+        self(not_applicable(self.condition_id, reason))
+
+    def blocked_by(
+        self, because_of: str, summary: str, object: str = "", values: Mapping[str, str] | None = None
+    ) -> None:
+        self(blocked_by(self.condition_id, because_of, summary, object, values))
+
+    def manual_blink_status(self, status_channel: str) -> None:
+        self(manual_blink_status(self.condition_id, status_channel))
+
+
 class CouldNotLook(Exception):
     """Raised by fact gatherers when a target cannot be inspected (unreachable, forbidden, timeout).
 
@@ -91,6 +144,14 @@ class CouldNotLook(Exception):
         self.reason = reason
         self.how_to_fix = how_to_fix
         self.because_of = because_of
+
+
+def table(rows: Sequence[tuple[str, ...]], pad_last: bool = False) -> str:
+    """Rows as a plain-text table, columns padded like `kubectl get` prints them (`docker ps` pads its last column
+    too: pad_last)."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)) for r in rows)
+    return "\n".join(line if pad_last else line.rstrip() for line in lines)
 
 
 def human(seconds: float) -> str:
@@ -106,3 +167,13 @@ def human(seconds: float) -> str:
         return f"{h}h {m}m" if m else f"{h}h"
     d, h = divmod(h, 24)
     return f"{d}d {h}h" if h else f"{d}d"
+
+
+def manual_blink_status(condition_id: str, status_channel: str) -> Finding:
+    return Finding(
+        condition_id,
+        Outcome.MANUAL,
+        f"Manual step: check {status_channel} for active production alerts (needs Blink-internal access).",
+        object="Blink",
+        values={"status_channel": status_channel},
+    )

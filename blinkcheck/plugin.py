@@ -8,28 +8,28 @@ terminal and pytest-html), into results.json, and into the run's exit code:
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import shutil
 import signal
 import sys
 import tempfile
-import time
-from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from blinkcheck import report
-from blinkcheck.artifacts import Artifacts
-from blinkcheck.blocking import Record, per_object, record_of, whole_blocker
-from blinkcheck.catalog import SECTIONS, Catalog, CatalogError, load_catalog, step_numbers
-from blinkcheck.model import CouldNotLook, Finding, Outcome, worst
+from blinkcheck.blocking import per_object, record_of, whole_blocker
+from blinkcheck.catalog import SECTIONS, CatalogError, load_catalog, step_numbers
+from blinkcheck.model import CouldNotLook, Finding, Outcome, Recorder, worst
+from blinkcheck.options import add_options, parse_target_spec
 from blinkcheck.redact import Redactor
-from fixtures.target import TargetSpec, add_options, parse_target_spec
+from blinkcheck.report import html as report_html
+from blinkcheck.report.leak_gate import leak_gate
+from blinkcheck.report.results_json import results_data, write_results_json
+from blinkcheck.report.rows import shape_pytest_report
+from blinkcheck.results import build_result, one_line_summary
+from blinkcheck.run import STATE, DeadlineExceeded, RunState, state_of
 
 CHECKS_DIR = Path(__file__).resolve().parent.parent / "checks"
 
@@ -42,48 +42,7 @@ MARKERS = {
 }
 
 
-@dataclass
-class RunState:
-    spec: TargetSpec
-    catalog: Catalog
-    redactor: Redactor
-    enabled: bool  # the run collects checks: write reports and own the exit code
-    started: float = field(default_factory=time.time)
-    # condition id -> what it concluded per object, for the checks that depend on it (blinkcheck.blocking)
-    by_condition: dict[str, Record] = field(default_factory=dict)
-    results: list[report.CheckResult] = field(default_factory=list)
-    selected_platforms: tuple[str, ...] = ()
-    platform_notes: list[str] = field(default_factory=list)
-    skipped_platforms: list[tuple[str, str]] = field(default_factory=list)  # (platform, why), --target auto
-    exit_code: int | None = None
-    collected: list[tuple[str, str]] = field(default_factory=list)  # (nodeid, condition id) in run order
-    stopped: str = ""  # pytest ended the run early at the user's request (-x, --maxfail, --sw)
-    finished: set[str] = field(default_factory=set)  # nodeids with results
-    deadline_hit: bool = False
-    in_check: bool = False
-    interrupted: str = ""
-    bundle_sources: list[Any] = field(default_factory=list)  # gatherers that add files to the packet
-    bundle_path: Path | None = None
-    # Every file this run wrote (written without following links); the leak gate judges only these.
-    artifacts: Artifacts = field(default_factory=Artifacts)
-    reports: dict[str, Path] = field(default_factory=dict)  # results.json / report.html / junit.xml -> path
-    private_dir: Path | None = None  # where junitxml writes before its file is moved into place
-    finishing: bool = False  # the reports are being written: a late SIGTERM must not interrupt them
-    # Notes about the run itself (e.g. a Secret the redactor could not learn); shown in every report.
-    notes: list[str] = field(default_factory=list)
-
-
-class DeadlineExceeded(CouldNotLook):
-    """Raised inside a running check when --deadline passes."""
-
-
-STATE = pytest.StashKey[RunState]()
 FINDINGS = pytest.StashKey[list[Finding]]()
-DURATION = pytest.StashKey[float]()
-
-
-def state_of(config: pytest.Config) -> RunState:
-    return config.stash[STATE]
 
 
 def condition_of(item: pytest.Item) -> str | None:
@@ -149,7 +108,7 @@ def pytest_configure(config: pytest.Config) -> None:
         state.private_dir = Path(tempfile.mkdtemp(prefix="blinkcheck-"))
         config.option.xmlpath = str(state.private_dir / "junit.xml")
     if config.pluginmanager.hasplugin("html"):
-        config.pluginmanager.register(report.HtmlHooks(lambda: config.stash[STATE]), "blinkcheck-html")
+        config.pluginmanager.register(report_html.HtmlHooks(lambda: config.stash[STATE]), "blinkcheck-html")
     _install_signals(config.stash[STATE])
 
 
@@ -198,7 +157,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             html_plugin: Any = plugin
 
             def write_report(rendered: str, html_plugin: Any = html_plugin) -> None:
-                state.artifacts.write(Path(html_plugin._report_path), report.arrange_html(rendered))
+                state.artifacts.write(Path(html_plugin._report_path), report_html.arrange_html(rendered))
 
             html_plugin._write_report = write_report
             state.reports["report.html"] = Path(html_plugin._report_path)
@@ -230,7 +189,7 @@ def pytest_collection_modifyitems_platforms(config: pytest.Config, items: list[p
     checks = [i for i in items if condition_of(i)]
     if not checks or not state.enabled:
         return
-    from fixtures.reachability import choose_platforms  # late: may contact the targets (auto)
+    from blinkcheck.platforms import choose_platforms  # late: may contact the targets (auto)
 
     wanted = tuple(sorted({state.catalog[condition_of(i) or ""].platform for i in checks}))
     choice = choose_platforms(state.spec, wanted, state.redactor, state.catalog)
@@ -262,17 +221,9 @@ def pytest_report_collectionfinish(config: pytest.Config) -> list[str]:
 
 
 @pytest.fixture
-def record(request: pytest.FixtureRequest) -> Callable[[Finding], None]:
-    """Record one finding (one judged object) for this check."""
-    expected = condition_of(request.node)
-    findings = request.node.stash.setdefault(FINDINGS, [])
-
-    def _record(finding: Finding) -> None:
-        if finding.condition_id != expected:
-            raise ValueError(f"check for {expected} recorded a finding for {finding.condition_id}")
-        findings.append(finding)
-
-    return _record
+def record(request: pytest.FixtureRequest) -> Recorder:
+    """Record one finding (one judged object) for this check, for the condition of its marker."""
+    return Recorder(condition_of(request.node) or "", request.node.stash.setdefault(FINDINGS, []))
 
 
 # trylast: the innermost wrapper, so other plugins' setup wrappers (logging's) have run when we skip.
@@ -340,10 +291,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         findings[:] = per_object(cid, state.catalog[cid].requires, findings, state.by_condition)
     outcome = worst([f.outcome for f in findings])
     state.by_condition[cid] = record_of(cid, findings, state.by_condition, state.redactor)
-    results = [report.build_result(state, item.nodeid, f, rep.duration) for f in findings]
+    results = [build_result(state, item.nodeid, f, rep.duration) for f in findings]
     state.results.extend(results)
     state.finished.add(item.nodeid)
-    report.shape_pytest_report(rep, outcome, results)
+    shape_pytest_report(rep, outcome, results)
     item.user_properties.extend([("condition", cid), ("outcome", str(outcome))])
     return rep
 
@@ -366,24 +317,23 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[
         code = 1 if any(r.outcome.fails_run for r in state.results) else 0
     state.exit_code = code
     session.exitstatus = code
-    report.write_results_json(state, session)
+    results = results_data(state)  # built once; written now (the packet holds it) and again only for a leak
+    write_results_json(state, results)
     yield
     _publish_junit(session.config, state)
     wanted = state.spec.bundle == "on" or (state.spec.bundle == "on-failure" and state.exit_code != 0)
     if wanted:
-        from blinkcheck.bundle import write_bundle
+        from blinkcheck.report.packet import write_bundle
 
         state.bundle_path, listing = write_bundle(state)
         _say(session.config, f"{listing}Escalation packet: {state.bundle_path} (check the list before sending it)")
-    leaks = report.leak_gate(state)
+    leaks = leak_gate(state)
     if leaks:
         session.exitstatus = state.exit_code = 3
-        results = state.reports["results.json"]
-        if state.artifacts.owned(results):  # it held no secret (else it is gone): let it say how the run ended
-            data = json.loads(results.read_text(encoding="utf-8"))
-            data["exit_code"] = 3
-            data["leak_gate"] = leaks
-            write_json(state, results, data)
+        # results.json held no secret (else it is gone): it says how the run ended.
+        if state.artifacts.owned(state.reports["results.json"]):
+            results.update(exit_code=3, leak_gate=leaks)
+            write_results_json(state, results)
     return None
 
 
@@ -403,21 +353,6 @@ def _publish_junit(config: pytest.Config, state: RunState) -> None:
     xml = config.stash.get(xml_key, None)
     if xml is not None:
         xml.logfile = str(final)  # pytest's "generated xml file" line names where it is
-
-
-def say_now(config: pytest.Config, text: str) -> None:
-    """A progress line on the terminal in the middle of a check (captured output is switched off for it)."""
-    state = config.stash.get(STATE, None)
-    if state is not None:
-        text = state.redactor(text)  # secrets masked, control characters shown escaped
-    capman = config.pluginmanager.getplugin("capturemanager")
-    terminal = config.pluginmanager.get_plugin("terminalreporter")
-    with capman.global_and_fixture_disabled() if capman is not None else contextlib.nullcontext():
-        if terminal is not None:
-            terminal.ensure_newline()
-            terminal.write_line(f"blink-checks: {text}")
-        else:
-            print(f"blink-checks: {text}", file=sys.stderr, flush=True)
 
 
 def _say(config: pytest.Config, text: str) -> None:
@@ -445,7 +380,7 @@ def _account_for_unfinished(state: RunState) -> None:
     for nodeid, cid in state.collected:
         if nodeid not in state.finished:
             finding = Finding(cid, outcome, why)
-            state.results.append(report.build_result(state, nodeid, finding, 0.0))
+            state.results.append(build_result(state, nodeid, finding, 0.0))
             state.finished.add(nodeid)
 
 
@@ -456,8 +391,4 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         return
     for note in state.notes:
         terminalreporter.write_line(f"blink-checks note: {state.redactor(note)}")
-    terminalreporter.write_line(report.one_line_summary(state))
-
-
-def write_json(state: RunState, path: Path, data: object) -> None:
-    state.artifacts.write(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    terminalreporter.write_line(one_line_summary(state))

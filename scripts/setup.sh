@@ -54,7 +54,7 @@ stamp="$top/.venv/.installed-$(sha256sum "$top/pyproject.toml" | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   log "installing the project into .venv"
   "$top/.venv/bin/pip" install -q --upgrade pip >/dev/null
-  "$top/.venv/bin/pip" install -q -e "$top[dev]"
+  "$top/.venv/bin/pip" install -q -e "$top[dev,lab]"
   rm -f "$top"/.venv/.installed-*
   touch "$stamp"
 fi

@@ -102,7 +102,7 @@ class _Measured(subprocess.Popen[str]):
 
 
 def probe_processes(parent: int = 0) -> list[int]:
-    """The egress probe's child processes (`python -m fixtures.netns_probe`) of this checkout (run from its
+    """The egress probe's child processes (`python -m blinkcheck.docker.netns_probe`) of this checkout (run from its
     folder: other checkouts on the machine run their own), of `parent` if given."""
     found = []
     for entry in Path("/proc").iterdir():
@@ -114,14 +114,14 @@ def probe_processes(parent: int = 0) -> list[int]:
             cwd = os.readlink(entry / "cwd")
         except (OSError, ValueError, IndexError):
             continue
-        if b"fixtures.netns_probe" in cmdline and cwd == str(ROOT) and (not parent or ppid == parent):
+        if b"blinkcheck.docker.netns_probe" in cmdline and cwd == str(ROOT) and (not parent or ppid == parent):
             found.append(int(entry.name))
     return found
 
 
 def every_byte(report_dir: Path) -> dict[str, bytes]:
     """Every file below the folder (links not followed) and every member of every packet, by name."""
-    from blinkcheck.bundle import archive_members
+    from blinkcheck.report.packet import archive_members
 
     out: dict[str, bytes] = {}
     for path in report_dir.rglob("*"):

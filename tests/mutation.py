@@ -1,7 +1,7 @@
 """Mutation testing of the judging code (mutmut, configured in pyproject.toml [tool.mutmut]): see docs/mutation.md.
 
     .venv/bin/python -m tests.mutation run             # every mutant of the listed modules (about 30 min, 2 cores)
-    .venv/bin/python -m tests.mutation run MODULE ...  # the mutants of some modules (e.g. docker_judges)
+    .venv/bin/python -m tests.mutation run MODULE ...  # the mutants of some modules (e.g. docker/upgrade)
     .venv/bin/python -m tests.mutation report          # the score per module from the last run, and new survivors
     .venv/bin/python -m tests.mutation report --write  # ... and write it to docs/mutation.json
     .venv/bin/python -m tests.mutation ci              # the CI-sized run: CI_MODULES, fails on a survivor not listed
@@ -29,10 +29,18 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "mutation.json"
 MUTANTS = ROOT / "mutants"
-MODULES = ("docker_judges", "k8s_judges", "blocking", "verdict", "logs", "probe", "redact", "catalog")
+# Paths under blinkcheck/ without .py: the judges of both platforms (facts, parsing, one module per runbook section),
+# the blocking rules and the verdict, the log scan and its judge, the probe's judging, the redactor, the catalog.
+JUDGES = ("facts", "preconditions", "disconnected", "upgrade", "deployment")
+MODULES = (
+    *(f"docker/{m}" for m in JUDGES),
+    *(f"kubernetes/{m}" for m in (*JUDGES, "parse", "pods")),
+    "blocking", "report/verdict", "logs/scan", "logs/judge",
+    "probe/result", "probe/judge", "probe/tools", "probe/environment", "redact", "catalog",
+)  # fmt: skip
 # The CI-sized run: the Docker judges, the verdict and the blocking rules (about 600 mutants, 2-3 minutes
 # on 2 cores); the full run is `run` (about 30 minutes).
-CI_MODULES = ("docker_judges", "blocking", "verdict")
+CI_MODULES = (*(f"docker/{m}" for m in JUDGES), "blocking", "report/verdict")
 KILLED = {1, 3}  # a test failed (3: pytest's internal error counts as a kill)
 TYPE_CHECK = 37  # mypy rejects the mutant (CI runs mypy: it cannot land)
 TIMEOUT = {36, -24, 24, 152, 255}  # the tests did not finish: an endless loop counts as found (mutmut does too)
@@ -49,7 +57,7 @@ def mutmut(*args: str) -> int:
 def run(modules: list[str], fresh: bool) -> float:
     if fresh and MUTANTS.exists():
         shutil.rmtree(MUTANTS)
-    names = [f"blinkcheck.{m}.*" for m in modules] if modules else []
+    names = [f"blinkcheck.{m.replace('/', '.')}.*" for m in modules] if modules else []
     t0 = time.monotonic()
     code = mutmut("run", *names)
     if code != 0:
@@ -120,26 +128,24 @@ def change_of(name: str, module: str) -> tuple[str, str]:
 _SPLIT_FIRST = "equivalent: only the first field is used, and every way of splitting off the first separator gives " \
     "the same first field for these values (one separator between kind and name)"  # fmt: skip
 EQUIVALENT: tuple[tuple[str, str, str, str], ...] = (
-    ("blocking|verdict", "covers|_kind|namespace_of", r"\+ .*\.r?split\((None|\"[ /]\"), ?[12]?\)\[0\]", _SPLIT_FIRST),
-    ("verdict", "per_object_html", r'\+ .*\.r?split\(" container ", ?[12]?\)\[0\]',
+    ("blocking|report/verdict", "covers|_kind|namespace_of", r"\+ .*\.r?split\((None|\"[ /]\"), ?[12]?\)\[0\]", _SPLIT_FIRST),
+    ("report/verdict", "per_object_html", r'\+ .*\.r?split\(" container ", ?[12]?\)\[0\]',
      "equivalent: an object names at most one container (\"pod ns/name container c\")"),
     ("blocking", "namespace_of", r'\+ ns = f\.values\.get\("namespace", (None)?\)',
      "equivalent: a missing namespace gives a false value either way, and only its truth is used next"),
     ("blocking", "namespace_of", r"\+ kind, _, rest = f\.object\.rpartition",
      "equivalent for objects with one space; a pod's container object is covered by test_namespace_of_a_container"),
-    ("docker_judges", "is_runner", r"\+ repo = (image|repo)\.",
+    ("docker/facts", "is_runner", r"\+ repo = (image|repo)\.",
      "equivalent: the result is compared with blinkops/blink-runner and docker.io/blinkops/blink-runner, which hold "
      "no ':' or '@'; a reference with a registry port, a second '@' or no tag matches neither way"),
-    ("docker_judges", "state_table", r"\+ .*zip\(r, widths, (strict=(None|False))?\)",
-     "equivalent: every row has as many cells as the header (strict=True only guards against a coding slip)"),
-    ("verdict", "_kind", r'\+ return .* if \(r\.object\) or True else ""',
+    ("report/verdict", "_kind", r'\+ return .* if \(r\.object\) or True else ""',
      "equivalent: an empty object splits to the empty kind as well"),
-    ("verdict", "_kind", r'else "XXXX"',
+    ("report/verdict", "_kind", r'else "XXXX"',
      "equivalent: an objectless result's kind is only compared with the lead's; objectless results are all one "
      "group either way, and a single group shows no per-object list"),
-    ("verdict", "some_of", r"\+ return .*_noun\(_kind\(lead\), None\)",
+    ("report/verdict", "some_of", r"\+ return .*_noun\(_kind\(lead\), None\)",
      "equivalent: some_of gets here only with two or more objects, and any count but 1 gives the plural"),
-    ("verdict", "verdict_html", r"\+ results = by_section\.get\(section, (None)?\)",
+    ("report/verdict", "verdict_html", r"\+ results = by_section\.get\(section, (None)?\)",
      "equivalent: a section without results is skipped by `if not results`, whether the default is [] or None"),
 )
 
@@ -259,32 +265,32 @@ def report(write: bool, modules: tuple[str, ...] = MODULES, seconds: float | Non
 # replaces it, the unit tests to run). Some are outside what mutmut makes (catalog.yaml is data, a remedy
 # placeholder, a changed comprehension); `named` applies each to a copy of the repository and runs those tests.
 NAMED: tuple[tuple[str, str, str, str, str], ...] = (
-    ("socket judged by its host path", "blinkcheck/docker_judges.py",
+    ("socket judged by its host path", "blinkcheck/docker/deployment.py",
      "any(dest == DOCKER_SOCKET for _, dest in c.mounts)", "any(src == DOCKER_SOCKET for src, _ in c.mounts)",
-     "tests/unit/test_docker_judges.py"),
-    ("upgrade indicators read the first line", "blinkcheck/docker_judges.py", "last = lines[-1]", "last = lines[0]",
-     "tests/unit/test_docker_judges.py"),
-    ("a restarting upgraded container is healthy", "blinkcheck/docker_judges.py",
+     "tests/unit/test_docker_deployment.py"),
+    ("upgrade indicators read the first line", "blinkcheck/docker/upgrade.py", "last = lines[-1]", "last = lines[0]",
+     "tests/unit/test_docker_upgrade.py"),
+    ("a restarting upgraded container is healthy", "blinkcheck/docker/upgrade.py",
      '    if new.status == "running":', '    if new.status in ("running", "restarting"):',
-     "tests/unit/test_docker_judges.py"),
-    ("a giant line is kept whole (memory unbounded)", "blinkcheck/logs.py",
+     "tests/unit/test_docker_upgrade.py"),
+    ("a giant line is kept whole (memory unbounded)", "blinkcheck/logs/scan.py",
      "if len(self._carry) > MAX_CARRY:", "if len(self._carry) > MAX_CARRY * 1000:",
      "tests/unit/test_logs_and_probe.py"),
-    ("the probe warns only on 503", "blinkcheck/probe.py", 'if status.startswith("5"):', 'if status == "503":',
+    ("the probe warns only on 503", "blinkcheck/probe/judge.py", 'if status.startswith("5"):', 'if status == "503":',
      "tests/unit/test_probe.py"),
     ("the redactor's password= shape removed", "blinkcheck/redact.py", "|token|secret|password|passwd|",
      "|token|secret|passwd|", "tests/unit/test_redact.py"),
-    ("startup grace for restarted pods", "blinkcheck/k8s_judges.py",
-     " < STARTUP_GRACE_S and p.restarts == 0:", " < STARTUP_GRACE_S:", "tests/unit/test_k8s_judges.py"),
-    ("operator handoff without its namespace filter", "blinkcheck/k8s_judges.py",
+    ("startup grace for restarted pods", "blinkcheck/kubernetes/pods.py",
+     " < STARTUP_GRACE_S and p.restarts == 0:", " < STARTUP_GRACE_S:", "tests/unit/test_kubernetes_disconnected.py"),
+    ("operator handoff without its namespace filter", "blinkcheck/kubernetes/upgrade.py",
      "alive = [o for o in operators if o.alive and o.namespace == p.namespace]",
-     "alive = [o for o in operators if o.alive]", "tests/unit/test_k8s_judges.py"),
+     "alive = [o for o in operators if o.alive]", "tests/unit/test_kubernetes_upgrade.py"),
     ("catalog: 'context deadline exceeded' removed", "blinkcheck/catalog.yaml",
      "      - 'context deadline exceeded'\n", "", "tests/unit/test_logs_and_probe.py"),
     ("catalog: 'connection reset by peer' removed", "blinkcheck/catalog.yaml",
      "      - 'connection reset by peer'\n", "", "tests/unit/test_logs_and_probe.py"),
     ("a Kubernetes remedy names a placeholder no judge fills", "blinkcheck/catalog.yaml",
-     "{pod} -n {namespace}`", "{pod} -n {namespace}` {never_filled}", "tests/unit/test_k8s_judges.py"),
+     "{pod} -n {namespace}`", "{pod} -n {namespace}` {never_filled}", "tests/unit/test_kubernetes_preconditions.py"),
 )
 
 

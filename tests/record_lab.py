@@ -158,7 +158,8 @@ def record_kubernetes(name: str, secrets: list[str]) -> None:
     for kind, data in got.items():
         write(out / f"{kind}.json", dump(data), secrets)
     # The Secrets the runner deployment reads (the suite reads only those): key names, values withheld.
-    from blinkcheck.k8s_judges import deployment_facts, secret_refs_to_check
+    from blinkcheck.kubernetes.deployment import secret_refs_to_check
+    from blinkcheck.kubernetes.parse import deployment_facts
 
     runner = next((d for d in got["deployments"]["items"] if d["metadata"]["name"] == "blink-runner"), None)
     wanted = sorted({n for n, _ in secret_refs_to_check(deployment_facts(runner) if runner else None)})

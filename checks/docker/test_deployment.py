@@ -2,7 +2,7 @@
 
 import pytest
 
-from blinkcheck.docker_judges import judge_socket_mounted
+from blinkcheck.docker.deployment import judge_socket_mounted
 
 
 @pytest.mark.condition("docker.runner.socket-mounted")

@@ -2,16 +2,16 @@
 
 import pytest
 
-from blinkcheck import docker_judges as judge
-from blinkcheck.logs import has_network_errors, judge_network_errors
-from blinkcheck.model import Finding, Outcome
-from blinkcheck.probe import judge_probe, reached
+from blinkcheck.docker.disconnected import judge_container_exists, judge_container_running, judge_logs_readable
+from blinkcheck.logs.judge import has_network_errors, judge_network_errors
+from blinkcheck.probe.judge import judge_probe
+from blinkcheck.probe.result import reached
 
 
 @pytest.mark.condition("docker.disconnected.container-exists")
 def test_runner_container_exists(runner_containers, spec, record):
     """Step 1: `docker ps -a | grep blink-runner`."""
-    record(judge.judge_container_exists(runner_containers, spec.runner_name, spec.docker_host))
+    record(judge_container_exists(runner_containers, spec.runner_name, spec.docker_host))
 
 
 @pytest.mark.condition("docker.disconnected.container-running")
@@ -21,14 +21,14 @@ def test_runner_container_running(runner_containers, docker_facts, record):
     for c in runner_containers:
         window = None if c.status == "running" else docker_facts.log_window(c)
         others = any_running and c.status != "running"
-        record(judge.judge_container_running(c, window, others_running=others))
+        record(judge_container_running(c, window, others_running=others))
 
 
 @pytest.mark.condition("docker.disconnected.logs-readable")
 def test_runner_logs_readable(runner_containers, docker_facts, record):
     """Step 2: `docker logs <container_id>`."""
     for c in runner_containers:
-        record(judge.judge_logs_readable(c, docker_facts.log_window(c)))
+        record(judge_logs_readable(c, docker_facts.log_window(c)))
 
 
 @pytest.mark.condition("docker.disconnected.no-network-errors")
@@ -40,7 +40,7 @@ def test_no_network_errors(runner_containers, docker_facts, docker_probe, catalo
         # Errors: the egress probe says whether the path is open now (firewall or the runner's own configuration).
         probe = spec.probe and c.status == "running" and has_network_errors(window)
         probe_passed = reached(docker_probe.probe(c)) if probe else None
-        record(judge_network_errors("docker.disconnected.no-network-errors", window, catalog, spec.blink_url, values,
+        record(judge_network_errors(record.condition_id, window, catalog, spec.blink_url, values,
                                     probe_passed))  # fmt: skip
 
 
@@ -52,18 +52,16 @@ def test_blink_reachable_from_runner(runner_containers, docker_probe, spec, cata
     for c in runner_containers:
         values = {"container_id": c.short_id, "container_name": c.name}
         if c.status != "running":
-            record(Finding(
-                "docker.disconnected.blink-reachable", Outcome.BLOCKED,
-                f"{c.label} is {c.status}: its network namespace exists only while it runs.",
-                c.label, values=values, because_of="docker.disconnected.container-running",
-            ))  # fmt: skip
+            record.blocked_by("docker.disconnected.container-running",
+                              f"{c.label} is {c.status}: its network namespace exists only while it runs.", c.label,
+                              values)  # fmt: skip
             continue
         result = docker_probe.probe(c)
-        record(judge_probe("docker.disconnected.blink-reachable", result, values, spec.probe_strict,
+        record(judge_probe(record.condition_id, result, values, spec.probe_strict,
                            catalog.probe_layers))  # fmt: skip
 
 
 @pytest.mark.condition("docker.disconnected.blink-status")
 def test_blink_is_up(catalog, record):
     """Step 3: verify Blink is up — a manual step in the production-alerts channel."""
-    record(judge.manual_blink_status("docker.disconnected.blink-status", catalog.site.get("status_channel", "")))
+    record.manual_blink_status(catalog.site.get("status_channel", ""))

@@ -2,7 +2,7 @@
 
 import pytest
 
-from blinkcheck.docker_judges import judge_daemon
+from blinkcheck.docker.preconditions import judge_daemon
 
 
 @pytest.mark.condition("docker.host.daemon-reachable")

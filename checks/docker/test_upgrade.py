@@ -2,10 +2,9 @@
 
 import pytest
 
-from blinkcheck import docker_judges as judge
-from blinkcheck.logs import upgrade_lines
-from blinkcheck.model import Finding, Outcome
-from fixtures.docker_facts import NotARunner
+from blinkcheck.docker.gather import NotARunner
+from blinkcheck.docker.upgrade import judge_new_container, judge_not_a_runner, judge_upgrade_indicators
+from blinkcheck.logs.judge import upgrade_lines
 
 
 def _upgrades(runner_containers, docker_facts, catalog):
@@ -18,7 +17,7 @@ def _upgrades(runner_containers, docker_facts, catalog):
 def test_upgrade_indicators(runner_containers, docker_facts, catalog, record):
     """Step 2: grep the logs for 'Creating new container with name' / 'Found existing container with name'."""
     for c, window, lines in _upgrades(runner_containers, docker_facts, catalog):
-        record(judge.judge_upgrade_indicators(c, window, lines))
+        record(judge_upgrade_indicators(c, window, lines))
 
 
 @pytest.mark.condition("docker.upgrade.new-container-healthy")
@@ -34,12 +33,9 @@ def test_upgraded_container_healthy(runner_containers, docker_facts, catalog, re
         try:
             new = docker_facts.follow(ref, line.name)
         except NotARunner as other:
-            record(judge.judge_not_a_runner(c, line, str(other)))
+            record(judge_not_a_runner(c, line, str(other)))
             continue
         window = docker_facts.log_window(new) if new and new.status != "running" else None
-        record(judge.judge_new_container(c, line, new, window))
+        record(judge_new_container(c, line, new, window))
     if not judged:
-        record(Finding(
-            "docker.upgrade.new-container-healthy", Outcome.SKIPPED,
-            "Not applicable: no runner logged an upgrade in the log window.",
-        ))  # fmt: skip
+        record.not_applicable("no runner logged an upgrade in the log window.")

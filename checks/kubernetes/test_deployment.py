@@ -2,17 +2,17 @@
 
 import pytest
 
-from blinkcheck import k8s_judges as judge
+from blinkcheck.kubernetes.deployment import judge_secret, secret_refs_to_check
 from blinkcheck.model import CouldNotLook
 
 
 @pytest.mark.condition("k8s.runner.secret-present")
-def test_runner_secret_present(k8s, record):
+def test_runner_secret_present(kubernetes_facts, record):
     """`blink-runner-secret` with key `appKey` (or what the deployment reads): existence and key names only."""
-    for ns in k8s.namespaces:
+    for ns in kubernetes_facts.namespaces:
         try:
-            deployment = k8s.runner_deployment(ns)
+            deployment = kubernetes_facts.runner_deployment(ns)
         except CouldNotLook:
             deployment = None  # only needed to learn the secret's name; the default is Blink's
-        for name, key in judge.secret_refs_to_check(deployment):
-            record(judge.judge_secret(k8s.secret(ns, name), key, deployment))
+        for name, key in secret_refs_to_check(deployment):
+            record(judge_secret(kubernetes_facts.secret(ns, name), key, deployment))

@@ -2,113 +2,114 @@
 
 import pytest
 
-from blinkcheck import k8s_judges as judge
-from blinkcheck.docker_judges import manual_blink_status
-from blinkcheck.logs import LogWindow, has_network_errors, judge_network_errors
-from blinkcheck.model import CouldNotLook, Finding, Outcome
-from blinkcheck.probe import judge_probe, reached
+from blinkcheck.kubernetes.disconnected import judge_logs_readable, judge_pod_ready, judge_pods_exist
+from blinkcheck.kubernetes.facts import describe_state
+from blinkcheck.kubernetes.parse import selector_text
+from blinkcheck.logs.judge import has_network_errors, judge_network_errors
+from blinkcheck.logs.scan import LogWindow
+from blinkcheck.model import CouldNotLook, Outcome
+from blinkcheck.probe.judge import judge_probe
+from blinkcheck.probe.result import reached
 
 
-def _logs_if_readable(k8s, pod):
+def _logs_if_readable(kubernetes_facts, pod):
     """Log lines as evidence for another check: absent (not a failure) when they cannot be read."""
     try:
-        return k8s.log_window(pod) if pod.has_run else None
+        return kubernetes_facts.log_window(pod) if pod.has_run else None
     except CouldNotLook:
         return None
 
 
-def _probe_passed(k8s, pod):
+def _probe_passed(kubernetes_probe, pod):
     """The egress probe's answer from this pod (whether the path to Blink is open now); None: could not probe."""
     if not pod.ready:
         return None
     try:
-        return reached(k8s.probe(pod))
+        return reached(kubernetes_probe.probe(pod))
     except CouldNotLook:
         return None
 
 
 @pytest.mark.condition("k8s.disconnected.pods-exist")
-def test_runner_pods_exist(k8s, spec, record):
+def test_runner_pods_exist(kubernetes_facts, spec, record):
     """Step 1: `kubectl get pods` — the blink-runner deployment and its pods."""
-    for ns in k8s.namespaces:
-        deployment = k8s.runner_deployment(ns)
-        pods = k8s.runner_pods(ns)
-        selector = judge.selector_text(k8s.runner_selector(ns))
-        hpa = k8s.hpa_for(deployment)
-        record(judge.judge_pods_exist(deployment, pods, spec.runner_name, ns, selector, k8s.now(), hpa))
+    for ns in kubernetes_facts.namespaces:
+        deployment = kubernetes_facts.runner_deployment(ns)
+        pods = kubernetes_facts.runner_pods(ns)
+        selector = selector_text(kubernetes_facts.runner_selector(ns))
+        hpa = kubernetes_facts.hpa_for(deployment)
+        record(judge_pods_exist(deployment, pods, spec.runner_name, ns, selector, kubernetes_facts.now(), hpa))
 
 
 @pytest.mark.condition("k8s.disconnected.pods-ready")
-def test_runner_pods_ready(k8s, runner_pods, record):
+def test_runner_pods_ready(kubernetes_facts, runner_pods, record):
     """Step 1: every runner pod is Running and Ready; the pod's events and last lines say why not."""
-    now = k8s.now()
+    now = kubernetes_facts.now()
     for pod in runner_pods:
-        finding = judge.judge_pod_ready(pod, runner_pods, now)
+        finding = judge_pod_ready(pod, runner_pods, now)
         if finding.outcome is not Outcome.PASSED:
-            events = k8s.events(pod.namespace, pod.name)
-            finding = judge.judge_pod_ready(pod, runner_pods, now, events, _logs_if_readable(k8s, pod))
+            events = kubernetes_facts.events(pod.namespace, pod.name)
+            finding = judge_pod_ready(pod, runner_pods, now, events, _logs_if_readable(kubernetes_facts, pod))
         record(finding)
     if not runner_pods:
-        record(judge.no_log_windows("k8s.disconnected.pods-ready", "no runner pods (see k8s.disconnected.pods-exist)"))
+        record.nothing_to_judge("no runner pods (see k8s.disconnected.pods-exist)")
 
 
 @pytest.mark.condition("k8s.disconnected.logs-readable")
-def test_runner_logs_readable(k8s, spec, record):
+def test_runner_logs_readable(kubernetes_facts, spec, record):
     """Step 2: `kubectl logs -f deployment/blink-runner`; with HPA, each pod's logs individually."""
     judged = False
-    for ns in k8s.namespaces:
-        deployment = k8s.runner_deployment(ns)
-        hpa = k8s.hpa_for(deployment)
-        pods = k8s.runner_pods(ns)
+    for ns in kubernetes_facts.namespaces:
+        deployment = kubernetes_facts.runner_deployment(ns)
+        hpa = kubernetes_facts.hpa_for(deployment)
+        pods = kubernetes_facts.runner_pods(ns)
         for pod in pods:
-            window = k8s.log_window(pod) if pod.has_run else LogWindow(pod.label, spec.log_window)
+            window = kubernetes_facts.log_window(pod) if pod.has_run else LogWindow(pod.label, spec.log_window)
             name = deployment.name if deployment else spec.runner_name
-            record(judge.judge_logs_readable(pod, window, name, hpa, len(pods)))
+            record(judge_logs_readable(pod, window, name, hpa, len(pods)))
             judged = True
     if not judged:
-        record(judge.no_log_windows("k8s.disconnected.logs-readable", "no runner pods to read logs from"))
+        record.nothing_to_judge("no runner pods to read logs from")
 
 
 @pytest.mark.condition("k8s.disconnected.no-network-errors")
-def test_no_network_errors(k8s, runner_pods, catalog, spec, record):
+def test_no_network_errors(kubernetes_facts, kubernetes_probe, runner_pods, catalog, spec, record):
     """Step 3: diagnose the error — failures reaching Blink in each pod's logs (as on Docker)."""
     judged = False
     for pod in runner_pods:
         if not pod.has_run:
             continue
-        window = k8s.log_window(pod)
+        window = kubernetes_facts.log_window(pod)
         if window.error:
             continue  # k8s.disconnected.logs-readable reports it
         values = {"pod": pod.name, "namespace": pod.namespace}
-        probe_passed = _probe_passed(k8s, pod) if spec.probe and has_network_errors(window) else None
-        record(judge_network_errors("k8s.disconnected.no-network-errors", window, catalog, spec.blink_url, values,
+        probe_passed = _probe_passed(kubernetes_probe, pod) if spec.probe and has_network_errors(window) else None
+        record(judge_network_errors(record.condition_id, window, catalog, spec.blink_url, values,
                                     probe_passed))  # fmt: skip
         judged = True
     if not judged:
-        record(judge.no_log_windows("k8s.disconnected.no-network-errors", "no runner pod has logs to judge"))
+        record.nothing_to_judge("no runner pod has logs to judge")
 
 
 @pytest.mark.condition("k8s.disconnected.blink-reachable")
-def test_blink_reachable_from_pod(k8s, runner_pods, spec, catalog, record):
+def test_blink_reachable_from_pod(kubernetes_probe, runner_pods, spec, catalog, record):
     """Step 3: network communication to Blink, tried from inside a runner pod (exec)."""
     if not spec.probe:
         pytest.skip("the egress probe is switched off (--probe off)")
     for pod in runner_pods:
         values = {"pod": pod.name, "namespace": pod.namespace}
         if not pod.ready:
-            record(Finding(
-                "k8s.disconnected.blink-reachable", Outcome.BLOCKED,
-                f"{pod.label} is {judge.describe_pod(pod)}: the probe runs inside a Ready runner pod.",
-                pod.label, values=values, because_of="k8s.disconnected.pods-ready",
-            ))  # fmt: skip
+            record.blocked_by("k8s.disconnected.pods-ready",
+                              f"{pod.label} is {describe_state(pod)}: the probe runs inside a Ready runner pod.",
+                              pod.label, values)  # fmt: skip
             continue
-        record(judge_probe("k8s.disconnected.blink-reachable", k8s.probe(pod), values, spec.probe_strict,
+        record(judge_probe(record.condition_id, kubernetes_probe.probe(pod), values, spec.probe_strict,
                            catalog.probe_layers))  # fmt: skip
     if not runner_pods:
-        record(judge.no_log_windows("k8s.disconnected.blink-reachable", "no runner pod to probe from"))
+        record.nothing_to_judge("no runner pod to probe from")
 
 
 @pytest.mark.condition("k8s.disconnected.blink-status")
 def test_blink_is_up(catalog, record):
     """Step 3: verify Blink is up — a manual step in the production-alerts channel."""
-    record(manual_blink_status("k8s.disconnected.blink-status", catalog.site.get("status_channel", "")))
+    record.manual_blink_status(catalog.site.get("status_channel", ""))

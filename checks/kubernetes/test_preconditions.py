@@ -2,16 +2,16 @@
 
 import pytest
 
-from blinkcheck.k8s_judges import judge_api, judge_permissions
+from blinkcheck.kubernetes.preconditions import judge_api, judge_permissions
 
 
 @pytest.mark.condition("k8s.cluster.api-reachable")
-def test_api_server_answers(k8s, record):
+def test_api_server_answers(kubernetes_facts, record):
     """`kubectl version`: the API server of the chosen context answers, with these credentials."""
-    record(judge_api(k8s.api))
+    record(judge_api(kubernetes_facts.api_server))
 
 
 @pytest.mark.condition("k8s.cluster.permissions")
-def test_read_permissions(k8s, record):
+def test_read_permissions(kubernetes_facts, record):
     """SelfSubjectAccessReview for every read the checks make; a missing one blocks only the checks needing it."""
-    record(judge_permissions(k8s.accesses, k8s.namespace_text, k8s.subject))
+    record(judge_permissions(kubernetes_facts.accesses, kubernetes_facts.namespace_text, kubernetes_facts.subject))

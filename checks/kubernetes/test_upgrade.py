@@ -2,75 +2,80 @@
 
 import pytest
 
-from blinkcheck import k8s_judges as judge
-from blinkcheck.model import CouldNotLook, Finding, Outcome
+from blinkcheck.kubernetes.upgrade import (
+    find_handoff,
+    judge_operator_handoff,
+    judge_operator_state,
+    judge_operator_stuck,
+    judge_rollback,
+)
+from blinkcheck.model import CouldNotLook
 
 
-def _operator_logs(k8s, operator):
+def _operator_logs(kubernetes_facts, operator):
     """The operator's logs as evidence (`kubectl logs deployment/blink-operator-...`), when readable."""
     out = {}
     for pod in operator.pods:
         if not pod.has_run:
             continue
         try:
-            out[pod.name] = k8s.log_window(pod, pod.containers[0].name if pod.containers else None)
+            out[pod.name] = kubernetes_facts.log_window(pod, pod.containers[0].name if pod.containers else None)
         except CouldNotLook:
             pass
     return out
 
 
 @pytest.mark.condition("k8s.upgrade.operator-state")
-def test_operator_state(k8s, operators, spec, record):
+def test_operator_state(kubernetes_facts, operators, spec, record):
     """Steps 3-4: `kubectl get pods | grep blink-operator`, `kubectl get deployment | grep blink-operator`."""
-    for ns in k8s.namespaces:
+    for ns in kubernetes_facts.namespaces:
         mine = [o for o in operators if o.namespace == ns]
-        logs = {name: w for o in mine for name, w in _operator_logs(k8s, o).items()}
-        record(judge.judge_operator_state(mine, ns, k8s.now(), spec.rollback_window_s, logs))
+        logs = {name: w for o in mine for name, w in _operator_logs(kubernetes_facts, o).items()}
+        record(judge_operator_state(mine, ns, kubernetes_facts.now(), spec.rollback_window_s, logs))
 
 
 @pytest.mark.condition("k8s.upgrade.operator-handoff")
-def test_operator_handoff(k8s, runner_pods, operators, catalog, spec, record):
+def test_operator_handoff(kubernetes_facts, runner_pods, operators, catalog, spec, record):
     """Step 3: "Operator has been deployed with version: ..." while the runner runs and no operator is alive."""
     pattern = catalog.upgrade_patterns["operator_handoff"]
     judged = False
     for pod in runner_pods:
         if not pod.has_run:
             continue
-        window = k8s.log_window(pod)
-        deployment = k8s.runner_deployment(pod.namespace)
+        window = kubernetes_facts.log_window(pod)
+        deployment = kubernetes_facts.runner_deployment(pod.namespace)
         name = deployment.name if deployment else spec.runner_name
-        record(judge.judge_operator_handoff(pod, window, judge.find_handoff(window, pattern), operators, name))
+        record(judge_operator_handoff(pod, window, find_handoff(window, pattern), operators, name))
         judged = True
     if not judged:
-        record(judge.no_log_windows("k8s.upgrade.operator-handoff", "no runner pod has logs to search"))
+        record.nothing_to_judge("no runner pod has logs to search")
 
 
 @pytest.mark.condition("k8s.upgrade.operator-stuck")
-def test_operator_not_stuck(k8s, operators, spec, record):
+def test_operator_not_stuck(kubernetes_facts, operators, spec, record):
     """Step 4: operator exists but is not running → wait one minute, check again; still down → delete it."""
     stuck = [o for o in operators if not o.running]
     for before in stuck:
-        after, wait = k8s.wait_for_operator(before)
+        after, wait = kubernetes_facts.wait_for_operator(before)
         pod = (after or before).pods[0] if (after or before).pods else None
-        events = k8s.events(pod.namespace, pod.name) if pod else None
-        logs = next(iter(_operator_logs(k8s, after).values()), None) if after else None
-        record(judge.judge_operator_stuck(before, after, wait, spec.runner_name, k8s.now(), events, logs))
+        events = kubernetes_facts.events(pod.namespace, pod.name) if pod else None
+        logs = next(iter(_operator_logs(kubernetes_facts, after).values()), None) if after else None
+        record(judge_operator_stuck(before, after, wait, spec.runner_name, kubernetes_facts.now(), events, logs))
     if not stuck:
         running = ", ".join(o.name for o in operators)
         summary = (
             f"Every blink-operator runs ({running})." if operators else "No blink-operator exists: nothing to wait for."
         )
-        record(Finding("k8s.upgrade.operator-stuck", Outcome.PASSED, summary, k8s.namespace_text,
-                       values={"namespace": k8s.namespace_text}))  # fmt: skip
+        where = kubernetes_facts.namespace_text
+        record.passed(summary, where, values={"namespace": where})
 
 
 @pytest.mark.condition("k8s.upgrade.rollback-overdue")
-def test_rollback_not_overdue(k8s, operators, spec, record):
+def test_rollback_not_overdue(kubernetes_facts, operators, spec, record):
     """Step 3: the operator rolls back by itself after 5 minutes if the upgrade fails."""
-    now = k8s.now()
+    now = kubernetes_facts.now()
     for operator in operators:
-        record(judge.judge_rollback(operator, now, spec.rollback_window_s, spec.runner_name))
+        record(judge_rollback(operator, now, spec.rollback_window_s, spec.runner_name))
     if not operators:
-        record(Finding("k8s.upgrade.rollback-overdue", Outcome.PASSED,
-                       "No blink-operator exists: no rollback is due.", k8s.namespace_text,
-                       values={"namespace": k8s.namespace_text}))  # fmt: skip
+        where = kubernetes_facts.namespace_text
+        record.passed("No blink-operator exists: no rollback is due.", where, values={"namespace": where})

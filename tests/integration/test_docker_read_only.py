@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.docker_facts import PROBE_CALLS, READ_CALLS
+from blinkcheck.docker.gather import PROBE_CALLS, READ_CALLS
 from lab.docker import scenarios as lab
 from tests.faultproxy import FaultProxy, Rule
 from tests.harness import run_checks

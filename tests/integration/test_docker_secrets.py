@@ -17,7 +17,7 @@ from functools import partial
 
 import pytest
 
-from blinkcheck.bundle import archive_members
+from blinkcheck.report.packet import archive_members
 from lab.docker import scenarios as lab
 from tests.harness import ROOT, CheckRun, every_byte, probe_processes, run_checks
 from tests.reliability import Sees

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from blinkcheck.bundle import archive_members
+from blinkcheck.report.packet import archive_members
 from tests.harness import ROOT
 from tests.integration.k8s_lab import apply, check, names
 

@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 import yaml
 
-from blinkcheck.bundle import archive_members
-from fixtures.k8s_facts import MAX_PAGES
+from blinkcheck.kubernetes.gather import MAX_PAGES
+from blinkcheck.report.packet import archive_members
 from tests.harness import ROOT, CheckRun, every_byte, run_checks
 from tests.integration.k8s_lab import NS, RUNNERS, apply, check, kubectl, kubectl_proxy, plain_kubeconfig, pods
 from tests.integration.test_k8s_scenarios import _sa_kubeconfig

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from blinkcheck.bundle import archive_members
+from blinkcheck.report.packet import archive_members
 from lab.docker import scenarios as lab
 from tests.harness import ROOT, run_checks
 from tests.integration.browser import dump_dom, screenshot

@@ -20,10 +20,36 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from blinkcheck import docker_judges as dj
-from blinkcheck import k8s_judges as kj
 from blinkcheck.catalog import load_catalog
-from blinkcheck.logs import LogPatterns, LogScan, LogWindow, judge_network_errors, upgrade_lines
+from blinkcheck.docker import (
+    deployment as docker_deployment,
+)
+from blinkcheck.docker import (
+    disconnected as docker_disconnected,
+)
+from blinkcheck.docker import (
+    facts as docker_facts,
+)
+from blinkcheck.docker import (
+    upgrade as docker_upgrade,
+)
+from blinkcheck.kubernetes import (
+    deployment as kubernetes_deployment,
+)
+from blinkcheck.kubernetes import (
+    disconnected as kubernetes_disconnected,
+)
+from blinkcheck.kubernetes import (
+    facts as kubernetes_facts,
+)
+from blinkcheck.kubernetes import (
+    parse as kubernetes_parse,
+)
+from blinkcheck.kubernetes import (
+    upgrade as kubernetes_upgrade,
+)
+from blinkcheck.logs.judge import judge_network_errors, upgrade_lines
+from blinkcheck.logs.scan import LogPatterns, LogScan, LogWindow
 from blinkcheck.model import Finding
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -67,22 +93,22 @@ class DockerScenario:
 
     @property
     def now(self) -> datetime:
-        parsed = kj.parse_time(self.meta["recorded_at"])
+        parsed = kubernetes_facts.parse_time(self.meta["recorded_at"])
         assert parsed is not None
         return parsed
 
     @property
-    def runners(self) -> list[dj.ContainerFacts]:
+    def runners(self) -> list[docker_facts.ContainerFacts]:
         """`docker ps -a | grep blink-runner`, as the gatherer lists them (sorted by name)."""
-        found = [dj.container_facts(self.inspects[n]) for n in self.inspects
-                 if dj.is_runner([n], self.inspects[n]["Config"]["Image"], RUNNER)]  # fmt: skip
+        found = [docker_facts.container_facts(self.inspects[n]) for n in self.inspects
+                 if docker_facts.is_runner([n], self.inspects[n]["Config"]["Image"], RUNNER)]  # fmt: skip
         return sorted(found, key=lambda c: c.name)
 
-    def container(self, name: str) -> dj.ContainerFacts:
-        return dj.container_facts(self.inspects[name])
+    def container(self, name: str) -> docker_facts.ContainerFacts:
+        return docker_facts.container_facts(self.inspects[name])
 
-    def window(self, c: dj.ContainerFacts) -> LogWindow:
-        if c.name in self.refused:  # as the gatherer answers an engine that refuses (fixtures/docker_facts.py)
+    def window(self, c: docker_facts.ContainerFacts) -> LogWindow:
+        if c.name in self.refused:  # as the gatherer answers an engine that refuses (blinkcheck/docker/gather.py)
             return LogWindow(c.label, WINDOW, error=self.refused[c.name])
         return _scan(self.logs[c.name]).window(c.label, WINDOW)
 
@@ -102,13 +128,13 @@ def docker_findings(s: DockerScenario, blink_url: str = "https://blink.lab.test:
     """checks/docker, condition by condition, on the recording (no engine facts, no probe)."""
     out: list[Finding] = []
     runners = s.runners
-    out.append(dj.judge_container_exists(runners, RUNNER, "unix:///var/run/docker.sock"))
+    out.append(docker_disconnected.judge_container_exists(runners, RUNNER, "unix:///var/run/docker.sock"))
     any_running = any(c.status == "running" for c in runners)
     for c in runners:
         window = None if c.status == "running" else s.window(c)
-        out.append(dj.judge_container_running(c, window, others_running=any_running and c.status != "running"))
+        out.append(docker_disconnected.judge_container_running(c, window, others_running=any_running and c.status != "running"))
     for c in runners:
-        out.append(dj.judge_logs_readable(c, s.window(c)))
+        out.append(docker_disconnected.judge_logs_readable(c, s.window(c)))
     for c in runners:
         values = {"container_id": c.short_id, "container_name": c.name}
         out.append(judge_network_errors("docker.disconnected.no-network-errors", s.window(c), CATALOG, blink_url,
@@ -116,14 +142,14 @@ def docker_findings(s: DockerScenario, blink_url: str = "https://blink.lab.test:
     for c in runners:
         w = s.window(c)
         lines = upgrade_lines(w, CATALOG.upgrade_patterns)
-        out.append(dj.judge_upgrade_indicators(c, w, lines))
+        out.append(docker_upgrade.judge_upgrade_indicators(c, w, lines))
         if lines:
             line = lines[-1]
             ref = line.container_id if line.kind == "found_existing" else line.name  # as checks/docker follow it
             new = next((x for want in (ref, line.name) for x in runners if x.id.startswith(want) or x.name == want),
                        None)  # fmt: skip
-            out.append(dj.judge_new_container(c, line, new, s.window(new) if new and new.status != "running" else None))
-    out += [dj.judge_socket_mounted(c) for c in runners]
+            out.append(docker_upgrade.judge_new_container(c, line, new, s.window(new) if new and new.status != "running" else None))
+    out += [docker_deployment.judge_socket_mounted(c) for c in runners]
     return out
 
 
@@ -140,7 +166,7 @@ class K8sScenario:
 
     @property
     def now(self) -> datetime:
-        parsed = kj.parse_time(self.meta["recorded_at"])
+        parsed = kubernetes_facts.parse_time(self.meta["recorded_at"])
         assert parsed is not None
         return parsed
 
@@ -152,19 +178,19 @@ class K8sScenario:
         return list(self.raw[kind].get("items") or [])
 
     @property
-    def pods(self) -> list[kj.PodFacts]:
-        return sorted((kj.pod_facts(p) for p in self.items("pods")), key=lambda p: (p.namespace, p.name))
+    def pods(self) -> list[kubernetes_facts.PodFacts]:
+        return sorted((kubernetes_parse.pod_facts(p) for p in self.items("pods")), key=lambda p: (p.namespace, p.name))
 
     @property
-    def deployments(self) -> list[kj.DeploymentFacts]:
-        return [kj.deployment_facts(d) for d in self.items("deployments")]
+    def deployments(self) -> list[kubernetes_facts.DeploymentFacts]:
+        return [kubernetes_parse.deployment_facts(d) for d in self.items("deployments")]
 
     @property
-    def hpas(self) -> list[kj.HpaFacts]:
-        return [kj.hpa_facts(h) for h in self.items("hpas")]
+    def hpas(self) -> list[kubernetes_facts.HpaFacts]:
+        return [kubernetes_parse.hpa_facts(h) for h in self.items("hpas")]
 
     @property
-    def deployment(self) -> kj.DeploymentFacts | None:
+    def deployment(self) -> kubernetes_facts.DeploymentFacts | None:
         return next((d for d in self.deployments if d.name == RUNNER), None)
 
     @property
@@ -173,34 +199,34 @@ class K8sScenario:
         return d.selector if d and d.selector else (("app", RUNNER),)
 
     @property
-    def runner_pods(self) -> list[kj.PodFacts]:
-        return [p for p in self.pods if kj.selects(self.selector, p.labels) and not p.name.startswith(kj.OPERATOR_PREFIX)]
+    def runner_pods(self) -> list[kubernetes_facts.PodFacts]:
+        return [p for p in self.pods if kubernetes_parse.selects(self.selector, p.labels) and not p.name.startswith(kubernetes_facts.OPERATOR_PREFIX)]
 
     @property
-    def hpa(self) -> kj.HpaFacts | None:
+    def hpa(self) -> kubernetes_facts.HpaFacts | None:
         d = self.deployment
         return next((h for h in self.hpas if d and h.targets(d)), None)
 
     @property
-    def operators(self) -> list[kj.OperatorFacts]:
-        return kj.group_operators(self.deployments, self.pods)
+    def operators(self) -> list[kubernetes_facts.OperatorFacts]:
+        return kubernetes_parse.group_operators(self.deployments, self.pods)
 
-    def events(self, name: str) -> list[kj.EventFacts]:
+    def events(self, name: str) -> list[kubernetes_facts.EventFacts]:
         """`kubectl describe`'s events of one object (the gatherer asks with involvedObject.name=<name>)."""
-        return [kj.event_facts(e) for e in self.items("events") if (e.get("involvedObject") or {}).get("name") == name]
+        return [kubernetes_parse.event_facts(e) for e in self.items("events") if (e.get("involvedObject") or {}).get("name") == name]
 
-    def secret(self, name: str) -> kj.SecretFacts:
+    def secret(self, name: str) -> kubernetes_facts.SecretFacts:
         raw = next((s for s in self.items("secrets") if s["metadata"]["name"] == name), None)
         if raw is None:
-            return kj.SecretFacts(self.namespace, name, False)
+            return kubernetes_facts.SecretFacts(self.namespace, name, False)
         data = raw.get("data") or {}
-        return kj.SecretFacts(self.namespace, name, True, tuple(sorted(data)), tuple(sorted(k for k, v in data.items() if not v)))
+        return kubernetes_facts.SecretFacts(self.namespace, name, True, tuple(sorted(data)), tuple(sorted(k for k, v in data.items() if not v)))
 
-    def window(self, p: kj.PodFacts) -> LogWindow:
+    def window(self, p: kubernetes_facts.PodFacts) -> LogWindow:
         previous = self.logs.get(f"{p.name}.previous")
         restarted = any(c.restart_count > 0 for c in p.containers)
         window = _scan(self.logs.get(p.name, b""), previous if restarted else None).window(p.label, WINDOW)
-        if p.name in self.refused:  # as the gatherer answers a log read the API refuses (fixtures/k8s_facts.py)
+        if p.name in self.refused:  # as the gatherer answers a log read the API refuses (blinkcheck/kubernetes/gather.py)
             return replace(window, error=self.refused[p.name])
         return window
 
@@ -218,13 +244,13 @@ def k8s_findings(s: K8sScenario, blink_url: str = "http://10.244.0.1:18080") -> 
     """checks/kubernetes, condition by condition, on the recording (no API or permission facts, no probe, no wait)."""
     out: list[Finding] = []
     ns, now, pods, d = s.namespace, s.now, s.runner_pods, s.deployment
-    out.append(kj.judge_pods_exist(d, pods, RUNNER, ns, kj.selector_text(s.selector), now, s.hpa))
+    out.append(kubernetes_disconnected.judge_pods_exist(d, pods, RUNNER, ns, kubernetes_parse.selector_text(s.selector), now, s.hpa))
     for p in pods:
-        f = kj.judge_pod_ready(p, pods, now)
-        out.append(f if f.outcome.value == "passed" else kj.judge_pod_ready(p, pods, now, s.events(p.name),
+        f = kubernetes_disconnected.judge_pod_ready(p, pods, now)
+        out.append(f if f.outcome.value == "passed" else kubernetes_disconnected.judge_pod_ready(p, pods, now, s.events(p.name),
                                                                            s.window(p) if p.has_run else None))
     for p in pods:
-        out.append(kj.judge_logs_readable(p, s.window(p) if p.has_run else LogWindow(p.label, WINDOW), RUNNER, s.hpa,
+        out.append(kubernetes_disconnected.judge_logs_readable(p, s.window(p) if p.has_run else LogWindow(p.label, WINDOW), RUNNER, s.hpa,
                                           len(pods)))  # fmt: skip
     for p in pods:
         if p.has_run:
@@ -232,15 +258,15 @@ def k8s_findings(s: K8sScenario, blink_url: str = "http://10.244.0.1:18080") -> 
                                             {"pod": p.name, "namespace": p.namespace}))  # fmt: skip
     ops = s.operators
     op_logs = {p.name: s.window(p) for o in ops for p in o.pods if p.has_run}
-    out.append(kj.judge_operator_state(ops, ns, now, ROLLBACK_S, op_logs))
+    out.append(kubernetes_upgrade.judge_operator_state(ops, ns, now, ROLLBACK_S, op_logs))
     pattern = CATALOG.upgrade_patterns["operator_handoff"]
     for p in pods:
         if p.has_run:
             w = s.window(p)
-            out.append(kj.judge_operator_handoff(p, w, kj.find_handoff(w, pattern), ops, RUNNER))
-    out += [kj.judge_rollback(o, now, ROLLBACK_S, RUNNER) for o in ops]
-    for name, key in kj.secret_refs_to_check(d):
-        out.append(kj.judge_secret(s.secret(name), key, d))
+            out.append(kubernetes_upgrade.judge_operator_handoff(p, w, kubernetes_upgrade.find_handoff(w, pattern), ops, RUNNER))
+    out += [kubernetes_upgrade.judge_rollback(o, now, ROLLBACK_S, RUNNER) for o in ops]
+    for name, key in kubernetes_deployment.secret_refs_to_check(d):
+        out.append(kubernetes_deployment.judge_secret(s.secret(name), key, d))
     return out
 
 

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from blinkcheck.artifacts import Artifacts
-from blinkcheck.bundle import docker_inspect_for_packet, json_text, k8s_object_for_packet
+from blinkcheck.packet_objects import docker_inspect_for_packet, k8s_object_for_packet, packet_json
 
 SECRET = "tok-Zk9sQ2x1ZHhQb2ZtN3dqV"
 
@@ -41,7 +41,7 @@ INSPECT = {
 
 
 def test_docker_inspect_keeps_what_diagnosis_needs_and_withholds_the_rest():
-    text = json_text(docker_inspect_for_packet(INSPECT))
+    text = packet_json(docker_inspect_for_packet(INSPECT))
     assert SECRET not in text
     out = json.loads(text)
     assert out["State"]["ExitCode"] == 1 and out["RestartCount"] == 3
@@ -88,7 +88,7 @@ POD = {
 
 
 def test_k8s_pod_keeps_what_diagnosis_needs_and_withholds_every_container_kind():
-    text = json_text(k8s_object_for_packet(POD))
+    text = packet_json(k8s_object_for_packet(POD))
     assert SECRET not in text
     out = json.loads(text)
     c = out["spec"]["containers"][0]
@@ -112,7 +112,7 @@ def test_k8s_deployment_template_is_projected_too():
                   "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "blink-runner"}},
                            "template": {"metadata": {"labels": {"app": "blink-runner"}}, "spec": POD["spec"]}},
                   "status": {"availableReplicas": 1}}  # fmt: skip
-    text = json_text(k8s_object_for_packet(deployment))
+    text = packet_json(k8s_object_for_packet(deployment))
     assert SECRET not in text
     out = json.loads(text)
     assert out["spec"]["replicas"] == 1 and out["spec"]["selector"]["matchLabels"] == {"app": "blink-runner"}

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.docker_context import ContextError, DockerTLS, SSHTarget, parse_ssh, resolve
-from fixtures.docker_transport import TransportError, diagnose, ssh_command, transport_error
+from blinkcheck.config import DockerTLS
+from blinkcheck.docker.client import TransportError, diagnose, ssh_command, transport_error
+from blinkcheck.docker.context import ContextError, SSHTarget, parse_ssh, resolve
 
 
 def write_context(cfg: Path, name: str, host: str, skip_verify: bool = False, pems: tuple[str, ...] = ()) -> None:

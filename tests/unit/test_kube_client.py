@@ -1,4 +1,5 @@
-"""The kubeconfig credential plugin's token refresh, bounded per API call."""
+"""The Kubernetes client: the kubeconfig's context and namespace, and the credential plugin's token refresh,
+bounded per API call."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import time
 
 import pytest
 
-from fixtures.kube_client import BoundedRefresh, CredentialPluginTimeout
+from blinkcheck.kubernetes.client import BoundedRefresh, CredentialPluginTimeout
+from tests.unit.fake_kube_api import KUBECONFIG, spec_for
 
 
 def test_a_refresh_that_hangs_fails_the_call_in_time_and_later_calls_at_once():
@@ -38,3 +40,19 @@ def test_a_refresh_that_finishes_or_fails_is_passed_through():
 
     with pytest.raises(ValueError, match="process returned 1"):
         BoundedRefresh(broken, 5)("cfg")
+
+
+def test_client_takes_context_and_its_namespace(tmp_path):
+    from blinkcheck.kubernetes.client import KubeConfigError, connect
+
+    path = tmp_path / "kubeconfig"
+    path.write_text(KUBECONFIG)
+    kube = connect(spec_for(tmp_path, kubeconfig=str(path)))
+    assert (kube.target.context, kube.target.namespace, kube.target.server) == ("a", "blink", "https://127.0.0.1:1")
+    assert kube.request_timeout == (2.0, 2.0)
+    assert kube.api_client.configuration.retries is False  # one attempt: --api-timeout is the budget
+    other = connect(spec_for(tmp_path, kubeconfig=str(path), kube_context="b"))
+    assert other.target.namespace == "default"
+    with pytest.raises(KubeConfigError, match="context 'nope' is not in"):
+        connect(spec_for(tmp_path, kubeconfig=str(path), kube_context="nope"))
+

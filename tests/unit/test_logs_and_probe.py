@@ -7,16 +7,8 @@ import tracemalloc
 import pytest
 
 from blinkcheck.catalog import load_catalog
-from blinkcheck.logs import (
-    NET,
-    SUCCESS,
-    LogPatterns,
-    LogScan,
-    LogWindow,
-    NewestBytes,
-    judge_network_errors,
-    scan_lines,
-)
+from blinkcheck.logs.judge import judge_network_errors
+from blinkcheck.logs.scan import NET, SUCCESS, LogPatterns, LogScan, LogWindow, NewestBytes, scan_lines
 from blinkcheck.model import Outcome
 
 CATALOG = load_catalog()
@@ -227,7 +219,7 @@ def test_the_combined_scan_also_compiles_without_re2():
     are scoped, named groups are plain."""
     import re
 
-    from blinkcheck import logs
+    from blinkcheck.logs import scan as logs
 
     patterns = [p.pattern for f in CATALOG.network_error_families for p in f.patterns]
     patterns += [p.pattern for p in CATALOG.success_patterns] + [p.pattern for p in CATALOG.upgrade_patterns.values()]
@@ -311,7 +303,7 @@ def test_every_catalog_pattern_is_needed():
 
 def test_a_giant_line_without_newline_is_matched_in_pieces_in_bounded_memory():
     """A runner writing 20 MB without a newline: the scan keeps at most MAX_CARRY of it and still finds the error."""
-    from blinkcheck.logs import MAX_CARRY
+    from blinkcheck.logs.scan import MAX_CARRY
 
     scan = LogScan(PATTERNS)
     piece = b"y" * (256 * 1024)
@@ -331,7 +323,7 @@ def test_a_giant_line_without_newline_is_matched_in_pieces_in_bounded_memory():
 
 
 def test_recovered_errors_exactly():
-    from tests.unit.test_docker_judges import shown
+    from tests.unit.docker_objects import shown
 
     lines = [at(0, OK), *(at(10 + i, GO_ERRORS["timeout"]) for i in range(12)), at(25, GO_ERRORS["dns"]), at(30, OK),
              at(90, OK)]  # fmt: skip
@@ -424,7 +416,7 @@ def test_many_matches_show_samples_and_how_many_were_left_out():
 def test_stamps_and_decoding():
     from datetime import UTC, datetime, timedelta, timezone
 
-    from blinkcheck import logs
+    from blinkcheck.logs import scan as logs
 
     at_, rest = logs.parse_stamp(b"2026-12-02T06:00:01.123456789+02:00 hi")
     assert at_ == datetime(2026, 12, 2, 6, 0, 1, 123456, tzinfo=timezone(timedelta(hours=2))) and rest == b"hi"
@@ -443,7 +435,7 @@ def test_stamps_and_decoding():
 
 
 def test_window_properties_and_line_rendering():
-    from blinkcheck.logs import last_lines, previous_last_lines
+    from blinkcheck.logs.judge import last_lines, previous_last_lines
 
     w = scan_lines([at(1, "a"), "b"], PATTERNS, "s", "w", previous=[at(0, "p1"), "p2"])
     assert (w.line_count, w.previous_lines, w.current_lines, w.complete) == (4, 2, 2, True)

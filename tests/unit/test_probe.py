@@ -17,24 +17,21 @@ from pathlib import Path
 import pytest
 
 from blinkcheck.catalog import fill, load_catalog
+from blinkcheck.docker import netns_probe
 from blinkcheck.model import Outcome
-from blinkcheck.probe import (
-    CertInfo,
-    ProbeResult,
+from blinkcheck.probe.environment import (
     Proxy,
-    Step,
     bypasses,
     cert_info,
     dns_answer,
     dns_query,
-    from_tool_output,
     hosts_lookup,
-    judge_probe,
     parse_resolv_conf,
     proxy_for,
-    tool_commands,
 )
-from fixtures import netns_probe
+from blinkcheck.probe.judge import judge_probe
+from blinkcheck.probe.result import CertInfo, ProbeResult, Step
+from blinkcheck.probe.tools import from_tool_output, tool_commands
 from lab import standin
 from lab.k8s import pki
 

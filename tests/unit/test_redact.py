@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 import pytest
 
+from blinkcheck.catalog import fill, load_catalog
 from blinkcheck.redact import MASK, Redactor, encodings, env_names, escape_controls, find_leaks
 from tests.reliability import Sees
 
@@ -285,3 +286,16 @@ def test_a_whole_log_is_redacted_like_its_lines():
     assert len(big) > 64 * 1024
     r = Redactor()
     assert r(big) == "\n".join(r(line) for line in lines)
+
+
+def test_k8s_remedies_survive_the_redactor():
+    """The report redacts key-looking text; a remedy's own commands must not look like a secret."""
+    from blinkcheck.catalog import placeholders
+    from blinkcheck.redact import Redactor
+
+    for c in load_catalog().conditions:
+        if c.platform != "kubernetes":
+            continue
+        text = fill(c.remedy, {name: f"value-of-{name}" for name in placeholders(c.remedy)})
+        assert Redactor()(text) == text, c.id
+

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from blinkcheck.catalog import load_catalog, step_numbers
-from fixtures.reachability import Look, decide
+from blinkcheck.platforms import Look, decide
 
 DOCKER_RUNNER = Look("docker", True, True, found="runner container blink-runner", where="unix:///var/run/docker.sock")
 DOCKER_EMPTY = Look("docker", True, True, where="containers named blink-runner* at unix:///var/run/docker.sock")

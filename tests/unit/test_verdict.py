@@ -6,10 +6,10 @@ from pathlib import Path
 
 from blinkcheck.catalog import load_catalog
 from blinkcheck.model import Finding, Outcome
-from blinkcheck.plugin import RunState
 from blinkcheck.redact import Redactor
-from blinkcheck.report import build_result
-from blinkcheck.verdict import verdict_html
+from blinkcheck.report.verdict import verdict_html
+from blinkcheck.results import build_result
+from blinkcheck.run import RunState
 
 
 class _Spec:
@@ -75,7 +75,7 @@ def test_every_pod_failing_is_not_counted_out():
 
 
 def test_target_rows_only_for_the_runs_platforms():
-    from blinkcheck.report import target_html
+    from blinkcheck.report.html import target_html
 
     state = state_with(Finding("k8s.cluster.api-reachable", Outcome.PASSED, "answers", "https://10.0.0.1:6443"))
     state.spec.target, state.spec.all_namespaces, state.spec.kube_context = "auto", False, None  # type: ignore[misc]
@@ -93,7 +93,7 @@ def test_target_rows_only_for_the_runs_platforms():
 
 
 def test_pytest_environment_moves_to_a_collapsed_section_at_the_end():
-    from blinkcheck.report import arrange_html
+    from blinkcheck.report.html import arrange_html
 
     page = ('<body>\n    <h1 id="title">t</h1>\n    <div id="environment-header">\n      <h2>Environment</h2>\n'
             '    </div>\n    <table id="environment"></table>\n    <div class="summary">S</div>\n'
@@ -172,7 +172,7 @@ def test_section_headlines_and_counts():
 
 
 def test_blocked_lists_objects_only_where_the_condition_judged_others_too():
-    from blinkcheck.verdict import blocked_text
+    from blinkcheck.report.verdict import blocked_text
 
     st = state_with(
         _pod("k8s.disconnected.pods-ready", Outcome.FAILED, "a"), _pod("k8s.disconnected.pods-ready", Outcome.FAILED, "b"),

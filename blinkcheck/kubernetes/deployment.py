@@ -1,0 +1,40 @@
+"""Deployment docs on Kubernetes: the runner Secret (`blink-runner-secret`, key `appKey`) exists, existence only.
+Pure."""
+
+from __future__ import annotations
+
+from blinkcheck.kubernetes.facts import DEFAULT_SECRET, DEFAULT_SECRET_KEY, DeploymentFacts, SecretFacts
+from blinkcheck.model import Evidence, Finding, Outcome
+
+# ------------------------------------------------------------------ judges: deployment
+
+
+def secret_refs_to_check(deployment: DeploymentFacts | None) -> list[tuple[str, str]]:
+    """The secret/key the runner reads (from its pod template), else Blink's documented default."""
+    refs = [r for r in (deployment.secret_refs if deployment else ()) if r[0] == DEFAULT_SECRET or r[1]]
+    keyed = [(n, k) for n, k in refs if k]
+    if keyed:
+        return list(dict.fromkeys(keyed))
+    return [(DEFAULT_SECRET, DEFAULT_SECRET_KEY)]
+
+
+def judge_secret(secret: SecretFacts, key: str, deployment: DeploymentFacts | None) -> Finding:
+    cid = "k8s.runner.secret-present"
+    label = f"secret {secret.namespace}/{secret.name}"
+    values = {"secret": secret.name, "secret_key": key, "namespace": secret.namespace,
+              "deployment": deployment.name if deployment else ""}  # fmt: skip
+    keys = ", ".join(secret.keys) or "(none)"
+    used_by = f" (read by deployment {deployment.name})" if deployment and any(
+        r[0] == secret.name for r in deployment.secret_refs) else ""  # fmt: skip
+    if not secret.found:
+        problem = f"Secret {secret.name} does not exist in {secret.namespace}{used_by}."
+        return Finding(cid, Outcome.FAILED, problem, label, values={**values, "problem": problem})
+    evidence = (Evidence("Secret keys (values never read into results)", keys, source=label),)
+    if key not in secret.keys:
+        problem = f"Secret {secret.name} in {secret.namespace} has no key {key} (keys: {keys})."
+        return Finding(cid, Outcome.FAILED, problem, label, evidence, {**values, "problem": problem})
+    if key in secret.empty_keys:
+        problem = f"Secret {secret.name} in {secret.namespace} has key {key}, but it is empty."
+        return Finding(cid, Outcome.FAILED, problem, label, evidence, {**values, "problem": problem})
+    return Finding(cid, Outcome.PASSED, f"Secret {secret.name} in {secret.namespace} has key {key}{used_by}.",
+                   label, evidence, values)  # fmt: skip

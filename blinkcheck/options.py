@@ -1,0 +1,208 @@
+"""pytest options -> one frozen, validated target spec (blinkcheck.config.TargetSpec). Every option is also an
+environment variable.
+
+Validation happens up front (pytest_configure): a bad value is a usage error, exit code 4, one
+line naming the option, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from blinkcheck.catalog import DEFAULT_CATALOG
+from blinkcheck.config import TargetSpec
+from blinkcheck.docker import context as docker_context
+
+TARGETS = ("docker", "kubernetes", "auto")
+
+
+@dataclass(frozen=True)
+class Option:
+    flag: str
+    env: str
+    default: str | None
+    help: str
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("--target", "BLINK_CHECK_TARGET", "auto", "docker | kubernetes | auto (auto: where a runner is)"),
+    Option("--docker-host", "DOCKER_HOST", None, "Docker engine URL: unix://, tcp://, ssh:// (default: local socket)"),
+    Option("--docker-context", "DOCKER_CONTEXT", None, "docker context name (default: the docker config's current)"),
+    Option("--blink-url", "BLINK_URL", "https://app.blinkops.com", "Blink URL the runner talks to"),
+    Option("--runner-name", "BLINK_RUNNER_NAME", "blink-runner", "runner container/deployment name (prefix)"),
+    Option("--report-dir", "BLINK_REPORT_DIR", "reports", "where report.html, results.json, junit.xml go"),
+    Option("--catalog", "BLINK_CATALOG", str(DEFAULT_CATALOG), "runbook catalog YAML (a site's own copy)"),
+    Option("--log-since", "BLINK_LOG_SINCE", "1h", "log window: only lines newer than this (30s, 15m, 2h, 1d)"),
+    Option("--log-tail", "BLINK_LOG_TAIL", "2000", "log window: at most this many last lines per container/pod"),
+    Option("--log-timeout", "BLINK_LOG_TIMEOUT", "120s", "time to read one log window whole (else: read in part)"),
+    Option("--api-timeout", "BLINK_API_TIMEOUT", "10", "seconds for each Docker/Kubernetes API call"),
+    Option("--probe", "BLINK_PROBE", "auto", "auto | on | off: the egress probe from the runner's network "
+           "namespace (auto: skipped where it cannot run; on: that fails the run)"),
+    Option("--probe-image", "BLINK_PROBE_IMAGE", None, "image with curl for a Docker probe container "
+           "(remote engine); default: the runner's own image"),
+    Option("--probe-timeout", "BLINK_PROBE_TIMEOUT", "10", "seconds the egress probe may take"),
+    Option("--kubeconfig", "KUBECONFIG", None, "kubeconfig file (default: ~/.kube/config or in-cluster)"),
+    Option("--kube-context", "BLINK_KUBE_CONTEXT", None, "kubeconfig context (default: current)"),
+    Option("--namespace", "BLINK_NAMESPACE", None, "runner namespace (default: the context's namespace)"),
+    Option("--all-namespaces", "BLINK_ALL_NAMESPACES", "off", "on | off: search every namespace you may list"),
+    Option("--operator-wait", "BLINK_OPERATOR_WAIT", "60s", "how long to re-check a stuck operator (runbook: 1m)"),
+    Option("--rollback-window", "BLINK_ROLLBACK_WINDOW", "5m", "operator rollback window (runbook: 5 minutes)"),
+    Option("--bundle", "BLINK_BUNDLE", "off", "off | on | on-failure: write the escalation packet (a .tar.gz)"),
+    Option("--deadline", "BLINK_DEADLINE", "off", "end the whole run after this long with a partial report (e.g. 5m)"),
+)
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("blink", "Blink runner health checks")
+    for opt in OPTIONS:
+        default = f" [env {opt.env}; default {opt.default}]" if opt.default else f" [env {opt.env}]"
+        group.addoption(opt.flag, dest=_dest(opt.flag), default=None, help=opt.help + default)
+
+
+def _dest(flag: str) -> str:
+    return "blink_" + flag.lstrip("-").replace("-", "_")
+
+
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(s|m|h|d)?$")
+_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+
+
+def parse_duration(flag: str, text: str, maximum: float = 30 * 86400, allow_zero: bool = False) -> float:
+    m = _DURATION.match(text.strip())
+    if not m:
+        raise pytest.UsageError(f"{flag}: '{text}' is not a duration (use e.g. 30s, 15m, 2h, 1d)")
+    seconds = float(m[1]) * _UNIT[m[2]]
+    if seconds < 0 or (seconds == 0 and not allow_zero) or seconds > maximum:
+        low = "at least 0" if allow_zero else "more than 0"
+        raise pytest.UsageError(f"{flag}: '{text}' is out of range ({low}, at most {maximum:g}s)")
+    return seconds
+
+
+def _on_off(flag: str, text: str) -> bool:
+    v = text.strip().lower()
+    if v in ("on", "true", "1", "yes"):
+        return True
+    if v in ("off", "false", "0", "no"):
+        return False
+    raise pytest.UsageError(f"{flag}: '{text}' must be on or off")
+
+
+def _choice(flag: str, text: str, allowed: tuple[str, ...]) -> str:
+    if text.strip().lower() not in allowed:
+        raise pytest.UsageError(f"{flag}: '{text}' is not one of {', '.join(allowed)}")
+    return text.strip().lower()
+
+
+def _int(flag: str, text: str, lo: int, hi: int) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise pytest.UsageError(f"{flag}: '{text}' is not a whole number") from None
+    if not lo <= n <= hi:
+        raise pytest.UsageError(f"{flag}: '{text}' is out of range ({lo}..{hi})")
+    return n
+
+
+def _url(flag: str, text: str, schemes: tuple[str, ...]) -> str:
+    parts = urlsplit(text)
+    if parts.scheme not in schemes or not (parts.netloc or parts.path):
+        raise pytest.UsageError(f"{flag}: '{text}' is not a valid URL (allowed schemes: {', '.join(schemes)})")
+    if parts.scheme in ("http", "https", "tcp", "ssh") and not parts.hostname:
+        raise pytest.UsageError(f"{flag}: '{text}' has no host name")
+    try:
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        raise pytest.UsageError(f"{flag}: '{text}' has a malformed port") from None
+    return text.rstrip("/")
+
+
+def _raw(config: pytest.Config, opt: Option) -> str | None:
+    value: Any = config.getoption(_dest(opt.flag))
+    if value is None:
+        value = os.environ.get(opt.env) or opt.default
+    return None if value is None else str(value)
+
+
+def parse_target_spec(config: pytest.Config) -> TargetSpec:
+    raw = {opt.flag: _raw(config, opt) for opt in OPTIONS}
+
+    def get(flag: str) -> str:
+        value = raw[flag]
+        assert value is not None, flag
+        return value
+
+    target = get("--target").lower()
+    if target not in TARGETS:
+        raise pytest.UsageError(f"--target: '{target}' is not one of {', '.join(TARGETS)}")
+    docker = _docker_endpoint(config, target)
+    blink_url = _url("--blink-url", get("--blink-url"), ("https", "http"))
+    runner_name = get("--runner-name").strip()
+    if not re.match(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$", runner_name):
+        raise pytest.UsageError(f"--runner-name: '{runner_name}' is not a container/deployment name")
+    catalog_path = Path(get("--catalog"))
+    if not catalog_path.is_file():
+        raise pytest.UsageError(f"--catalog: '{catalog_path}' does not exist or is not a file")
+    kubeconfig = raw["--kubeconfig"]
+    if kubeconfig and ":" not in kubeconfig and not Path(kubeconfig).is_file():
+        raise pytest.UsageError(f"--kubeconfig: '{kubeconfig}' does not exist or is not a file")
+    probe_image = (raw["--probe-image"] or "").strip()
+    if any(ch.isspace() for ch in probe_image):
+        raise pytest.UsageError(f"--probe-image: '{probe_image}' is not an image reference")
+    probe = get("--probe").strip().lower()
+    if probe not in ("auto", "on", "off"):
+        try:
+            probe = "on" if _on_off("--probe", probe) else "off"
+        except pytest.UsageError:
+            raise pytest.UsageError(f"--probe: '{probe}' must be auto, on or off") from None
+    return TargetSpec(
+        target=target,
+        docker_host=docker.host,
+        blink_url=blink_url,
+        runner_name=runner_name,
+        report_dir=Path(get("--report-dir")),
+        catalog_path=catalog_path,
+        log_since_s=parse_duration("--log-since", get("--log-since")),
+        log_since=get("--log-since"),
+        log_tail=_int("--log-tail", get("--log-tail"), 1, 1_000_000),
+        log_timeout_s=parse_duration("--log-timeout", get("--log-timeout"), maximum=3600),
+        api_timeout_s=parse_duration("--api-timeout", get("--api-timeout"), maximum=600),
+        probe=probe != "off",
+        probe_image=probe_image,
+        probe_strict=probe == "on",
+        probe_timeout_s=parse_duration("--probe-timeout", get("--probe-timeout"), maximum=600),
+        kubeconfig=kubeconfig,
+        kube_context=raw["--kube-context"],
+        namespace=raw["--namespace"],
+        all_namespaces=_on_off("--all-namespaces", get("--all-namespaces")),
+        operator_wait_s=parse_duration("--operator-wait", get("--operator-wait"), maximum=3600, allow_zero=True),
+        rollback_window_s=parse_duration("--rollback-window", get("--rollback-window"), maximum=86400),
+        bundle=_choice("--bundle", get("--bundle"), ("off", "on", "on-failure")),
+        deadline_s=None if get("--deadline") == "off" else parse_duration("--deadline", get("--deadline"), 86400),
+        docker_context=docker.context,
+        docker_tls=docker.tls,
+    )
+
+
+def _docker_endpoint(config: pytest.Config, target: str) -> docker_context.DockerEndpoint:
+    """The engine the docker CLI would use: flags, DOCKER_HOST, DOCKER_CONTEXT, the docker config's context."""
+    flag = "--docker-context"
+    try:
+        found = docker_context.resolve(
+            config.getoption(_dest("--docker-host")), config.getoption(_dest("--docker-context")), os.environ
+        )
+        flag = "--docker-context" if found.context else "--docker-host"
+        host = _url(flag, found.host, ("unix", "tcp", "ssh", "http", "https", "npipe"))
+        if host.startswith("ssh://"):
+            docker_context.parse_ssh(host)
+    except docker_context.ContextError as exc:
+        if target == "kubernetes":  # a stale docker config must not stop a Kubernetes run
+            return docker_context.DockerEndpoint(docker_context.LOCAL_SOCKET)
+        raise pytest.UsageError(f"{flag}: {exc}") from None
+    return docker_context.DockerEndpoint(host, found.context, found.tls, found.chosen_by)
