@@ -116,7 +116,6 @@ def test_a_platforms_checks_never_import_the_other_platform(platform, other):
             assert not {t for t in targets if room_of(t) == other}, m
 
 
-@pytest.mark.skipif(ROOT.name == "mutants", reason="mutmut's copy of the code is instrumented: many times longer")
 def test_no_core_file_is_k8s_judges_sized():
     big = {
         str(p.relative_to(ROOT)): n
