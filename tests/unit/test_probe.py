@@ -294,9 +294,12 @@ def test_namespace_probe_dead_proxy_is_the_proxy_layer_and_its_password_is_maske
 @needs_root
 def test_namespace_probe_is_bounded_by_the_probe_timeout(monkeypatch):
     # A nameserver that swallows every question, with a resolv.conf timeout longer than the probe's.
+    # Port 53 is fixed (resolv.conf has no port): a loopback address of this process's own, so parallel runs
+    # (mutmut's children, another checkout) never share it.
+    address = f"127.3.{os.getpid() >> 8 & 255}.{os.getpid() & 255 or 1}"
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as quiet:
-        quiet.bind(("127.0.0.3", 53))
-        monkeypatch.setattr(netns_probe, "_read", lambda path: "nameserver 127.0.0.3\noptions timeout:30\n"
+        quiet.bind((address, 53))
+        monkeypatch.setattr(netns_probe, "_read", lambda path: f"nameserver {address}\noptions timeout:30\n"
                             if path.endswith("resolv.conf") else "")  # fmt: skip
         started = time.monotonic()
         r = netns_probe.run_in_netns(os.getpid(), "this process", "https://blink.lab.test", {}, 1.5)
