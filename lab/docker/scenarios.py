@@ -59,7 +59,9 @@ def log(msg: str) -> None:
 
 
 def client() -> docker.DockerClient:
-    return docker.DockerClient(base_url="unix:///var/run/docker.sock", timeout=30)
+    # The lab's own set-up calls, bounded; generous, since a busy engine (removing a container with a large log,
+    # a loaded 2-core CI machine) may hold its locks for tens of seconds. The suite's calls have their own bounds.
+    return docker.DockerClient(base_url="unix:///var/run/docker.sock", timeout=120)
 
 
 def wait_until(what: str, probe: Callable[[], bool], deadline_s: float = 60.0, every_s: float = 0.3) -> None:
