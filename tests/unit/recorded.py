@@ -82,6 +82,13 @@ def _scan(raw: bytes, previous: bytes | None = None) -> LogScan:
 # ------------------------------------------------------------------ Docker
 
 
+def recorded_at(meta: dict[str, Any]) -> datetime:
+    """"now" of a recording: the moment it was made (meta.json), so ages are judged as they were then."""
+    parsed = kubernetes_facts.parse_time(meta["recorded_at"])
+    assert parsed is not None
+    return parsed
+
+
 @dataclass(frozen=True)
 class DockerScenario:
     name: str
@@ -93,9 +100,7 @@ class DockerScenario:
 
     @property
     def now(self) -> datetime:
-        parsed = kubernetes_facts.parse_time(self.meta["recorded_at"])
-        assert parsed is not None
-        return parsed
+        return recorded_at(self.meta)
 
     @property
     def runners(self) -> list[docker_facts.ContainerFacts]:
@@ -166,9 +171,7 @@ class K8sScenario:
 
     @property
     def now(self) -> datetime:
-        parsed = kubernetes_facts.parse_time(self.meta["recorded_at"])
-        assert parsed is not None
-        return parsed
+        return recorded_at(self.meta)
 
     @property
     def namespace(self) -> str:
