@@ -54,12 +54,12 @@ def mutmut(*args: str) -> int:
     return subprocess.run([str(bin_dir / "mutmut"), *args], cwd=ROOT, env=env, check=False).returncode
 
 
-def run(modules: list[str], fresh: bool) -> float:
+def run(modules: list[str], fresh: bool, jobs: int | None = None) -> float:
     if fresh and MUTANTS.exists():
         shutil.rmtree(MUTANTS)
     names = [f"blinkcheck.{m.replace('/', '.')}.*" for m in modules] if modules else []
     t0 = time.monotonic()
-    code = mutmut("run", *names)
+    code = mutmut("run", *(["--max-children", str(jobs)] if jobs else []), *names)
     if code != 0:
         raise SystemExit(f"mutmut run failed (exit {code}): see its output above")
     return time.monotonic() - t0
@@ -343,6 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     r = sub.add_parser("run", help="run mutmut (fresh) over all modules or the ones named")
     r.add_argument("modules", nargs="*", help=f"any of: {', '.join(MODULES)} (default: all)")
     r.add_argument("--keep", action="store_true", help="keep mutants/ from the last run (named modules rerun)")
+    r.add_argument("--jobs", type=int, help="mutants tested at once (default: mutmut's, one per core)")
     rep = sub.add_parser("report", help="the score per module, and survivors not listed in docs/mutation.json")
     rep.add_argument("--write", action="store_true")
     b = sub.add_parser("baseline", help="write the score of a run on the base commit (its result dirs) as 'before'")
@@ -354,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
         unknown = [m for m in a.modules if m not in MODULES]
         if unknown:
             ap.error(f"unknown module(s) {', '.join(unknown)}; one of {', '.join(MODULES)}")
-        seconds = run(a.modules, fresh=not a.keep)
+        seconds = run(a.modules, fresh=not a.keep, jobs=a.jobs)
         print(f"\nmutmut took {seconds:.0f}s")
         return report(False, tuple(a.modules) or MODULES, seconds)
     if a.cmd == "report":
