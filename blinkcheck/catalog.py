@@ -29,6 +29,17 @@ UPGRADE_GROUPS = {
 }
 _ID = re.compile(r"^(docker|k8s)\.[a-z0-9-]+\.[a-z0-9-]+$")
 
+# The only conditions the code names, besides the checks' markers: the preconditions a fact gatherer names
+# when it cannot look, and the conditions a check names when one of its objects is not judged because of them.
+# A unit test proves each is in catalog.yaml; renaming an id means changing it here and in its marker.
+DOCKER_ENGINE = "docker.host.daemon-reachable"
+DOCKER_CONTAINER_RUNNING = "docker.disconnected.container-running"
+KUBERNETES_API = "k8s.cluster.api-reachable"
+KUBERNETES_PERMISSIONS = "k8s.cluster.permissions"
+KUBERNETES_PODS_READY = "k8s.disconnected.pods-ready"
+NAMED_CONDITIONS = (DOCKER_ENGINE, DOCKER_CONTAINER_RUNNING, KUBERNETES_API, KUBERNETES_PERMISSIONS,
+                    KUBERNETES_PODS_READY)  # fmt: skip
+
 
 class CatalogError(ValueError):
     """A catalog file that does not follow the schema; the message names the entry and field."""
@@ -50,9 +61,25 @@ class Condition:
     verdict: str = ""
     # Other remedies a judge may choose by name (a Finding's `variant`), each with its own verdict line.
     variants: Mapping[str, Variant] = dataclass_field(default_factory=dict)
+    # The problem line a judge chooses by name (a Finding's `variant`), filled into the remedy's {problem}.
+    problems: Mapping[str, str] = dataclass_field(default_factory=dict)
+    # What the check reads through the Kubernetes API (keys of blinkcheck.kubernetes.reads.READS): the
+    # permission check names this condition as the one a missing read stops.
+    reads: tuple[str, ...] = ()
 
     def remedy_for(self, variant: str) -> str:
         return self.variants[variant].remedy if variant in self.variants else self.remedy
+
+    def remediation(self, variant: str, values: Mapping[str, object]) -> str:
+        """The remedy the judge chose, its {problem} line chosen too, with the values filled in."""
+        if variant in self.problems:
+            values = {**values, "problem": fill(self.problems[variant], values)}
+        return fill(self.remedy_for(variant), values)
+
+    @property
+    def choices(self) -> frozenset[str]:
+        """The names a judge may give a finding of this condition as its `variant` ("" is the main remedy)."""
+        return frozenset({"", *self.variants, *self.problems} - ({""} if self.problems else set()))
 
     def verdict_for(self, variant: str) -> str:
         chosen = self.variants.get(variant)
@@ -110,6 +137,10 @@ class Catalog:
     @property
     def ids(self) -> tuple[str, ...]:
         return tuple(c.id for c in self.conditions)
+
+    def readers(self, read: str) -> tuple[str, ...]:
+        """The conditions whose checks make this read (what a missing permission stops)."""
+        return tuple(c.id for c in self.conditions if read in c.reads)
 
     def order(self, condition_id: str) -> int:
         return self.ids.index(condition_id) if condition_id in self.ids else len(self.ids)
@@ -272,6 +303,18 @@ def _condition(entry: Any, index: int, links: Mapping[str, str]) -> Condition:
             if field == "remedy" or isinstance(v.get(field), str):
                 _check_placeholders(_need(v, field, vwhere), vwhere, field)
         variants[str(name)] = Variant(v["remedy"], str(v.get("verdict") or ""))
+    problems = entry.get("problems") or {}
+    if not isinstance(problems, dict) or not all(isinstance(v, str) for v in problems.values()):
+        raise CatalogError(f"{where}: field 'problems' must be a mapping of name to a problem line")
+    for name, text in problems.items():
+        _check_placeholders(text, f"{where}: problem '{name}'", "problems")
+    says_problem = any("{problem}" in r for r in (remedy, *(v.remedy for v in variants.values())))
+    if says_problem != bool(problems):
+        raise CatalogError(f"{where}: a remedy with {{problem}} needs field 'problems' (and 'problems' a remedy "
+                           "with {problem})")  # fmt: skip
+    reads = entry.get("reads", [])
+    if not isinstance(reads, list) or not all(isinstance(r, str) for r in reads):
+        raise CatalogError(f"{where}: field 'reads' must be a list of read names")
     return Condition(
         id=cid,
         section=entry["section"],
@@ -285,6 +328,8 @@ def _condition(entry: Any, index: int, links: Mapping[str, str]) -> Condition:
         requires=tuple(requires),
         verdict=str(entry.get("verdict") or ""),
         variants=variants,
+        problems={str(k): v for k, v in problems.items()},
+        reads=tuple(reads),
     )
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-from blinkcheck.catalog import Condition, fill
+from blinkcheck.catalog import Condition
 from blinkcheck.model import Evidence, Finding, Outcome
 
 if TYPE_CHECKING:
@@ -129,7 +129,7 @@ def build_result(state: RunState, nodeid: str, finding: Finding, duration: float
     if finding.outcome in (Outcome.FAILED, Outcome.WARNING, Outcome.MANUAL) or (
         finding.outcome is Outcome.NOT_EVALUABLE and cond.kind == "precondition"
     ):
-        remediation = fill(cond.remedy_for(finding.variant), values)
+        remediation = cond.remediation(finding.variant, values)
     evidence = []
     for ev in finding.evidence:
         text, cut = _cap(red(ev.text))

@@ -289,6 +289,11 @@ NAMED: tuple[tuple[str, str, str, str, str], ...] = (
      "      - 'context deadline exceeded'\n", "", "tests/unit/test_logs_and_probe.py"),
     ("catalog: 'connection reset by peer' removed", "blinkcheck/catalog.yaml",
      "      - 'connection reset by peer'\n", "", "tests/unit/test_logs_and_probe.py"),
+    ("a judge chooses a remedy key the catalog lacks", "blinkcheck/kubernetes/disconnected.py",
+     'variant="scaled-to-zero"', 'variant="scaled-to-nil"', "tests/unit/test_catalog.py"),
+    ("a condition id written into a judge again", "blinkcheck/kubernetes/deployment.py",
+     "return Finding(cid, Outcome.FAILED, summary, label, values=values", "return Finding("
+     '"k8s.runner.secret-present", Outcome.FAILED, summary, label, values=values', "tests/unit/test_architecture.py"),
     ("a Kubernetes remedy names a placeholder no judge fills", "blinkcheck/catalog.yaml",
      "{pod} -n {namespace}`", "{pod} -n {namespace}` {never_filled}", "tests/unit/test_kubernetes_preconditions.py"),
 )

@@ -6,8 +6,7 @@ from blinkcheck.docker.facts import DOCKER_SOCKET, ContainerFacts
 from blinkcheck.model import Evidence, Finding, Outcome
 
 
-def judge_socket_mounted(c: ContainerFacts) -> Finding:
-    cid = "docker.runner.socket-mounted"
+def judge_socket_mounted(cid: str, c: ContainerFacts) -> Finding:
     values = {"container_id": c.short_id, "container_name": c.name}
     if any(dest == DOCKER_SOCKET for _, dest in c.mounts):
         return Finding(cid, Outcome.PASSED, f"{c.label} mounts {DOCKER_SOCKET}.", c.label, values=values)

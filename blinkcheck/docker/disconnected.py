@@ -10,8 +10,7 @@ from blinkcheck.logs.scan import LogWindow
 from blinkcheck.model import Evidence, Finding, Outcome
 
 
-def judge_container_exists(containers: Sequence[ContainerFacts], prefix: str, docker_host: str) -> Finding:
-    cid = "docker.disconnected.container-exists"
+def judge_container_exists(cid: str, containers: Sequence[ContainerFacts], prefix: str, docker_host: str) -> Finding:
     values = {"runner_name": prefix, "docker_host": docker_host}
     if not containers:
         return Finding(
@@ -33,10 +32,10 @@ def judge_container_exists(containers: Sequence[ContainerFacts], prefix: str, do
 
 
 def judge_container_running(
+    cid: str,
     c: ContainerFacts, window: LogWindow | None, others_running: bool = False
 ) -> Finding:
     """Running is healthy; anything else fails, unless another runner runs (then a stale one only warns)."""
-    cid = "docker.disconnected.container-running"
     values = {"container_id": c.short_id, "container_name": c.name, "state": describe_state(c)}
     if c.status == "running":
         return Finding(
@@ -60,8 +59,7 @@ def judge_container_running(
     )
 
 
-def judge_logs_readable(c: ContainerFacts, window: LogWindow) -> Finding:
-    cid = "docker.disconnected.logs-readable"
+def judge_logs_readable(cid: str, c: ContainerFacts, window: LogWindow) -> Finding:
     values = {
         "container_id": c.short_id,
         "container_name": c.name,

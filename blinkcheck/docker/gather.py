@@ -13,6 +13,7 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
+from blinkcheck.catalog import DOCKER_ENGINE as PRECONDITION
 from blinkcheck.catalog import Catalog
 from blinkcheck.config import TargetSpec
 from blinkcheck.docker.facts import ContainerFacts, EngineFacts, container_facts, is_runner
@@ -22,8 +23,6 @@ from blinkcheck.packet_objects import docker_inspect_for_packet, packet_json
 from blinkcheck.redact import Redactor
 from blinkcheck.run import DeadlineExceeded
 from blinkcheck.streaming import FrameDemux, read_whole
-
-PRECONDITION = "docker.host.daemon-reachable"
 
 # Every Docker Engine API call the suite makes (README: "Read-only by default"). The reads:
 READ_CALLS = (

@@ -6,8 +6,7 @@ from blinkcheck.docker.facts import EngineFacts
 from blinkcheck.model import Finding, Outcome
 
 
-def judge_daemon(engine: EngineFacts) -> Finding:
-    cid = "docker.host.daemon-reachable"
+def judge_daemon(cid: str, engine: EngineFacts) -> Finding:
     values = {"docker_host": engine.docker_host, "reason": engine.error}
     if engine.reachable:
         return Finding(

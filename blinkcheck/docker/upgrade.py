@@ -10,9 +10,8 @@ from blinkcheck.logs.scan import LogWindow
 from blinkcheck.model import Evidence, Finding, Outcome
 
 
-def judge_upgrade_indicators(c: ContainerFacts, window: LogWindow, lines: Sequence[UpgradeLine]) -> Finding:
+def judge_upgrade_indicators(cid: str, c: ContainerFacts, window: LogWindow, lines: Sequence[UpgradeLine]) -> Finding:
     """No upgrade lines: nothing to judge, so it passes. Lines found: report version and ids."""
-    cid = "docker.upgrade.indicators"
     values = {"container_id": c.short_id, "container_name": c.name}
     if window.error:
         return Finding(cid, Outcome.NOT_EVALUABLE, f"Could not read the logs of {c.label}: {window.error}",
@@ -45,12 +44,12 @@ def judge_upgrade_indicators(c: ContainerFacts, window: LogWindow, lines: Sequen
 
 
 def judge_new_container(
+    cid: str,
     runner: ContainerFacts,
     line: UpgradeLine,
     new: ContainerFacts | None,
     new_window: LogWindow | None,
 ) -> Finding:
-    cid = "docker.upgrade.new-container-healthy"
     values = {
         "container_id": runner.short_id,
         "container_name": runner.name,
@@ -93,10 +92,10 @@ def judge_new_container(
     )
 
 
-def judge_not_a_runner(runner: ContainerFacts, line: UpgradeLine, other: str) -> Finding:
+def judge_not_a_runner(cid: str, runner: ContainerFacts, line: UpgradeLine, other: str) -> Finding:
     """An upgrade line that names a container which is not a runner: not followed, not trusted."""
     return Finding(
-        "docker.upgrade.new-container-healthy",
+        cid,
         Outcome.NOT_EVALUABLE,
         f"The upgrade line in {runner.label} names container {other}, which is not a runner container (its name "
         f"and image are not the runner's): the suite does not look at it. Check the line by hand.",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from blinkcheck.catalog import KUBERNETES_PODS_READY
 from blinkcheck.kubernetes.facts import (
     STARTUP_GRACE_S,
     DeploymentFacts,
@@ -29,6 +30,7 @@ from blinkcheck.model import Evidence, Finding, Outcome, human
 
 
 def judge_pods_exist(
+    cid: str,
     deployment: DeploymentFacts | None,
     pods: Sequence[PodFacts],
     runner_name: str,
@@ -37,7 +39,6 @@ def judge_pods_exist(
     now: datetime,
     hpa: HpaFacts | None = None,
 ) -> Finding:
-    cid = "k8s.disconnected.pods-exist"
     values = {"deployment": runner_name, "namespace": namespace, "selector": selector}
     evidence: list[Evidence] = []
     if deployment is not None:
@@ -46,25 +47,25 @@ def judge_pods_exist(
         evidence.append(Evidence("kubectl get pods", pod_table(pods, now), source=f"{namespace}, -l {selector}"))
     obj = deployment.label if deployment else f"deployment {namespace}/{runner_name}"
     if deployment is None and not pods:
-        problem = f"No deployment {runner_name} and no pods labelled {selector} in namespace {namespace}."
-        return Finding(cid, Outcome.FAILED, problem, obj, tuple(evidence), {**values, "problem": problem})
+        summary = f"No deployment {runner_name} and no pods labelled {selector} in namespace {namespace}."
+        return Finding(cid, Outcome.FAILED, summary, obj, tuple(evidence), values, variant="missing")
     if deployment is None:
-        problem = (
+        summary = (
             f"{len(pods)} pod(s) labelled {selector} run in {namespace}, but there is no deployment named "
             f"{runner_name} (installed under another name? pass --runner-name)."
         )
-        return Finding(cid, Outcome.WARNING, problem, obj, tuple(evidence), {**values, "problem": problem,
-                                                                              "pod": pods[0].name})  # fmt: skip
+        return Finding(cid, Outcome.WARNING, summary, obj, tuple(evidence),
+                       {**values, "pod": pods[0].name, "pod_count": str(len(pods))}, variant="other-name")  # fmt: skip
     if not pods:
         why = _deploy_problem(deployment)
+        values.update(replicas=str(deployment.replicas), why=why)
         if deployment.replicas == 0:
-            problem = f"Deployment {runner_name} in {namespace} is scaled to 0 replicas: no runner pod runs."
-        else:
-            problem = (
-                f"Deployment {runner_name} in {namespace} wants {deployment.replicas} replica(s) but has no pods"
-                + (f": {why}" if why else ".")
-            )
-        return Finding(cid, Outcome.FAILED, problem, obj, tuple(evidence), {**values, "problem": problem})
+            summary = f"Deployment {runner_name} in {namespace} is scaled to 0 replicas: no runner pod runs."
+            return Finding(cid, Outcome.FAILED, summary, obj, tuple(evidence), values, variant="scaled-to-zero")
+        summary = (f"Deployment {runner_name} in {namespace} wants {deployment.replicas} replica(s) but has no pods"
+                   + (f": {why}" if why else "."))  # fmt: skip
+        variant = "no-pods-because" if why else "no-pods"
+        return Finding(cid, Outcome.FAILED, summary, obj, tuple(evidence), values, variant=variant)
     hpa_note = f"; {hpa.describe()}" if hpa else ""
     return Finding(
         cid,
@@ -78,13 +79,13 @@ def judge_pods_exist(
 
 
 def judge_pod_ready(
+    cid: str,
     p: PodFacts,
     all_pods: Sequence[PodFacts],
     now: datetime,
     events: Sequence[EventFacts] | None = None,
     window: LogWindow | None = None,
 ) -> Finding:
-    cid = "k8s.disconnected.pods-ready"
     state = describe_state(p)
     outcome = _pod_outcome(p, now)
     values = {"pod": p.name, "namespace": p.namespace, "state": state}
@@ -110,13 +111,13 @@ def judge_pod_ready(
 
 
 def judge_logs_readable(
+    cid: str,
     p: PodFacts,
     window: LogWindow,
     deployment_name: str,
     hpa: HpaFacts | None,
     n_pods: int,
 ) -> Finding:
-    cid = "k8s.disconnected.logs-readable"
     values = {"pod": p.name, "namespace": p.namespace, "deployment": deployment_name,
               "log_window": window.window, "reason": window.error}  # fmt: skip
     how = (
@@ -131,7 +132,7 @@ def judge_logs_readable(
             f"{p.label} has no logs: its container never started ({describe_state(p)}).",
             p.label,
             values=values,
-            because_of="k8s.disconnected.pods-ready",
+            because_of=KUBERNETES_PODS_READY,
         )
     if window.gone:
         return Finding(cid, Outcome.NOT_EVALUABLE, f"Could not read the logs of {p.label}: {window.error}", p.label,

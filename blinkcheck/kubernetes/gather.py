@@ -25,6 +25,8 @@ from email.utils import parsedate_to_datetime
 from functools import cached_property
 from typing import Any
 
+from blinkcheck.catalog import KUBERNETES_API as PRECONDITION
+from blinkcheck.catalog import KUBERNETES_PERMISSIONS as PERMISSIONS
 from blinkcheck.catalog import Catalog
 from blinkcheck.config import TargetSpec
 from blinkcheck.kubernetes.client import ApiError, Kube, KubeConfigError, connect_bounded
@@ -50,8 +52,6 @@ from blinkcheck.redact import Redactor
 from blinkcheck.run import DeadlineExceeded
 from blinkcheck.streaming import read_whole
 
-PRECONDITION = "k8s.cluster.api-reachable"
-PERMISSIONS = "k8s.cluster.permissions"
 PAGE = 500
 MAX_OBJECTS = 5000  # per kind and namespace: a bound, not an expectation
 MAX_PAGES = MAX_OBJECTS // PAGE + 2  # a list takes at most this many calls...
@@ -76,6 +76,7 @@ class KubernetesFacts:
         self.notify = notify  # progress on long waits, shown on the terminal even under -q
         self.redactor = redactor
         self.patterns = LogPatterns.from_catalog(catalog)
+        self.catalog = catalog
         self._clock_offset = timedelta(0)
         self._logs: dict[tuple[str, str], LogWindow] = {}
         self._events: dict[tuple[str, str], list[EventFacts] | None] = {}
@@ -208,7 +209,7 @@ class KubernetesFacts:
                     spec=client.V1SelfSubjectAccessReviewSpec(resource_attributes=attrs)
                 )
                 choice = r.key == "exec" and not self.spec.probe_strict  # --probe auto: skipped without it
-                base = Access(r.verb, r.resource_text, ns, r.needed_by, name=name, optional=r.optional,
+                base = Access(r.verb, r.resource_text, ns, self.catalog.readers(r.key), name=name, optional=r.optional,
                                  choice=choice)  # fmt: skip
                 try:
                     data, _ = kube.json("POST selfsubjectaccessreviews", authz.create_self_subject_access_review, body)
@@ -248,7 +249,7 @@ class KubernetesFacts:
     def _could_not_look(self, exc: ApiError, key: str = "", namespace: str = "") -> CouldNotLook:
         if exc.status == 403 and key:
             r = READ[key]
-            a = Access(r.verb, r.resource_text, namespace, r.needed_by)
+            a = Access(r.verb, r.resource_text, namespace, self.catalog.readers(r.key))
             missing = self._missing(a)
             missing.reason += f" (the API server said: {exc.reason})"
             return missing

@@ -21,8 +21,7 @@ class ApiFacts:
     error: str = ""
 
 
-def judge_api(api: ApiFacts) -> Finding:
-    cid = "k8s.cluster.api-reachable"
+def judge_api(cid: str, api: ApiFacts) -> Finding:
     values = {"server": api.server or "no server configured", "context": api.context or "(none)",
               "namespace": api.namespace, "reason": api.error}  # fmt: skip
     if api.reachable:
@@ -83,8 +82,7 @@ def subject_flag(subject: str) -> str:
     return f"--serviceaccount={m[1]}:{m[2]}" if m else f"--user={subject}"
 
 
-def judge_permissions(accesses: Sequence[Access], namespace: str, subject: str) -> Finding:
-    cid = "k8s.cluster.permissions"
+def judge_permissions(cid: str, accesses: Sequence[Access], namespace: str, subject: str) -> Finding:
     withheld = [a for a in accesses if a.allowed is False and a.choice]
     missing = [a for a in accesses if a.allowed is False and not a.choice]
     unknown = [a for a in accesses if a.allowed is None and not a.choice]

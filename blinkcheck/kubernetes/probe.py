@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any
 
+from blinkcheck.catalog import KUBERNETES_PERMISSIONS
 from blinkcheck.kubernetes.client import ApiError
 from blinkcheck.kubernetes.facts import PodFacts
 from blinkcheck.kubernetes.gather import KubernetesFacts
@@ -28,8 +29,6 @@ from blinkcheck.probe.tools import (
     tool_commands,
     with_issuer,
 )
-
-PERMISSIONS = "k8s.cluster.permissions"
 
 
 class KubernetesProbe:
@@ -51,14 +50,14 @@ class KubernetesProbe:
             try:
                 self._probes[key] = self._no_exec(p) if denied else self._probe(p)
             except CouldNotLook as exc:
-                if self.facts.spec.probe_strict or exc.because_of != PERMISSIONS:
+                if self.facts.spec.probe_strict or exc.because_of != KUBERNETES_PERMISSIONS:
                     raise
                 self._probes[key] = self._no_exec(p, exc.reason)
         return self._probes[key]
 
     def _no_exec(self, p: PodFacts, said: str = "") -> ProbeResult:
         r = READ["exec"]
-        access = Access(r.verb, r.resource_text, p.namespace, r.needed_by)
+        access = Access(r.verb, r.resource_text, p.namespace, self.facts.catalog.readers(r.key))
         grant = access.grant(subject_flag(self.facts.subject))
         role = "kubectl apply -f rbac/role-probe-exec.yaml (namespace blink, ServiceAccount blink-health-check)"
         enable = f"{role}; or for {self.facts.subject} in {p.namespace}: {grant}"

@@ -17,9 +17,8 @@ from blinkcheck.model import Evidence, Finding, Outcome, human
 # ------------------------------------------------------------------ judges: Upgrade
 
 
-def judge_operator_state(operators: Sequence[OperatorFacts], namespace: str, now: datetime,
+def judge_operator_state(cid: str, operators: Sequence[OperatorFacts], namespace: str, now: datetime,
                          window_s: float, operator_logs: Mapping[str, LogWindow] | None = None) -> Finding:  # fmt: skip
-    cid = "k8s.upgrade.operator-state"
     values: dict[str, str] = {"namespace": namespace}
     if not operators:
         return Finding(
@@ -45,11 +44,12 @@ def judge_operator_state(operators: Sequence[OperatorFacts], namespace: str, now
     if down:
         o = down[0]
         values.update(operator=o.name, version=o.version)
-        problem = (
+        summary = (
             f"Operator {o.label} exists but is not running: {o.state()}. The runbook waits one minute and "
-            f"checks again (k8s.upgrade.operator-stuck does)."
+            f"checks again (the operator-stuck check does)."
         )
-        return Finding(cid, Outcome.WARNING, problem, o.label, tuple(evidence), {**values, "problem": problem})
+        return Finding(cid, Outcome.WARNING, summary, o.label, tuple(evidence), {**values, "state": o.state()},
+                       variant="not-running")  # fmt: skip
     o = first
     age = _age(parse_time(o.created), now)
     left = (
@@ -57,11 +57,12 @@ def judge_operator_state(operators: Sequence[OperatorFacts], namespace: str, now
         if age is not None and age < window_s
         else ""
     )
-    problem = (
+    summary = (
         f"Operator {o.label} is running: an upgrade to {o.version} is in progress"
         f"{f' (for {human(age)})' if age is not None else ''}{left}. Do nothing, wait for it to complete."
     )
-    return Finding(cid, Outcome.WARNING, problem, o.label, tuple(evidence), {**values, "problem": problem})
+    values.update(age=human(age) if age is not None else "?", window=human(window_s))
+    return Finding(cid, Outcome.WARNING, summary, o.label, tuple(evidence), values, variant="in-progress")
 
 
 @dataclass(frozen=True)
@@ -85,13 +86,13 @@ def both_tails(w: LogWindow) -> str:
 
 
 def judge_operator_handoff(
+    cid: str,
     p: PodFacts,
     window: LogWindow,
     handoff: Handoff | None,
     operators: Sequence[OperatorFacts],
     deployment_name: str,
 ) -> Finding:
-    cid = "k8s.upgrade.operator-handoff"
     values = {"pod": p.name, "namespace": p.namespace, "deployment": deployment_name}
     if handoff is None and window.error:
         return Finding(cid, Outcome.NOT_EVALUABLE, f"Could not read the logs of {p.label}: {window.error}", p.label,
@@ -164,6 +165,7 @@ class Wait:
 
 
 def judge_operator_stuck(
+    cid: str,
     before: OperatorFacts,
     after: OperatorFacts | None,
     wait: Wait,
@@ -173,7 +175,6 @@ def judge_operator_stuck(
     logs: LogWindow | None = None,
 ) -> Finding:
     """`before` was not running at the first look; `after` is what the last poll saw (None: gone)."""
-    cid = "k8s.upgrade.operator-stuck"
     o = after or before
     values = {
         "operator": before.name,
@@ -218,9 +219,8 @@ def judge_operator_stuck(
     )
 
 
-def judge_rollback(o: OperatorFacts, now: datetime, window_s: float, runner_deployment: str) -> Finding:
+def judge_rollback(cid: str, o: OperatorFacts, now: datetime, window_s: float, runner_deployment: str) -> Finding:
     """An operator alive for longer than its rollback window did not roll back. Exactly the window is on time."""
-    cid = "k8s.upgrade.rollback-overdue"
     age = _age(parse_time(o.created), now)
     values = {
         "operator": o.name,
@@ -235,7 +235,7 @@ def judge_rollback(o: OperatorFacts, now: datetime, window_s: float, runner_depl
                        o.label, values=values)  # fmt: skip
     if not o.alive:
         return Finding(cid, Outcome.PASSED, f"{o.label} ({human(age)} old) is not alive, so it cannot be overdue "
-                       "(k8s.upgrade.operator-stuck judges an operator that does not run).", o.label,
+                       "(the operator-stuck check judges an operator that does not run).", o.label,
                        values=values)  # fmt: skip
     if age <= window_s:
         return Finding(cid, Outcome.PASSED, f"{o.label} is {human(age)} old, within its {human(window_s)} rollback "

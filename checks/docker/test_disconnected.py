@@ -2,6 +2,7 @@
 
 import pytest
 
+from blinkcheck.catalog import DOCKER_CONTAINER_RUNNING
 from blinkcheck.docker.disconnected import judge_container_exists, judge_container_running, judge_logs_readable
 from blinkcheck.logs.judge import has_network_errors, judge_network_errors
 from blinkcheck.probe.judge import judge_probe
@@ -11,7 +12,7 @@ from blinkcheck.probe.result import reached
 @pytest.mark.condition("docker.disconnected.container-exists")
 def test_runner_container_exists(runner_containers, spec, record):
     """Step 1: `docker ps -a | grep blink-runner`."""
-    record(judge_container_exists(runner_containers, spec.runner_name, spec.docker_host))
+    record(judge_container_exists(record.condition_id, runner_containers, spec.runner_name, spec.docker_host))
 
 
 @pytest.mark.condition("docker.disconnected.container-running")
@@ -21,14 +22,14 @@ def test_runner_container_running(runner_containers, docker_facts, record):
     for c in runner_containers:
         window = None if c.status == "running" else docker_facts.log_window(c)
         others = any_running and c.status != "running"
-        record(judge_container_running(c, window, others_running=others))
+        record(judge_container_running(record.condition_id, c, window, others_running=others))
 
 
 @pytest.mark.condition("docker.disconnected.logs-readable")
 def test_runner_logs_readable(runner_containers, docker_facts, record):
     """Step 2: `docker logs <container_id>`."""
     for c in runner_containers:
-        record(judge_logs_readable(c, docker_facts.log_window(c)))
+        record(judge_logs_readable(record.condition_id, c, docker_facts.log_window(c)))
 
 
 @pytest.mark.condition("docker.disconnected.no-network-errors")
@@ -52,7 +53,7 @@ def test_blink_reachable_from_runner(runner_containers, docker_probe, spec, cata
     for c in runner_containers:
         values = {"container_id": c.short_id, "container_name": c.name}
         if c.status != "running":
-            record.blocked_by("docker.disconnected.container-running",
+            record.blocked_by(DOCKER_CONTAINER_RUNNING,
                               f"{c.label} is {c.status}: its network namespace exists only while it runs.", c.label,
                               values)  # fmt: skip
             continue

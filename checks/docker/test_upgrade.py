@@ -17,7 +17,7 @@ def _upgrades(runner_containers, docker_facts, catalog):
 def test_upgrade_indicators(runner_containers, docker_facts, catalog, record):
     """Step 2: grep the logs for 'Creating new container with name' / 'Found existing container with name'."""
     for c, window, lines in _upgrades(runner_containers, docker_facts, catalog):
-        record(judge_upgrade_indicators(c, window, lines))
+        record(judge_upgrade_indicators(record.condition_id, c, window, lines))
 
 
 @pytest.mark.condition("docker.upgrade.new-container-healthy")
@@ -33,9 +33,9 @@ def test_upgraded_container_healthy(runner_containers, docker_facts, catalog, re
         try:
             new = docker_facts.follow(ref, line.name)
         except NotARunner as other:
-            record(judge_not_a_runner(c, line, str(other)))
+            record(judge_not_a_runner(record.condition_id, c, line, str(other)))
             continue
         window = docker_facts.log_window(new) if new and new.status != "running" else None
-        record(judge_new_container(c, line, new, window))
+        record(judge_new_container(record.condition_id, c, line, new, window))
     if not judged:
         record.not_applicable("no runner logged an upgrade in the log window.")

@@ -15,4 +15,4 @@ def test_runner_secret_present(kubernetes_facts, record):
         except CouldNotLook:
             deployment = None  # only needed to learn the secret's name; the default is Blink's
         for name, key in secret_refs_to_check(deployment):
-            record(judge_secret(kubernetes_facts.secret(ns, name), key, deployment))
+            record(judge_secret(record.condition_id, kubernetes_facts.secret(ns, name), key, deployment))

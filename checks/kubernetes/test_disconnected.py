@@ -2,6 +2,7 @@
 
 import pytest
 
+from blinkcheck.catalog import KUBERNETES_PODS_READY
 from blinkcheck.kubernetes.disconnected import judge_logs_readable, judge_pod_ready, judge_pods_exist
 from blinkcheck.kubernetes.facts import describe_state
 from blinkcheck.kubernetes.parse import selector_text
@@ -38,7 +39,8 @@ def test_runner_pods_exist(kubernetes_facts, spec, record):
         pods = kubernetes_facts.runner_pods(ns)
         selector = selector_text(kubernetes_facts.runner_selector(ns))
         hpa = kubernetes_facts.hpa_for(deployment)
-        record(judge_pods_exist(deployment, pods, spec.runner_name, ns, selector, kubernetes_facts.now(), hpa))
+        record(judge_pods_exist(record.condition_id, deployment, pods, spec.runner_name, ns, selector,
+                                kubernetes_facts.now(), hpa))  # fmt: skip
 
 
 @pytest.mark.condition("k8s.disconnected.pods-ready")
@@ -46,13 +48,14 @@ def test_runner_pods_ready(kubernetes_facts, runner_pods, record):
     """Step 1: every runner pod is Running and Ready; the pod's events and last lines say why not."""
     now = kubernetes_facts.now()
     for pod in runner_pods:
-        finding = judge_pod_ready(pod, runner_pods, now)
+        finding = judge_pod_ready(record.condition_id, pod, runner_pods, now)
         if finding.outcome is not Outcome.PASSED:
             events = kubernetes_facts.events(pod.namespace, pod.name)
-            finding = judge_pod_ready(pod, runner_pods, now, events, _logs_if_readable(kubernetes_facts, pod))
+            logs = _logs_if_readable(kubernetes_facts, pod)
+            finding = judge_pod_ready(record.condition_id, pod, runner_pods, now, events, logs)
         record(finding)
     if not runner_pods:
-        record.nothing_to_judge("no runner pods (see k8s.disconnected.pods-exist)")
+        record.nothing_to_judge("no runner pods (see the check that they exist)")
 
 
 @pytest.mark.condition("k8s.disconnected.logs-readable")
@@ -66,7 +69,7 @@ def test_runner_logs_readable(kubernetes_facts, spec, record):
         for pod in pods:
             window = kubernetes_facts.log_window(pod) if pod.has_run else LogWindow(pod.label, spec.log_window)
             name = deployment.name if deployment else spec.runner_name
-            record(judge_logs_readable(pod, window, name, hpa, len(pods)))
+            record(judge_logs_readable(record.condition_id, pod, window, name, hpa, len(pods)))
             judged = True
     if not judged:
         record.nothing_to_judge("no runner pods to read logs from")
@@ -99,7 +102,7 @@ def test_blink_reachable_from_pod(kubernetes_probe, runner_pods, spec, catalog, 
     for pod in runner_pods:
         values = {"pod": pod.name, "namespace": pod.namespace}
         if not pod.ready:
-            record.blocked_by("k8s.disconnected.pods-ready",
+            record.blocked_by(KUBERNETES_PODS_READY,
                               f"{pod.label} is {describe_state(pod)}: the probe runs inside a Ready runner pod.",
                               pod.label, values)  # fmt: skip
             continue

@@ -8,10 +8,11 @@ from blinkcheck.kubernetes.preconditions import judge_api, judge_permissions
 @pytest.mark.condition("k8s.cluster.api-reachable")
 def test_api_server_answers(kubernetes_facts, record):
     """`kubectl version`: the API server of the chosen context answers, with these credentials."""
-    record(judge_api(kubernetes_facts.api_server))
+    record(judge_api(record.condition_id, kubernetes_facts.api_server))
 
 
 @pytest.mark.condition("k8s.cluster.permissions")
 def test_read_permissions(kubernetes_facts, record):
     """SelfSubjectAccessReview for every read the checks make; a missing one blocks only the checks needing it."""
-    record(judge_permissions(kubernetes_facts.accesses, kubernetes_facts.namespace_text, kubernetes_facts.subject))
+    facts = kubernetes_facts
+    record(judge_permissions(record.condition_id, facts.accesses, facts.namespace_text, facts.subject))

@@ -31,7 +31,8 @@ def test_operator_state(kubernetes_facts, operators, spec, record):
     for ns in kubernetes_facts.namespaces:
         mine = [o for o in operators if o.namespace == ns]
         logs = {name: w for o in mine for name, w in _operator_logs(kubernetes_facts, o).items()}
-        record(judge_operator_state(mine, ns, kubernetes_facts.now(), spec.rollback_window_s, logs))
+        now = kubernetes_facts.now()
+        record(judge_operator_state(record.condition_id, mine, ns, now, spec.rollback_window_s, logs))
 
 
 @pytest.mark.condition("k8s.upgrade.operator-handoff")
@@ -45,7 +46,7 @@ def test_operator_handoff(kubernetes_facts, runner_pods, operators, catalog, spe
         window = kubernetes_facts.log_window(pod)
         deployment = kubernetes_facts.runner_deployment(pod.namespace)
         name = deployment.name if deployment else spec.runner_name
-        record(judge_operator_handoff(pod, window, find_handoff(window, pattern), operators, name))
+        record(judge_operator_handoff(record.condition_id, pod, window, find_handoff(window, pattern), operators, name))
         judged = True
     if not judged:
         record.nothing_to_judge("no runner pod has logs to search")
@@ -60,7 +61,8 @@ def test_operator_not_stuck(kubernetes_facts, operators, spec, record):
         pod = (after or before).pods[0] if (after or before).pods else None
         events = kubernetes_facts.events(pod.namespace, pod.name) if pod else None
         logs = next(iter(_operator_logs(kubernetes_facts, after).values()), None) if after else None
-        record(judge_operator_stuck(before, after, wait, spec.runner_name, kubernetes_facts.now(), events, logs))
+        now = kubernetes_facts.now()
+        record(judge_operator_stuck(record.condition_id, before, after, wait, spec.runner_name, now, events, logs))
     if not stuck:
         running = ", ".join(o.name for o in operators)
         summary = (
@@ -75,7 +77,7 @@ def test_rollback_not_overdue(kubernetes_facts, operators, spec, record):
     """Step 3: the operator rolls back by itself after 5 minutes if the upgrade fails."""
     now = kubernetes_facts.now()
     for operator in operators:
-        record(judge_rollback(operator, now, spec.rollback_window_s, spec.runner_name))
+        record(judge_rollback(record.condition_id, operator, now, spec.rollback_window_s, spec.runner_name))
     if not operators:
         where = kubernetes_facts.namespace_text
         record.passed("No blink-operator exists: no rollback is due.", where, values={"namespace": where})

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from blinkcheck.catalog import fill, load_catalog
+from blinkcheck.catalog import load_catalog
 from blinkcheck.kubernetes.facts import OperatorFacts
 from blinkcheck.kubernetes.parse import (
     deployment_facts,
@@ -166,7 +166,7 @@ def window(*lines: str, previous: tuple[str, ...] = (), error: str = "") -> LogW
 
 
 def remedy(finding) -> str:
-    return fill(CATALOG[finding.condition_id].remedy, finding.values)
+    return CATALOG[finding.condition_id].remediation(finding.variant, finding.values)
 
 
 def access(verb: str, resource: str, allowed: bool | None, needed: tuple[str, ...], optional: bool = False):

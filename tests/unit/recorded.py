@@ -133,13 +133,13 @@ def docker_findings(s: DockerScenario, blink_url: str = "https://blink.lab.test:
     """checks/docker, condition by condition, on the recording (no engine facts, no probe)."""
     out: list[Finding] = []
     runners = s.runners
-    out.append(docker_disconnected.judge_container_exists(runners, RUNNER, "unix:///var/run/docker.sock"))
+    out.append(docker_disconnected.judge_container_exists("docker.disconnected.container-exists", runners, RUNNER, "unix:///var/run/docker.sock"))
     any_running = any(c.status == "running" for c in runners)
     for c in runners:
         window = None if c.status == "running" else s.window(c)
-        out.append(docker_disconnected.judge_container_running(c, window, others_running=any_running and c.status != "running"))
+        out.append(docker_disconnected.judge_container_running("docker.disconnected.container-running", c, window, others_running=any_running and c.status != "running"))
     for c in runners:
-        out.append(docker_disconnected.judge_logs_readable(c, s.window(c)))
+        out.append(docker_disconnected.judge_logs_readable("docker.disconnected.logs-readable", c, s.window(c)))
     for c in runners:
         values = {"container_id": c.short_id, "container_name": c.name}
         out.append(judge_network_errors("docker.disconnected.no-network-errors", s.window(c), CATALOG, blink_url,
@@ -147,14 +147,14 @@ def docker_findings(s: DockerScenario, blink_url: str = "https://blink.lab.test:
     for c in runners:
         w = s.window(c)
         lines = upgrade_lines(w, CATALOG.upgrade_patterns)
-        out.append(docker_upgrade.judge_upgrade_indicators(c, w, lines))
+        out.append(docker_upgrade.judge_upgrade_indicators("docker.upgrade.indicators", c, w, lines))
         if lines:
             line = lines[-1]
             ref = line.container_id if line.kind == "found_existing" else line.name  # as checks/docker follow it
             new = next((x for want in (ref, line.name) for x in runners if x.id.startswith(want) or x.name == want),
                        None)  # fmt: skip
-            out.append(docker_upgrade.judge_new_container(c, line, new, s.window(new) if new and new.status != "running" else None))
-    out += [docker_deployment.judge_socket_mounted(c) for c in runners]
+            out.append(docker_upgrade.judge_new_container("docker.upgrade.new-container-healthy", c, line, new, s.window(new) if new and new.status != "running" else None))
+    out += [docker_deployment.judge_socket_mounted("docker.runner.socket-mounted", c) for c in runners]
     return out
 
 
@@ -247,13 +247,13 @@ def k8s_findings(s: K8sScenario, blink_url: str = "http://10.244.0.1:18080") -> 
     """checks/kubernetes, condition by condition, on the recording (no API or permission facts, no probe, no wait)."""
     out: list[Finding] = []
     ns, now, pods, d = s.namespace, s.now, s.runner_pods, s.deployment
-    out.append(kubernetes_disconnected.judge_pods_exist(d, pods, RUNNER, ns, kubernetes_parse.selector_text(s.selector), now, s.hpa))
+    out.append(kubernetes_disconnected.judge_pods_exist("k8s.disconnected.pods-exist", d, pods, RUNNER, ns, kubernetes_parse.selector_text(s.selector), now, s.hpa))
     for p in pods:
-        f = kubernetes_disconnected.judge_pod_ready(p, pods, now)
-        out.append(f if f.outcome.value == "passed" else kubernetes_disconnected.judge_pod_ready(p, pods, now, s.events(p.name),
+        f = kubernetes_disconnected.judge_pod_ready("k8s.disconnected.pods-ready", p, pods, now)
+        out.append(f if f.outcome.value == "passed" else kubernetes_disconnected.judge_pod_ready("k8s.disconnected.pods-ready", p, pods, now, s.events(p.name),
                                                                            s.window(p) if p.has_run else None))
     for p in pods:
-        out.append(kubernetes_disconnected.judge_logs_readable(p, s.window(p) if p.has_run else LogWindow(p.label, WINDOW), RUNNER, s.hpa,
+        out.append(kubernetes_disconnected.judge_logs_readable("k8s.disconnected.logs-readable", p, s.window(p) if p.has_run else LogWindow(p.label, WINDOW), RUNNER, s.hpa,
                                           len(pods)))  # fmt: skip
     for p in pods:
         if p.has_run:
@@ -261,15 +261,15 @@ def k8s_findings(s: K8sScenario, blink_url: str = "http://10.244.0.1:18080") -> 
                                             {"pod": p.name, "namespace": p.namespace}))  # fmt: skip
     ops = s.operators
     op_logs = {p.name: s.window(p) for o in ops for p in o.pods if p.has_run}
-    out.append(kubernetes_upgrade.judge_operator_state(ops, ns, now, ROLLBACK_S, op_logs))
+    out.append(kubernetes_upgrade.judge_operator_state("k8s.upgrade.operator-state", ops, ns, now, ROLLBACK_S, op_logs))
     pattern = CATALOG.upgrade_patterns["operator_handoff"]
     for p in pods:
         if p.has_run:
             w = s.window(p)
-            out.append(kubernetes_upgrade.judge_operator_handoff(p, w, kubernetes_upgrade.find_handoff(w, pattern), ops, RUNNER))
-    out += [kubernetes_upgrade.judge_rollback(o, now, ROLLBACK_S, RUNNER) for o in ops]
+            out.append(kubernetes_upgrade.judge_operator_handoff("k8s.upgrade.operator-handoff", p, w, kubernetes_upgrade.find_handoff(w, pattern), ops, RUNNER))
+    out += [kubernetes_upgrade.judge_rollback("k8s.upgrade.rollback-overdue", o, now, ROLLBACK_S, RUNNER) for o in ops]
     for name, key in kubernetes_deployment.secret_refs_to_check(d):
-        out.append(kubernetes_deployment.judge_secret(s.secret(name), key, d))
+        out.append(kubernetes_deployment.judge_secret("k8s.runner.secret-present", s.secret(name), key, d))
     return out
 
 

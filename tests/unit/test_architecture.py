@@ -8,6 +8,7 @@ Kubernetes client. Every import counts: module level, inside functions, and unde
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -136,3 +137,32 @@ def test_a_docker_run_never_loads_the_kubernetes_client():
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "[]", out.stdout
+
+
+def _strings_outside_markers_and_docstrings(tree: ast.AST) -> list[tuple[int, str]]:
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "condition":
+            skip.update(id(c) for c in ast.walk(node))  # @pytest.mark.condition("...")
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                skip.add(id(first.value))  # docstrings explain, and may name a condition
+    return [(n.lineno, n.value) for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in skip]  # fmt: skip
+
+
+def test_condition_ids_live_in_the_catalog_and_the_markers_only():
+    """A condition is named in catalog.yaml, in its check's marker, and (for the few the code itself refers to)
+    once in the catalog loader: judges get the id from the check, the reads come from the catalog."""
+    from blinkcheck.catalog import load_catalog
+
+    ids = set(load_catalog().ids)
+    pattern = re.compile(r"\b(?:docker|k8s)\.[a-z0-9-]+\.[a-z0-9-]+\b")
+    found = []
+    for path in sources():
+        if path == ROOT / "blinkcheck" / "catalog.py":
+            continue
+        for line, text in _strings_outside_markers_and_docstrings(ast.parse(path.read_text(encoding="utf-8"))):
+            found += [f"{path.relative_to(ROOT)}:{line}: {m}" for m in pattern.findall(text) if m in ids]
+    assert not found, "condition ids outside the catalog and the markers:\n" + "\n".join(found)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
 import pkgutil
 import re
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -342,6 +344,11 @@ def _cond(**kw):
         (_cond(variants={"v": {"verdict": "x"}}), "condition 'docker.a.b': variant 'v': missing field 'remedy'"),
         (_cond(variants={"v": {"remedy": "{a:1}"}}), "condition 'docker.a.b': variant 'v': field 'remedy' has placeholder '{a:1}': only plain {name} placeholders are allowed"),
         (_cond(variants={"v": {"remedy": "r", "verdict": "{a!s}"}}), "condition 'docker.a.b': variant 'v': field 'verdict' has placeholder '{a!s}': only plain {name} placeholders are allowed"),
+        (_cond(problems=["a"]), "condition 'docker.a.b': field 'problems' must be a mapping of name to a problem line"),
+        (_cond(problems={"p": "{a:1}"}, remedy="{problem}"), "condition 'docker.a.b': problem 'p': field 'problems' has placeholder '{a:1}': only plain {name} placeholders are allowed"),
+        (_cond(remedy="{problem} then"), "condition 'docker.a.b': a remedy with {problem} needs field 'problems' (and 'problems' a remedy with {problem})"),
+        (_cond(problems={"p": "P"}), "condition 'docker.a.b': a remedy with {problem} needs field 'problems' (and 'problems' a remedy with {problem})"),
+        (_cond(reads="pods"), "condition 'docker.a.b': field 'reads' must be a list of read names"),
         (lambda d: d["conditions"].append(dict(d["conditions"][0])), "{path}: duplicate condition ids: docker.a.b"),
         (lambda d: d.update(upgrade_patterns={**UPGRADE, "creating": "("}), "upgrade_patterns: bad regular expression: missing ), unterminated subpattern at position 0"),
         (lambda d: d["upgrade_patterns"].pop("found_existing"), "upgrade_patterns: missing field 'found_existing'"),
@@ -393,3 +400,68 @@ def test_step_numbers_and_shown_values():
     assert _shown("x" * 200) == repr("x" * 200)
     assert is_quoted_command("curl -v 'a b'") and not is_quoted_command("curl -v a\\ b")
     assert not is_quoted_command("  ") and not is_quoted_command("curl 'x")
+
+
+def _variants_chosen_in(fn) -> set[str]:
+    """The remedy keys a judge can choose: every string in a `variant=` argument or a `variant = ...` assignment."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    exprs = [k.value for n in ast.walk(tree) if isinstance(n, ast.Call) for k in n.keywords if k.arg == "variant"]
+    exprs += [n.value for n in ast.walk(tree) if isinstance(n, ast.Assign)
+              and any(isinstance(t, ast.Name) and t.id == "variant" for t in n.targets)]  # fmt: skip
+    return {c.value for e in exprs for c in ast.walk(e) if isinstance(c, ast.Constant) and isinstance(c.value, str)}
+
+
+def judges_of(check) -> list:
+    """The blinkcheck functions a check calls (its judges), found by name in the check's own source."""
+    module = inspect.getmodule(check)
+    called = {n.func.id for n in ast.walk(ast.parse(textwrap.dedent(inspect.getsource(check))))
+              if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}  # fmt: skip
+    return [f for name in sorted(called) if inspect.isfunction(f := getattr(module, name, None))
+            and f.__module__.startswith("blinkcheck.")]  # fmt: skip
+
+
+def test_every_remedy_key_a_judge_can_choose_is_in_the_catalog():
+    """Traceability from the code to the catalog: each key a check's judges can give a finding as its `variant` is
+    a remedy variant or a problem line of that check's condition (an unknown key would fall back to the wrong
+    remedy, or leave {problem} unfilled); and a condition whose remedy has {problem} is judged only by judges that
+    choose one."""
+    seen = 0
+    for cid, fns in check_functions().items():
+        for qualified in fns:
+            mod, name = qualified.split("::")
+            check = getattr(importlib.import_module(mod), name)
+            chosen = {v for j in judges_of(check) for v in _variants_chosen_in(j)}
+            unknown = chosen - CATALOG[cid].choices
+            assert not unknown, f"{qualified}: its judges choose {sorted(unknown)}, not in {cid}'s catalog entry"
+            if CATALOG[cid].problems:
+                assert chosen, f"{cid}'s remedy says {{problem}}, but no judge of {qualified} chooses one"
+            seen += len(chosen)
+    assert seen >= 14  # recovered/configuration twice, 5 + 2 + 3 problem lines: the scan does find them
+
+
+def test_the_conditions_the_code_names_are_in_the_catalog():
+    from blinkcheck import catalog
+
+    assert set(catalog.NAMED_CONDITIONS) <= set(CATALOG.ids)
+
+
+def test_every_kubernetes_read_is_needed_by_a_condition_and_every_named_read_exists():
+    from blinkcheck.kubernetes.reads import READ
+
+    named = {r for c in CATALOG.conditions for r in c.reads}
+    assert named <= set(READ), f"catalog reads unknown to blinkcheck.kubernetes.reads: {sorted(named - set(READ))}"
+    assert set(READ) <= named, f"reads no condition needs: {sorted(set(READ) - named)}"
+    assert CATALOG.readers("exec") == ("k8s.disconnected.blink-reachable",)
+    assert CATALOG.readers("logs") == ("k8s.disconnected.logs-readable", "k8s.disconnected.no-network-errors",
+                                       "k8s.upgrade.operator-handoff")  # fmt: skip
+
+
+def test_the_problem_line_a_judge_chose_opens_its_remedy():
+    cond = CATALOG["k8s.runner.secret-present"]
+    values = {"secret": "blink-runner-secret", "namespace": "blink", "secret_key": "appKey", "keys": "token",
+              "deployment": "blink-runner"}  # fmt: skip
+    text = cond.remediation("no-key", values)
+    assert text.splitlines()[0] == "Secret blink-runner-secret in blink has no key appKey (keys: token)."
+    assert cond.remediation("empty-key", values).startswith("Secret blink-runner-secret in blink has key appKey, but")
+    assert cond.choices == {"missing", "no-key", "empty-key"}  # the main remedy needs a problem line: no ""
+    assert CATALOG["docker.disconnected.no-network-errors"].choices == {"", "recovered", "configuration"}

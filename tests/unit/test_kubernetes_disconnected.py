@@ -40,7 +40,7 @@ def test_pod_ready_on_the_labs_own_pods(scenario, outcome, words):
 
     s = recorded.kubernetes(scenario)
     p = s.runner_pods[0]
-    f = judge_pod_ready(p, s.runner_pods, s.now, s.events(p.name), s.window(p) if p.has_run else None)
+    f = judge_pod_ready("k8s.disconnected.pods-ready", p, s.runner_pods, s.now, s.events(p.name), s.window(p) if p.has_run else None)
     assert f.outcome is outcome, f.summary
     assert words in f.summary
     if outcome is Outcome.FAILED:
@@ -118,7 +118,7 @@ def test_pod_ready_on_the_labs_own_pods(scenario, outcome, words):
 )
 def test_pod_ready(raw, outcome, words):
     p = pod_facts(raw)
-    f = judge_pod_ready(p, [p], NOW)
+    f = judge_pod_ready("k8s.disconnected.pods-ready", p, [p], NOW)
     assert f.outcome is outcome, f.summary
     assert words in f.summary
     if outcome is Outcome.FAILED:
@@ -146,7 +146,7 @@ def test_pod_ready_evidence_holds_events_and_previous_lines():
             }
         )
     ]
-    f = judge_pod_ready(p, [p], NOW, events, window("now", previous=("fatal: bad config",)))
+    f = judge_pod_ready("k8s.disconnected.pods-ready", p, [p], NOW, events, window("now", previous=("fatal: bad config",)))
     titles = [e.title for e in f.evidence]
     assert titles[1] == f"Events of {p.name}" and "Back-off restarting failed container" in f.evidence[1].text
     assert any("previous container" in t for t in titles)
@@ -165,7 +165,7 @@ def test_events_unreadable_is_said_not_hidden():
 )
 def test_not_ready_startup_grace_edges(started_ago, outcome):
     p = pod_facts(pod(containers=[container(ready=False, started_ago=started_ago)]))
-    assert judge_pod_ready(p, [p], NOW).outcome is outcome
+    assert judge_pod_ready("k8s.disconnected.pods-ready", p, [p], NOW).outcome is outcome
 
 
 @pytest.mark.parametrize(
@@ -187,7 +187,7 @@ def test_not_ready_startup_grace_edges(started_ago, outcome):
 def test_high_restart_counts(restarts, last_ago, outcome, sees):
     c = container(restarts=restarts, last_reason="Error", last_exit=2, last_finished_ago=last_ago)
     p = pod_facts(pod(containers=[c]))
-    f = judge_pod_ready(p, [p], NOW)
+    f = judge_pod_ready("k8s.disconnected.pods-ready", p, [p], NOW)
     assert f.outcome is outcome
     assert f"restarted {restarts} times" in f.summary
     if restarts == 4023:
@@ -198,7 +198,7 @@ def test_old_oom_kill_only_warns():
     p = pod_facts(
         pod(containers=[container(restarts=1, last_reason="OOMKilled", last_exit=137, last_finished_ago=7200)])
     )
-    assert judge_pod_ready(p, [p], NOW).outcome is Outcome.WARNING
+    assert judge_pod_ready("k8s.disconnected.pods-ready", p, [p], NOW).outcome is Outcome.WARNING
 
 
 # ------------------------------------------------------------------ pods-exist, HPA, logs
@@ -208,16 +208,16 @@ def test_pods_exist_variants():
     d = deployment_facts(deployment())
     p = pod_facts(pod())
     sel = "app=blink-runner,release=blink-runner"
-    none = judge_pods_exist(None, [], "blink-runner", NS, sel, NOW)
+    none = judge_pods_exist("k8s.disconnected.pods-exist", None, [], "blink-runner", NS, sel, NOW)
     assert none.outcome is Outcome.FAILED and "No deployment blink-runner" in none.summary
     assert "`kubectl get pods -n blink`" in remedy(none) and "No deployment blink-runner" in remedy(none)
-    no_pods = judge_pods_exist(d, [], "blink-runner", NS, sel, NOW)
+    no_pods = judge_pods_exist("k8s.disconnected.pods-exist", d, [], "blink-runner", NS, sel, NOW)
     assert no_pods.outcome is Outcome.FAILED and "has no pods" in no_pods.summary
-    scaled = judge_pods_exist(deployment_facts(deployment(replicas=0, ready=0)), [], "blink-runner", NS, sel, NOW)
+    scaled = judge_pods_exist("k8s.disconnected.pods-exist", deployment_facts(deployment(replicas=0, ready=0)), [], "blink-runner", NS, sel, NOW)
     assert scaled.outcome is Outcome.FAILED and "scaled to 0" in scaled.summary
-    orphan = judge_pods_exist(None, [p], "blink-runner", NS, sel, NOW)
+    orphan = judge_pods_exist("k8s.disconnected.pods-exist", None, [p], "blink-runner", NS, sel, NOW)
     assert orphan.outcome is Outcome.WARNING and "--runner-name" in orphan.summary
-    ok = judge_pods_exist(d, [p], "blink-runner", NS, sel, NOW)
+    ok = judge_pods_exist("k8s.disconnected.pods-exist", d, [p], "blink-runner", NS, sel, NOW)
     assert ok.outcome is Outcome.PASSED and "1/1 ready" in ok.summary
     assert [e.title for e in ok.evidence] == ["kubectl get deployment", "kubectl get pods"]
 
@@ -236,7 +236,7 @@ def test_deployment_problem_is_shown_when_it_has_no_pods():
             ],
         )
     )
-    f = judge_pods_exist(d, [], "blink-runner", NS, "app=blink-runner", NOW)
+    f = judge_pods_exist("k8s.disconnected.pods-exist", d, [], "blink-runner", NS, "app=blink-runner", NOW)
     assert "exceeded quota" in f.summary
 
 
@@ -258,27 +258,27 @@ def test_hpa_present_or_not():
     other = hpa_facts({**HPA, "spec": {**HPA["spec"], "scaleTargetRef": {"kind": "Deployment", "name": "x"}}})
     assert not other.targets(d)
     pods = [pod_facts(pod(f"blink-runner-7d9f8-{i}")) for i in "abc"]
-    with_hpa = judge_logs_readable(pods[0], window("a"), "blink-runner", hpa, 3)
+    with_hpa = judge_logs_readable("k8s.disconnected.logs-readable", pods[0], window("a"), "blink-runner", hpa, 3)
     assert "each pod's logs individually" in with_hpa.summary and "min 3, max 5" in with_hpa.summary
-    single = judge_logs_readable(pods[0], window("a"), "blink-runner", None, 1)
+    single = judge_logs_readable("k8s.disconnected.logs-readable", pods[0], window("a"), "blink-runner", None, 1)
     assert "`kubectl logs deployment/blink-runner`" in single.summary
-    many = judge_logs_readable(pods[0], window("a"), "blink-runner", None, 3)
+    many = judge_logs_readable("k8s.disconnected.logs-readable", pods[0], window("a"), "blink-runner", None, 3)
     assert "each of 3 pods' logs" in many.summary
-    exists = judge_pods_exist(d, pods, "blink-runner", NS, "app=blink-runner", NOW, hpa)
+    exists = judge_pods_exist("k8s.disconnected.pods-exist", d, pods, "blink-runner", NS, "app=blink-runner", NOW, hpa)
     assert "HPA blink/blink-runner targets deployment blink-runner" in exists.summary
 
 
 def test_logs_readable_variants():
     never = pod_facts(pod(phase="Pending", no_status=True, conditions=[]))
-    f = judge_logs_readable(never, window(error="container is waiting to start"), "blink-runner", None, 1)
+    f = judge_logs_readable("k8s.disconnected.logs-readable", never, window(error="container is waiting to start"), "blink-runner", None, 1)
     assert f.outcome is Outcome.BLOCKED and f.because_of == "k8s.disconnected.pods-ready"
     running = pod_facts(pod())
-    bad = judge_logs_readable(running, window(error="the server rejected our request"), "blink-runner", None, 1)
+    bad = judge_logs_readable("k8s.disconnected.logs-readable", running, window(error="the server rejected our request"), "blink-runner", None, 1)
     assert bad.outcome is Outcome.FAILED and "the server rejected our request" in remedy(bad)
     restarted = pod_facts(pod(containers=[container(restarts=2, last_reason="Error", last_exit=1)]))
-    prev = judge_logs_readable(restarted, window("x", previous=("y", "z")), "blink-runner", None, 1)
+    prev = judge_logs_readable("k8s.disconnected.logs-readable", restarted, window("x", previous=("y", "z")), "blink-runner", None, 1)
     assert prev.outcome is Outcome.PASSED and "previous container: 2 lines" in prev.summary
-    gone = judge_logs_readable(restarted, window("x"), "blink-runner", None, 1)
+    gone = judge_logs_readable("k8s.disconnected.logs-readable", restarted, window("x"), "blink-runner", None, 1)
     assert "previous container's logs are gone" in gone.summary
 
 
@@ -310,7 +310,7 @@ def test_startup_grace_is_only_for_a_first_start(restarts, outcome):
     c = container(ready=False, started_ago=10, restarts=restarts, last_reason="Error" if restarts else "",
                   last_exit=1 if restarts else None)  # fmt: skip
     p = pod_facts(pod(containers=[c]))
-    f = judge_pod_ready(p, [p], NOW)
+    f = judge_pod_ready("k8s.disconnected.pods-ready", p, [p], NOW)
     assert f.outcome is outcome
     if outcome is Outcome.WARNING:
         assert f.summary.endswith("Running but not Ready (its readiness probe fails). It started less than 1m ago: "
@@ -319,8 +319,8 @@ def test_startup_grace_is_only_for_a_first_start(restarts, outcome):
 
 def test_startup_grace_needs_a_running_container_with_a_start_time():
     not_started = pod_facts(pod(phase="Pending", containers=[container("waiting", "ContainerCreating", ready=False)]))
-    assert judge_pod_ready(not_started, [not_started], NOW).outcome is Outcome.FAILED
+    assert judge_pod_ready("k8s.disconnected.pods-ready", not_started, [not_started], NOW).outcome is Outcome.FAILED
     raw = pod(containers=[container(ready=False, started_ago=10)])
     raw["status"]["containerStatuses"][0]["state"]["running"] = {}  # running, no startedAt
     no_time = pod_facts(raw)
-    assert judge_pod_ready(no_time, [no_time], NOW).outcome is Outcome.FAILED
+    assert judge_pod_ready("k8s.disconnected.pods-ready", no_time, [no_time], NOW).outcome is Outcome.FAILED

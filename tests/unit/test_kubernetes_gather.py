@@ -84,7 +84,7 @@ def test_gatherer_refuses_only_what_is_denied_naming_verb_and_resource(fake_fact
     assert "missing permission: get pods/log in namespace blink" in err.value.reason
     assert "--user=alice" in err.value.how_to_fix
     assert not any("/log?" in p for _, p in api.requests), "a read the review denied must not be tried"
-    f = judge_permissions(k8s.accesses, "blink", k8s.subject)
+    f = judge_permissions("k8s.cluster.permissions", k8s.accesses, "blink", k8s.subject)
     assert f.outcome is Outcome.FAILED and "get pods/log" in f.summary
 
 

@@ -42,7 +42,7 @@ def test_no_exec_grant_with_probe_auto_is_a_choice_not_a_problem(fake_facts):
     """rbac/role.yaml alone (no create pods/exec), --probe auto: permissions pass, the probe cannot run here
     and says which Role to apply; no exec is tried."""
     api, k8s = fake_facts
-    f = judge_permissions(k8s.accesses, "blink", k8s.subject)
+    f = judge_permissions("k8s.cluster.permissions", k8s.accesses, "blink", k8s.subject)
     assert f.outcome is Outcome.PASSED, f.summary
     assert "Not granted, by choice: create pods/exec in namespace blink" in f.summary
     assert "optional: skipped without it" in f.evidence[0].text
@@ -63,7 +63,7 @@ def test_no_exec_grant_with_probe_on_is_missing_permission(tmp_path):
         path = tmp_path / "kubeconfig"
         path.write_text(KUBECONFIG.replace("https://127.0.0.1:1", api.url))
         k8s = KubernetesFacts(spec_for(tmp_path, kubeconfig=str(path), probe_strict=True), Redactor(), CATALOG)
-        assert judge_permissions(k8s.accesses, "blink", k8s.subject).outcome is Outcome.FAILED
+        assert judge_permissions("k8s.cluster.permissions", k8s.accesses, "blink", k8s.subject).outcome is Outcome.FAILED
         with pytest.raises(CouldNotLook) as err:
             KubernetesProbe(k8s).probe(k8s.runner_pods()[0])
         assert "create pods/exec" in err.value.reason and err.value.because_of == "k8s.cluster.permissions"

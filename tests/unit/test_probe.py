@@ -47,7 +47,7 @@ def judge(r: ProbeResult, strict: bool = True, cid: str = DOCKER):
 
 
 def remedy(f) -> str:
-    return fill(CATALOG[f.condition_id].remedy, f.values)
+    return CATALOG[f.condition_id].remediation(f.variant, f.values)
 
 
 # ------------------------------------------------------------------ tools -> layers
