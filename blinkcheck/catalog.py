@@ -127,6 +127,8 @@ class Catalog:
     success_patterns: tuple[re.Pattern[str], ...] = ()
     # The egress probe's advice per failed layer (dns, tcp, proxy, tls, tls-untrusted, http).
     probe_layers: Mapping[str, str] = dataclass_field(default_factory=dict)
+    # How to let the suite look where it could not (a grant, an image with curl), by key.
+    advice: Mapping[str, str] = dataclass_field(default_factory=dict)
 
     def __getitem__(self, condition_id: str) -> Condition:
         for c in self.conditions:
@@ -137,6 +139,10 @@ class Catalog:
     @property
     def ids(self) -> tuple[str, ...]:
         return tuple(c.id for c in self.conditions)
+
+    def advise(self, key: str, **values: str) -> str:
+        """Keyed advice (how to let the suite look), filled: a key the catalog lacks is a bug, so it raises."""
+        return fill(self.advice[key], values)
 
     def readers(self, read: str) -> tuple[str, ...]:
         """The conditions whose checks make this read (what a missing permission stops)."""
@@ -403,6 +409,11 @@ def load_catalog(path: Path | str = DEFAULT_CATALOG) -> Catalog:
         success = tuple(re.compile(x) for x in success_raw)
     except re.error as exc:
         raise CatalogError(f"success_patterns: bad regular expression: {exc}") from None
+    advice = raw.get("advice") or {}
+    if not isinstance(advice, dict) or not all(isinstance(v, str) for v in advice.values()):
+        raise CatalogError("advice: must be a mapping of key to advice text")
+    for key, text in advice.items():
+        _check_placeholders(text, f"advice.{key}", "text")
     layers = raw.get("probe_layers") or {}
     if not isinstance(layers, dict) or not all(isinstance(v, str) for v in layers.values()):
         raise CatalogError("probe_layers: must be a mapping of layer name to advice text")
@@ -416,4 +427,5 @@ def load_catalog(path: Path | str = DEFAULT_CATALOG) -> Catalog:
         upgrade_patterns=upgrade,
         success_patterns=success,
         probe_layers={str(k): v for k, v in layers.items()},
+        advice={str(k): v for k, v in advice.items()},
     )

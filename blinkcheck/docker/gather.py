@@ -69,6 +69,7 @@ class DockerFacts:
         self.spec = spec
         self.redactor = redactor
         self.patterns = LogPatterns.from_catalog(catalog)
+        self.catalog = catalog
         self._inspects: dict[str, ContainerFacts | None] = {}
         self._logs: dict[str, LogWindow | CouldNotLook] = {}
         self._runners: list[ContainerFacts] | CouldNotLook | None = None

@@ -146,10 +146,7 @@ class DockerProbe:
                 again = issuer_command(cmd)
                 r = with_issuer(r, self._run_one(c, image, env, again)[2], self._shown(c, shown_image, env, again))
             return replace(r, notes=(*notes, *r.notes))
-        enable = (
-            "load an image with curl onto this engine (e.g. `docker load -i curl-image.tar`) and pass "
-            f"--probe-image IMAGE; or run the suite as root on the engine's host ({self.spec.docker_host})"
-        )
+        enable = self.facts.catalog.advise("docker-probe-no-tool", docker_host=self.spec.docker_host)
         why = f"the image {shown_image} has none of curl, wget, nc (tried: {', '.join(tried) or 'none'})"
         if passed_over:
             why = "; ".join(passed_over.values())

@@ -173,8 +173,7 @@ class KubernetesFacts:
             if exc.status == 403:
                 raise CouldNotLook(
                     f"--all-namespaces: missing permission: list deployments.apps in all namespaces ({exc.reason})",
-                    how_to_fix="grant a ClusterRole with list on deployments (rbac/clusterrole-all-namespaces.yaml) "
-                    "or pass --namespace",
+                    how_to_fix=self.catalog.advise("kubernetes-all-namespaces"),
                     because_of=PERMISSIONS,
                 ) from None
             raise self._could_not_look(exc) from None
@@ -240,9 +239,10 @@ class KubernetesFacts:
                 raise self._missing(a)
 
     def _missing(self, a: Access) -> CouldNotLook:
+        grant = a.grant(subject_flag(self.subject))
         return CouldNotLook(
             f"missing permission: {a.text}",
-            how_to_fix=f"grant it to {self.subject}: {a.grant(subject_flag(self.subject))} (or apply rbac/)",
+            how_to_fix=self.catalog.advise("kubernetes-grant", subject=self.subject, grant=grant),
             because_of=PERMISSIONS,
         )
 

@@ -59,8 +59,8 @@ class KubernetesProbe:
         r = READ["exec"]
         access = Access(r.verb, r.resource_text, p.namespace, self.facts.catalog.readers(r.key))
         grant = access.grant(subject_flag(self.facts.subject))
-        role = "kubectl apply -f rbac/role-probe-exec.yaml (namespace blink, ServiceAccount blink-health-check)"
-        enable = f"{role}; or for {self.facts.subject} in {p.namespace}: {grant}"
+        enable = self.facts.catalog.advise("kubernetes-probe-exec", subject=self.facts.subject, namespace=p.namespace,
+                                           grant=grant)  # fmt: skip
         why = f"{self.facts.subject} may not exec into pods in {p.namespace} (create pods/exec is not granted"
         why += f": {said})" if said else ")"
         return ProbeResult(p.label, self.facts.spec.blink_url, unavailable=why, enable=enable)
@@ -110,16 +110,14 @@ class KubernetesProbe:
                 r = with_issuer(r, seen.stderr, command)
             return replace(r, notes=(*notes, *r.notes))
         if passed_over:
-            enable = ("a runner image with curl; or test by hand from its namespace: kubectl run blink-egress -n "
-                      f"{p.namespace} --rm -i --restart=Never --image=IMAGE-WITH-CURL -- curl -sSv -x PROXY {url}")
+            enable = self.facts.catalog.advise("kubernetes-probe-proxy-tool", namespace=p.namespace, blink_url=url)
             return ProbeResult(p.label, url, unavailable="; ".join(passed_over.values()), enable=enable,
                                proxy=proxy.shown if proxy else "", notes=tuple(notes))  # fmt: skip
         if len(missing) < 3:
             return ProbeResult(p.label, url, error="the exec probes took longer than the probe's deadline")
-        manual = (f"kubectl run blink-egress -n {p.namespace} --rm -i --restart=Never --image=IMAGE-WITH-CURL -- "
-                  f"curl -sSv {url}")  # fmt: skip
         why = f"the runner container {container} has none of curl, wget, nc"
-        return ProbeResult(p.label, url, unavailable=why, enable=f"test egress by hand from its namespace: {manual}")
+        enable = self.facts.catalog.advise("kubernetes-probe-no-tool", namespace=p.namespace, blink_url=url)
+        return ProbeResult(p.label, url, unavailable=why, enable=enable)
 
     def _probe_env(self, p: PodFacts, container: str) -> tuple[dict[str, str], list[str]]:
         """The runner container's proxy and trust-store variables from its pod spec (the exec'd tool inherits

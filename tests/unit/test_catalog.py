@@ -465,3 +465,17 @@ def test_the_problem_line_a_judge_chose_opens_its_remedy():
     assert cond.remediation("empty-key", values).startswith("Secret blink-runner-secret in blink has key appKey, but")
     assert cond.choices == {"missing", "no-key", "empty-key"}  # the main remedy needs a problem line: no ""
     assert CATALOG["docker.disconnected.no-network-errors"].choices == {"", "recovered", "configuration"}
+
+
+def test_every_advice_key_the_code_gives_is_in_the_catalog_and_every_one_is_used():
+    root = Path(__file__).resolve().parents[2] / "blinkcheck"
+    used: dict[str, set[str]] = {}
+    for path in root.rglob("*.py"):
+        for n in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "advise":
+                key = n.args[0]
+                assert isinstance(key, ast.Constant), f"{path}:{n.lineno}: advise() takes a literal key"
+                used.setdefault(key.value, set()).update(k.arg for k in n.keywords if k.arg)
+    assert set(used) == set(CATALOG.advice), (sorted(used), sorted(CATALOG.advice))
+    for key, given in used.items():  # every placeholder of the advice is given by the code that shows it
+        assert placeholders(CATALOG.advice[key]) <= given, (key, placeholders(CATALOG.advice[key]) - given)
