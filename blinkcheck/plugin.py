@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from blinkcheck.artifacts import json_text
 from blinkcheck.blocking import per_object, record_of, whole_blocker
 from blinkcheck.catalog import SECTIONS, CatalogError, load_catalog, step_numbers
 from blinkcheck.model import CouldNotLook, Finding, Outcome, Recorder, worst
@@ -317,23 +318,21 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[
         code = 1 if any(r.outcome.fails_run for r in state.results) else 0
     state.exit_code = code
     session.exitstatus = code
-    results = results_data(state)  # built once; written now (the packet holds it) and again only for a leak
-    write_results_json(state, results)
+    results = results_data(state)  # built once, written once: after the leak gate, saying how the run ended
     yield
     _publish_junit(session.config, state)
     wanted = state.spec.bundle == "on" or (state.spec.bundle == "on-failure" and state.exit_code != 0)
     if wanted:
         from blinkcheck.report.packet import write_bundle
 
-        state.bundle_path, listing = write_bundle(state)
+        state.bundle_path, listing = write_bundle(state, json_text(results))  # the packet's copy: before the gate
         _say(session.config, f"{listing}Escalation packet: {state.bundle_path} (check the list before sending it)")
     leaks = leak_gate(state)
     if leaks:
         session.exitstatus = state.exit_code = 3
-        # results.json held no secret (else it is gone): it says how the run ended.
-        if state.artifacts.owned(state.reports["results.json"]):
-            results.update(exit_code=3, leak_gate=leaks)
-            write_results_json(state, results)
+        results.update(exit_code=3, leak_gate=leaks)
+    if not write_results_json(state, results):  # its own text is gated too: a secret in it, and it is not written
+        session.exitstatus = state.exit_code = 3
     return None
 
 

@@ -361,6 +361,12 @@ def read_no_follow(path: Path) -> bytes:
         os.close(fd)
 
 
+def secret_in(data: bytes, secrets: Iterable[str]) -> str:
+    """The start of the first secret form found in `data` (text not yet written), or ""."""
+    found = next((n for n in sorted(needles(secrets), key=len) if n in data), None)
+    return "" if found is None else found.decode("utf-8", "replace")[:3] + "…"
+
+
 def find_leaks(paths: Iterable[Path], secrets: Iterable[str]) -> list[tuple[Path, str]]:
     """Search every byte of the given artifacts (and every member of an archive) for every secret form.
     Links are never followed: the gate reads only the files the run wrote."""

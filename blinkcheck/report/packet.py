@@ -53,7 +53,8 @@ def ticket_text(state: RunState, versions: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def collect_files(state: RunState) -> dict[str, str]:
+def collect_files(state: RunState, results_text: str = "") -> dict[str, str]:
+    """The packet's files; results.json from `results_text` (written to disk only after the leak gate)."""
     red = state.redactor
     files: dict[str, str] = {}
     for source in state.bundle_sources:
@@ -71,6 +72,8 @@ def collect_files(state: RunState) -> dict[str, str]:
     for name, path in state.reports.items():
         if state.artifacts.owned(path):
             files[name] = red.known(read_no_follow(path).decode("utf-8", errors="replace"))
+    if results_text:
+        files["results.json"] = red.known(results_text)
     return files
 
 
@@ -79,10 +82,10 @@ def manifest(files: dict[str, bytes]) -> str:
     return "Escalation packet contents (bytes, sha256, file):\n" + "\n".join(rows) + "\n"
 
 
-def write_bundle(state: RunState) -> tuple[Path, str]:
+def write_bundle(state: RunState, results_text: str) -> tuple[Path, str]:
     """escalation-<time>.tar.gz, a name no other run holds (two runs in the same second get -2, ...),
     created without following links; its list of files beside it as escalation-<time>.manifest.txt."""
-    texts = collect_files(state)
+    texts = collect_files(state, results_text)
     data = {name: text.encode("utf-8") for name, text in texts.items()}
     listing = manifest(data)
     data["MANIFEST.txt"] = listing.encode()

@@ -1,5 +1,5 @@
-"""results.json (schema: blinkcheck/results.schema.json): written once per run, through the run's writer
-(no link followed, the file tracked for the leak gate). The one JSON writer of the reports."""
+"""results.json (schema: blinkcheck/results.schema.json): written once per run, after the leak gate (so it says
+how the run ended), through the run's writer (no link followed). The one JSON writer of the reports."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from blinkcheck.artifacts import json_text
+from blinkcheck.redact import secret_in
 from blinkcheck.results import RESULTS_SCHEMA_VERSION, counts, deselected_ids, tool_version
 from blinkcheck.run import RunState
 
@@ -42,10 +43,18 @@ def results_data(state: RunState) -> dict[str, Any]:
     }
 
 
-def write_results_json(state: RunState, data: dict[str, Any]) -> None:
+def write_results_json(state: RunState, data: dict[str, Any]) -> bool:
+    """Write results.json unless its own text holds a secret (the gate for a file not yet written): False then."""
     spec = state.spec
     path = state.reports.get("results.json", spec.report_dir / "results.json")
+    text = json_text(data)
+    held = secret_in(text.encode("utf-8"), state.redactor.values)
+    if held:
+        print(f"LEAK GATE: a secret value ({held}) was found in results.json; it was not written", file=sys.stderr,
+              flush=True)  # fmt: skip
+        return False
     try:
-        state.artifacts.write(path, json_text(data))
+        state.artifacts.write(path, text)
     except OSError as exc:
         print(f"results.json: could not write {path}: {exc.strerror or exc}", file=sys.stderr, flush=True)
+    return True

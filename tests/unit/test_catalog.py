@@ -473,9 +473,9 @@ def test_every_advice_key_the_code_gives_is_in_the_catalog_and_every_one_is_used
     for path in root.rglob("*.py"):
         for n in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "advise":
-                key = n.args[0]
-                assert isinstance(key, ast.Constant), f"{path}:{n.lineno}: advise() takes a literal key"
-                used.setdefault(key.value, set()).update(k.arg for k in n.keywords if k.arg)
+                first = n.args[0]
+                assert isinstance(first, ast.Constant), f"{path}:{n.lineno}: advise() takes a literal key"
+                used.setdefault(str(first.value), set()).update(k.arg for k in n.keywords if k.arg)
     assert set(used) == set(CATALOG.advice), (sorted(used), sorted(CATALOG.advice))
     for key, given in used.items():  # every placeholder of the advice is given by the code that shows it
         assert placeholders(CATALOG.advice[key]) <= given, (key, placeholders(CATALOG.advice[key]) - given)
