@@ -31,6 +31,7 @@ from blinkcheck.report.results_json import results_data, write_results_json
 from blinkcheck.report.rows import shape_pytest_report
 from blinkcheck.results import build_result, one_line_summary
 from blinkcheck.run import STATE, DeadlineExceeded, RunState, state_of
+from blinkcheck.streaming import reads_left_behind
 
 CHECKS_DIR = Path(__file__).resolve().parent.parent / "checks"
 
@@ -138,12 +139,20 @@ def _install_signals(state: RunState) -> None:
         signal.setitimer(signal.ITIMER_REAL, state.spec.deadline_s)
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(STATE, None)
     if state is not None and state.spec.deadline_s:
         signal.setitimer(signal.ITIMER_REAL, 0)
     if state is not None and state.private_dir is not None:
         shutil.rmtree(state.private_dir, ignore_errors=True)
+    if state is not None and state.enabled and reads_left_behind():
+        # A read abandoned at its deadline may still sit in an SSL read of a half-sent answer; the interpreter's
+        # teardown would free the connection under it (seen: SIGABRT after every report was written). The
+        # reports are written: end here, with the run's exit code.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(state.exit_code if state.exit_code is not None else 1)
 
 
 @pytest.hookimpl(tryfirst=True)
