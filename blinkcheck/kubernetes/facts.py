@@ -34,7 +34,7 @@ def parse_time(text: str | None) -> datetime | None:
     if not text:
         return None
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+        return datetime.fromisoformat(text).astimezone(UTC)  # Python 3.11 reads the API's "Z" itself
     except ValueError:
         return None
 
@@ -306,8 +306,8 @@ def describe_state(p: PodFacts) -> str:
         waiting = next((c for c in p.containers if c.state == "waiting" and c.reason), None)
         return f"Pending ({waiting.reason})" if waiting else "Pending"
     if p.phase in ("Failed", "Succeeded", "Unknown"):
-        why = f" ({p.reason}: {p.message})" if p.reason or p.message else ""
-        return f"{p.phase}{why}"
+        why = ": ".join(x for x in (p.reason, p.message) if x)
+        return f"{p.phase} ({why})" if why else p.phase
     oom = next((c for c in p.containers if c.last_reason == "OOMKilled" or c.reason == "OOMKilled"), None)
     if oom:
         return f"OOMKilled (container {oom.name} ran out of memory; restarts {oom.restart_count})"
