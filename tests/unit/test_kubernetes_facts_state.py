@@ -200,7 +200,9 @@ def test_operator_not_running_since_on_the_labs_objects():
     """operator-stuck: its pod has not been Ready since its Ready condition's last transition; operator-pending: a
     pod with no Ready condition at all counts from its creation; a running operator has no such moment."""
     assert recorded.kubernetes("operator-stuck").operators[0].not_running_since() == parse_time("2026-12-02T09:37:30Z")
-    assert recorded.kubernetes("operator-pending").operators[0].not_running_since() == parse_time("2026-12-02T09:37:39Z")
+    assert recorded.kubernetes("operator-pending").operators[0].not_running_since() == parse_time(
+        "2026-12-02T09:37:39Z"
+    )
     assert recorded.kubernetes("operator-rollback").operators[0].not_running_since() is None
 
 
@@ -220,7 +222,9 @@ def _operator(*pods: dict[str, Any], age: float = 3600) -> OperatorFacts:
 
 
 def test_operator_not_running_since_the_latest_pod_stopped():
-    op = _operator(_operator_pod("blink-operator-5c7b9-a", 3000, 2000), _operator_pod("blink-operator-5c7b9-b", 900, 300))
+    op = _operator(
+        _operator_pod("blink-operator-5c7b9-a", 3000, 2000), _operator_pod("blink-operator-5c7b9-b", 900, 300)
+    )
     assert op.not_running_since() == NOW - timedelta(seconds=300)
     # a Ready condition without a transition time: the pod's creation
     op = _operator(_operator_pod("blink-operator-5c7b9-a", 900, None))
