@@ -49,7 +49,6 @@ def _age(start: datetime | None, now: datetime) -> float | None:
 @dataclass(frozen=True)
 class ContainerStatus:
     name: str
-    image: str = ""
     ready: bool = False
     restart_count: int = 0
     state: str = ""  # running | waiting | terminated | "" (no status yet)
@@ -100,7 +99,6 @@ class PodFacts:
     deleting: bool = False
     reason: str = ""  # status.reason: Evicted, NodeLost, ...
     message: str = ""
-    owner: str = ""  # ReplicaSet/... name
     probe_env: tuple[EnvVar, ...] = ()
 
     @property
@@ -178,7 +176,6 @@ class HpaFacts:
     min_replicas: int = 1
     max_replicas: int = 1
     current_replicas: int = 0
-    desired_replicas: int = 0
 
     def targets(self, deployment: DeploymentFacts) -> bool:
         return (

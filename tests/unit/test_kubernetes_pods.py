@@ -83,8 +83,6 @@ def test_events_keep_the_newest_up_to_the_limit():
 
 # ------------------------------------------------------------------ a pod's outcome
 
-OOM = {"last_reason": "OOMKilled", "last_exit": 137}
-
 
 @pytest.mark.parametrize(
     ("raw", "outcome"),
@@ -98,10 +96,10 @@ OOM = {"last_reason": "OOMKilled", "last_exit": 137}
         # the newest start decides: a second container just started
         (pod(containers=[container(ready=False, started_ago=3600), container(ready=False, started_ago=5, name="b")]),
          Outcome.WARNING),
-        (pod(containers=[container(restarts=1, last_finished_ago=3599, **OOM)]), Outcome.FAILED),
-        (pod(containers=[container(restarts=1, last_finished_ago=3600, **OOM)]), Outcome.WARNING),
+        (pod(containers=[container(restarts=1, last_finished_ago=3599, last_reason="OOMKilled", last_exit=137)]), Outcome.FAILED),
+        (pod(containers=[container(restarts=1, last_finished_ago=3600, last_reason="OOMKilled", last_exit=137)]), Outcome.WARNING),
         # the newest OOM kill decides, another container's later exit does not
-        (pod(containers=[container(restarts=1, last_finished_ago=7200, **OOM),
+        (pod(containers=[container(restarts=1, last_finished_ago=7200, last_reason="OOMKilled", last_exit=137),
                          container(restarts=1, last_reason="Error", last_exit=1, last_finished_ago=60, name="b")]),
          Outcome.WARNING),
         (pod(containers=[container(restarts=4, last_reason="Error", last_exit=1, last_finished_ago=60)]),
