@@ -222,6 +222,9 @@ def test_event_without_time_fields_is_dated_by_its_creation():
            "metadata": {"creationTimestamp": ts(60)}, "message": "  Readiness probe failed: 503\n"}  # fmt: skip
     assert event_facts(raw) == EventFacts("", "", "Readiness probe failed: 503", 1, ts(60), "Pod/p")
     assert event_facts({}).last_seen == ""
+    pulled = {"type": "Normal", "reason": "Pulled", "count": 2, "lastTimestamp": ts(5),
+              "involvedObject": {"kind": "Pod", "name": "p"}}  # fmt: skip
+    assert event_facts(pulled) == EventFacts("Normal", "Pulled", "", 2, ts(5), "Pod/p")  # an event without a message
 
 
 # ------------------------------------------------------------------ the egress probe's variables of a pod spec
