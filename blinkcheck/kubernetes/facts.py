@@ -286,6 +286,8 @@ def describe_state(p: PodFacts) -> str:
     for c in p.init_containers:
         if c.state == "waiting" and c.reason in WAITING_FAILURES:
             return f"Init:{c.reason} (init container {c.name}{': ' + c.message if c.message else ''})"
+        if c.state == "terminated" and c.exit_code:  # failed, until the kubelet runs it again
+            return f"Init:{c.reason or 'Error'} (init container {c.name} exited with code {c.exit_code})"
     for c in p.containers:
         if c.state == "waiting" and c.reason in WAITING_FAILURES:
             text = f"{c.reason} ({WAITING_FAILURES[c.reason]}"
