@@ -148,7 +148,7 @@ EQUIVALENT: tuple[tuple[str, str, str, str], ...] = (
     ("report/verdict", "verdict_html", r"\+ results = by_section\.get\(section, (None)?\)",
      "equivalent: a section without results is skipped by `if not results`, whether the default is [] or None"),
     ("kubernetes/parse", ".*", r"""^\+ .*\.get\((["'])(name|namespace|type|status|kind|key)\1, ?(None|(["'])XXXX\4)?\)""",
-     "equivalent: the default of a field the API server requires (a namespaced object's name and namespace, a "
+     "equivalent: the default of a field the API server requires or always sets (a namespaced object's name and namespace, a "
      "container's and an env variable's name, a condition's type and status, a scale target's kind and name, an "
      "event's involved object, a key or envFrom reference's name and key): every object it returns has the field, "
      "so the default is never used"),
