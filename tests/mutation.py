@@ -147,6 +147,14 @@ EQUIVALENT: tuple[tuple[str, str, str, str], ...] = (
      "equivalent: some_of gets here only with two or more objects, and any count but 1 gives the plural"),
     ("report/verdict", "verdict_html", r"\+ results = by_section\.get\(section, (None)?\)",
      "equivalent: a section without results is skipped by `if not results`, whether the default is [] or None"),
+    ("kubernetes/parse", ".*", r"""^\+ .*\.get\((["'])(name|namespace|type|status|kind|key)\1, ?(None|(["'])XXXX\4)?\)""",
+     "equivalent: the default of a field the API server requires or always sets (a namespaced object's name and namespace, a "
+     "container's and an env variable's name, a condition's type and status, a scale target's kind and name, an "
+     "event's involved object, a key or envFrom reference's name and key): every object it returns has the field, "
+     "so the default is never used"),
+    ("kubernetes/parse", "deployment_facts", r'^\+ images=tuple\(str\(c\.get\("image", ?(None|"XXXX")?\)\)',
+     "equivalent: the template's images are read only for the operator's version tag (OperatorFacts.version), and "
+     "a container without an image gives no tag whether its text is '', 'None' or 'XXXX' (no ':' in any)"),
 )
 
 

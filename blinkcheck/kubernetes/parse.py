@@ -33,7 +33,6 @@ def _container_status(raw: Mapping[str, Any]) -> ContainerStatus:
     last = (raw.get("lastState") or {}).get("terminated") or {}
     return ContainerStatus(
         name=str(raw.get("name", "")),
-        image=str(raw.get("image", "")),
         ready=bool(raw.get("ready")),
         restart_count=int(raw.get("restartCount") or 0),
         state=kind,
@@ -63,12 +62,9 @@ def pod_facts(raw: Mapping[str, Any]) -> PodFacts:
     status = raw.get("status") or {}
     statuses = {c.get("name"): c for c in status.get("containerStatuses") or []}
     containers = []
-    for c in spec.get("containers") or [{"name": n} for n in statuses]:
+    for c in spec.get("containers") or []:
         s = statuses.get(c.get("name"))
-        containers.append(
-            _container_status(s) if s else ContainerStatus(str(c.get("name", "")), str(c.get("image", "")))
-        )
-    owners = meta.get("ownerReferences") or []
+        containers.append(_container_status(s) if s else ContainerStatus(str(c.get("name", ""))))
     return PodFacts(
         namespace=str(meta.get("namespace", "")),
         name=str(meta.get("name", "")),
@@ -82,7 +78,6 @@ def pod_facts(raw: Mapping[str, Any]) -> PodFacts:
         deleting=bool(meta.get("deletionTimestamp")),
         reason=str(status.get("reason") or ""),
         message=str(status.get("message") or ""),
-        owner=str(owners[0].get("name", "")) if owners else "",
         probe_env=probe_env(spec),
     )
 
@@ -165,7 +160,6 @@ def hpa_facts(raw: Mapping[str, Any]) -> HpaFacts:
         min_replicas=int(spec.get("minReplicas") or 1),
         max_replicas=int(spec.get("maxReplicas") or 1),
         current_replicas=int(status.get("currentReplicas") or 0),
-        desired_replicas=int(status.get("desiredReplicas") or 0),
     )
 
 
@@ -185,16 +179,6 @@ def event_facts(raw: Mapping[str, Any]) -> EventFacts:
 def selects(selector: Iterable[tuple[str, str]], labels: Iterable[tuple[str, str]]) -> bool:
     sel = dict(selector)
     return bool(sel) and sel.items() <= dict(labels).items()
-
-
-def parse_selector(text: str) -> tuple[tuple[str, str], ...]:
-    """`app=blink-runner,release=blink-runner` -> pairs (equality selectors only)."""
-    pairs = []
-    for part in text.split(","):
-        key, sep, value = part.strip().partition("=")
-        if sep and key:
-            pairs.append((key.strip(), value.lstrip("=").strip()))
-    return tuple(sorted(pairs))
 
 
 def selector_text(pairs: Iterable[tuple[str, str]]) -> str:
