@@ -29,6 +29,7 @@ from blinkcheck.report import html as report_html
 from blinkcheck.report.leak_gate import leak_gate
 from blinkcheck.report.results_json import results_data, write_results_json
 from blinkcheck.report.rows import shape_pytest_report
+from blinkcheck.report.verdict import verdict_lines
 from blinkcheck.results import build_result, one_line_summary
 from blinkcheck.run import STATE, DeadlineExceeded, RunState, state_of
 
@@ -390,4 +391,6 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         return
     for note in state.notes:
         terminalreporter.write_line(f"blink-checks note: {state.redactor(note)}")
+    for line in verdict_lines(state):
+        terminalreporter.write_line(line)
     terminalreporter.write_line(one_line_summary(state))
