@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One-time (idempotent) set-up on a fresh Debian 12 machine, as root:
-#   Debian packages (docker.io, containerd, busybox-static, curl, iptables, CNI plugins, openssh-server),
+#   Debian packages (docker.io, containerd, busybox-static, curl, iptables, CNI plugins, mmdebstrap for the
+#   image of scripts/build-image.sh, openssh-server),
 #   a running Docker engine, the virtualenv at .venv with the project installed, the lab images.
 # Sourced or run by scripts/demo.sh and scripts/test.sh; safe to run again.
 set -euo pipefail
@@ -8,7 +9,7 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 log() { printf '[setup %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 
 need_pkgs=()
-for p in python3 python3-venv docker.io containerd busybox-static curl iptables containernetworking-plugins chromium; do
+for p in python3 python3-venv docker.io containerd busybox-static curl iptables containernetworking-plugins chromium mmdebstrap; do
   dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then
