@@ -65,6 +65,7 @@ else
   work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
   cp -r "$wheels" "$work/wheels"; cp "$lock" "$work/wheels/requirements.txt"
   log "making the Debian 12 root filesystem (mmdebstrap: $packages from $mirror)"
+  # shellcheck disable=SC2016 # the hooks' "$1" is mmdebstrap's (the root filesystem), not ours
   mmdebstrap --quiet --mode=root --variant=essential --include="$packages" \
     --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
     --dpkgopt='path-exclude=/usr/share/info/*' --dpkgopt='path-exclude=/usr/share/locale/*' \
