@@ -7,7 +7,7 @@
 #   1. the base (`blink-runner-checks-base:<key>`): a Debian 12 root filesystem made by mmdebstrap from
 #      Debian's packages (python3, python3-venv, ca-certificates) with the pinned Python packages of
 #      deploy/image/requirements.txt installed from wheels into /opt/venv, `docker import`ed.
-#      Rebuilt only when its inputs change (this script, the lock file, the mirrors, the suite).
+#      Rebuilt only when its inputs change (its recipe below, the lock file, the mirrors).
 #   2. the suite on top (deploy/image/Dockerfile, `docker build --network none`): the checks, their
 #      catalog and the entrypoint, user 10001; Docker's own layer cache makes a rebuild take seconds.
 # Environment: BLINK_IMAGE (tag), BLINK_IMAGE_MIRROR / BLINK_IMAGE_SECURITY_MIRROR (Debian mirrors;
@@ -48,38 +48,43 @@ packages=python3,python3-venv,ca-certificates
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git -C "$top" log -1 --format=%ct -- deploy/image/requirements.txt 2>/dev/null || echo 0)}
 [ -n "$SOURCE_DATE_EPOCH" ] || SOURCE_DATE_EPOCH=0
 
-base_key=$( (cat "$0" "$lock"; echo "$mirror $security $packages") | sha256sum | cut -c1-16)
+wheels=$cache/wheels-$(sha256sum "$lock" | cut -c1-16)
+# The base's recipe; its key is the hash of the recipe and the pins (editing the rest of this script keeps the base).
+# shellcheck disable=SC2016 # the hooks' "$1" is mmdebstrap's (the root filesystem), not ours
+recipe=(--mode=root --variant=essential --include="$packages"
+  --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*'
+  --dpkgopt='path-exclude=/usr/share/info/*' --dpkgopt='path-exclude=/usr/share/locale/*'
+  --customize-hook='mkdir -p "$1"/tmp/wheels' --customize-hook="sync-in $wheels /tmp/wheels"
+  --customize-hook='chroot "$1" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin sh -c "python3 -m venv /opt/venv && /opt/venv/bin/pip install -q --no-index --no-cache-dir --find-links /tmp/wheels -r /tmp/wheels/requirements.txt && /opt/venv/bin/pip uninstall -q -y pip setuptools"'
+  --customize-hook='rm -rf "$1"/tmp/wheels "$1"/var/cache/apt/* "$1"/var/lib/apt/lists/*'
+  --customize-hook='echo "blinkcheck:x:10001:10001:Blink runner checks:/tmp:/usr/sbin/nologin" >>"$1"/etc/passwd'
+  --customize-hook='echo "blinkcheck:x:10001:" >>"$1"/etc/group'
+  --customize-hook='mkdir -p "$1"/reports && chown 10001:10001 "$1"/reports && chmod 0750 "$1"/reports'
+  bookworm)
+sources=("deb $mirror bookworm main" "deb $mirror bookworm-updates main" "deb $security bookworm-security main")
+base_key=$( (cat "$lock"; printf '%s\n' "${recipe[@]}" "${sources[@]}") | sha256sum | cut -c1-16)
 base=blink-runner-checks-base:$base_key
 started=$(date +%s)
 
 if docker image inspect "$base" >/dev/null 2>&1; then
   log "base $base is there (cached)"
 else
-  wheels=$cache/wheels-$(sha256sum "$lock" | cut -c1-16)
   if [ ! -f "$wheels/.complete" ]; then
     log "downloading the pinned wheels into $wheels"
     rm -rf "$wheels"; mkdir -p "$wheels"
     "$python" -m pip download -q --only-binary=:all: --no-deps --python-version 3.11 -r "$lock" -d "$wheels"
     touch "$wheels/.complete"
   fi
+  cp "$lock" "$wheels/requirements.txt"
   work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-  cp -r "$wheels" "$work/wheels"; cp "$lock" "$work/wheels/requirements.txt"
   log "making the Debian 12 root filesystem (mmdebstrap: $packages from $mirror)"
-  # shellcheck disable=SC2016 # the hooks' "$1" is mmdebstrap's (the root filesystem), not ours
-  mmdebstrap --quiet --mode=root --variant=essential --include="$packages" \
-    --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
-    --dpkgopt='path-exclude=/usr/share/info/*' --dpkgopt='path-exclude=/usr/share/locale/*' \
-    --customize-hook="copy-in $work/wheels /tmp" \
-    --customize-hook='chroot "$1" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin sh -c "python3 -m venv /opt/venv && /opt/venv/bin/pip install -q --no-index --no-cache-dir --find-links /tmp/wheels -r /tmp/wheels/requirements.txt && /opt/venv/bin/pip uninstall -q -y pip setuptools"' \
-    --customize-hook='rm -rf "$1"/tmp/wheels "$1"/var/cache/apt/* "$1"/var/lib/apt/lists/*' \
-    --customize-hook='echo "blinkcheck:x:10001:10001:Blink runner checks:/tmp:/usr/sbin/nologin" >>"$1"/etc/passwd' \
-    --customize-hook='echo "blinkcheck:x:10001:" >>"$1"/etc/group' \
-    --customize-hook='mkdir -p "$1"/reports && chown 10001:10001 "$1"/reports && chmod 0750 "$1"/reports' \
-    bookworm "$work/base.tar" \
-    "deb $mirror bookworm main" "deb $mirror bookworm-updates main" "deb $security bookworm-security main"
+  mmdebstrap --quiet "${recipe[@]}" "$work/base.tar" "${sources[@]}"
   log "importing $base"
   docker import --change "LABEL blink-runner-checks.base=$base_key" "$work/base.tar" "$base" >/dev/null
   rm -rf "$work"; trap - EXIT
+  for old in $(docker images --format '{{.Repository}}:{{.Tag}}' blink-runner-checks-base); do
+    [ "$old" = "$base" ] || docker rmi "$old" >/dev/null 2>&1 || true   # an older base of ours, if nothing uses it
+  done
 fi
 
 ctx=$(mktemp -d); trap 'rm -rf "$ctx"' EXIT
@@ -88,5 +93,10 @@ mkdir -p "$ctx/suite"
 cp "$top/deploy/image/entrypoint.sh" "$ctx/suite/entrypoint.sh"
 find "$ctx/suite" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 log "building $image on $base"
-docker build -q --network none --build-arg "BASE=$base" -f "$top/deploy/image/Dockerfile" -t "$image" "$ctx" >/dev/null
+if ! out=$(docker build -q --network none --build-arg "BASE=$base" -f "$top/deploy/image/Dockerfile" -t "$image" "$ctx" 2>&1)
+then
+  printf '%s\n' "$out" >&2; exit 1
+fi
+# earlier builds of ours, now untagged (every image of ours carries the base's label; nothing else is touched)
+docker image prune -f --filter "label=blink-runner-checks.base" >/dev/null
 log "built $image in $(( $(date +%s) - started )) s"

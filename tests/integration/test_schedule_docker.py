@@ -74,8 +74,42 @@ def test_unit_command_finds_a_broken_runner_then_a_healthy_one(image: str, tmp_p
     assert outcome["docker.host.daemon-reachable"] == "passed", outcome
     assert {p.name for p in reports.iterdir()} >= {"report.html", "results.json", "junit.xml"}
     assert (reports / "results.json").stat().st_uid == 10001  # written by the image's user, not root
+    assert "History (/reports/history): the first run kept there" in out, out[-3000:]
+    assert len(list((reports / "history").glob("results-*.json"))) == 1
 
     lab.up("healthy")
     healthy = run_unit(tmp_path / "healthy")
     assert healthy.returncode == 0, (healthy.stdout + healthy.stderr)[-3000:]
     assert "blink-checks verdict: Runner Disconnected: " in healthy.stdout, healthy.stdout[-3000:]
+
+
+def test_history_notify_and_metrics_see_a_failure_then_its_recovery(tmp_path: Path):
+    """The issue's "done when" on the Docker lab: a failure, the same failure again, then fixed: one message for
+    the new failure, none for the repeat, one for the recovery, which names what cleared."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from tests.harness import run_checks
+    from tests.webhook import receiver
+
+    opts = ("--target", "docker", "--blink-url", lab.BLINK_URL, "--probe", "off",
+            "--history", str(tmp_path / "history"), "--metrics", str(tmp_path / "blink.prom"))  # fmt: skip
+    runs = []
+    with receiver() as rec:
+        for n, scenario in enumerate(["runner-exited", "runner-exited", "healthy"]):
+            lab.up(scenario)
+            runs.append(run_checks(*opts, "--notify", rec.url, report_dir=tmp_path / f"r{n}"))
+    broken, again, fixed = runs
+    assert [r.exit_code for r in runs] == [1, 1, 0], [r.stdout[-1500:] for r in runs]
+    assert len(rec.messages) == 2, rec.messages
+    failure, recovery = (m["text"] for m in rec.messages)
+    assert "new failure" in failure and "docker.disconnected.container-running" in failure
+    assert "docker container restart" in failure  # the top remedy
+    assert lab.LAB_API_KEY not in failure + recovery
+    assert "recovered" in recovery and "Cleared: docker.disconnected.container-running" in recovery
+    assert fixed.results["history"]["cleared"] == ["docker.disconnected.container-running"]
+    assert "cleared: docker.disconnected.container-running" in fixed.stdout
+    assert broken.results["history"]["previous_run"] is None and again.results["history"]["failing"][0]["runs"] == 2
+    families = {f.name: f for f in text_string_to_metric_families((tmp_path / "blink.prom").read_text())}
+    assert families["blink_checks_run_exit_code"].samples[0].value == 0
+    assert families["blink_checks_last_success_timestamp_seconds"].samples[0].value > 0
+    print("verdict lines:", [line for r in runs for line in r.stdout.splitlines() if line.startswith("blink-checks")])

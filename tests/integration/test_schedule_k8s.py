@@ -31,6 +31,7 @@ import yaml
 
 from tests.deploy_files import DEPLOY, build_image
 from tests.integration.k8s_lab import NS, apply, audit_verbs, kubectl
+from tests.webhook import tcp_server
 
 pytestmark = pytest.mark.k8s_lab
 
@@ -42,10 +43,6 @@ QUESTIONS = {("create", "selfsubjectaccessreviews"), ("create", "selfsubjectrevi
 @contextmanager
 def api_relay(host: str, target: tuple[str, int]) -> Iterator[int]:
     """A TCP relay from host:<free port> to the API server (bytes copied as they are: TLS end to end)."""
-    server = socket.create_server((host, 0))
-    server.settimeout(0.5)
-    port = server.getsockname()[1]
-    stop = threading.Event()
 
     def pump(a: socket.socket, b: socket.socket) -> None:
         with suppress(OSError):
@@ -54,38 +51,36 @@ def api_relay(host: str, target: tuple[str, int]) -> Iterator[int]:
         with suppress(OSError):
             b.shutdown(socket.SHUT_WR)
 
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                client, _ = server.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
+    def relay(client: socket.socket) -> None:
+        try:
             upstream = socket.create_connection(target, timeout=10)
-            upstream.settimeout(None)
-            client.settimeout(None)
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=pump, args=(a, b), daemon=True).start()
+        except OSError:
+            client.close()
+            return
+        upstream.settimeout(None)
+        client.settimeout(None)
+        for a, b in ((client, upstream), (upstream, client)):
+            threading.Thread(target=pump, args=(a, b), daemon=True).start()
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
+    with tcp_server(host, relay) as port:
         yield port
-    finally:
-        stop.set()
-        server.close()
-        thread.join(timeout=5)
 
 
 def load_image(lab: Any, image: str, tmp_path: Path) -> None:
-    """`docker save` into the lab's containerd (namespace k8s.io), as the lab loads its own images."""
-    from lab.k8s.images import import_archive
+    """`docker save` into the lab's containerd (namespace k8s.io), as the lab loads its own images. The previous
+    build's image is removed first: containerd 1.6 can garbage-collect its snapshots in the middle of an import
+    ("parent snapshot ... does not exist"), so a failed import is tried once more."""
+    from lab.k8s.images import ctr, import_archive
 
     archive = tmp_path / "image.tar"
     with open(archive, "wb") as f:
         subprocess.run(["docker", "save", image], stdout=f, check=True, timeout=300)
-    import_archive(lab, archive)
+    ctr(lab, "images", "rm", f"docker.io/library/{image}")
+    try:
+        import_archive(lab, archive)
+    except RuntimeError as exc:
+        print(f"retrying the import once: {exc}")
+        import_archive(lab, archive)
 
 
 def overlay(lab: Any, tmp_path: Path, reports: Path, relay_port: int) -> Path:
@@ -180,6 +175,7 @@ def test_cronjob_job_finds_a_crashlooping_runner_in_cluster_and_only_reads(lab: 
     assert results["exit_code"] == 1 and results["target"]["platforms"] == ["kubernetes"], results["target"]
     html = (reports / "report.html").read_text()
     assert "in-cluster" in html  # the in-cluster config, not a kubeconfig
+    assert "History (/reports/history): the first run kept there" in log, log[-3000:]
     assert "CrashLoopBackOff" in html
     # the audit log: the suite's ServiceAccount made requests, and every one was a read (or an access question)
     writes = {v for v in verbs if v[0] not in ("get", "list", "watch")} - QUESTIONS
