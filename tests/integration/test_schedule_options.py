@@ -9,9 +9,10 @@ import json
 import time
 from pathlib import Path
 
+import jsonschema
 import pytest
 
-from tests.harness import run_checks
+from tests.harness import ROOT, run_checks
 from tests.webhook import down_url, receiver, silent_receiver
 
 NO_ENGINE = ("--target", "docker", "--docker-host", "unix:///nonexistent/docker.sock")
@@ -43,6 +44,11 @@ def test_history_notify_and_metrics_on_a_failing_then_still_failing_run(tmp_path
     assert "failure message sent to http://127.0.0.1:" in first.stdout
     assert "nothing new since the last run: no message" in second.stdout
     history = second.results["history"]
+    schema = json.loads((ROOT / "blinkcheck" / "results.schema.json").read_text())
+    jsonschema.validate(second.results, schema)
+    bad = {**second.results, "history": {**history, "failing": [{"id": "x", "runs": 0, "since": "t"}]}}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, schema)
     assert history["previous_run"] == first.results["started_at"]
     # the engine not answering, and every check that could not look because of it: two runs each, since the first
     assert history["failing"][0]["id"] == "docker.host.daemon-reachable"
