@@ -138,7 +138,23 @@ def remove_everything(lab: Any, overlay_dir: Path) -> None:
             "--wait=true", "--timeout=60s", check=False)  # fmt: skip
 
 
-def test_cronjob_job_finds_a_crashlooping_runner_in_cluster_and_only_reads(lab: Any, tmp_path: Path):
+def run_job(lab: Any) -> tuple[dict[str, str], str]:
+    """A Job from the CronJob, as `kubectl create job --from=cronjob/...`: its conditions and its pod's log, once it
+    finished; the Job is then deleted with its pod (the lab's scenarios need the namespace free of pods)."""
+    job = f"{NAME}-lab-{secrets.token_hex(3)}"
+    kubectl(lab, "-n", NS, "create", "job", f"--from=cronjob/{NAME}", job)
+    try:
+        obj = wait_for_job(lab, job)
+        log = kubectl(lab, "-n", NS, "logs", f"job/{job}", check=False)
+    finally:
+        kubectl(lab, "-n", NS, "delete", "job", job, "--cascade=foreground", "--wait=true", "--timeout=120s",
+                check=False)  # fmt: skip
+    conditions = {c["type"]: c["status"] for c in obj["status"].get("conditions", [])}
+    print(f"job {job}: {conditions}; pod log:\n{log}")
+    return conditions, log
+
+
+def test_cronjob_job_fails_on_a_crashlooping_runner_in_cluster_only_reading_then_completes(lab: Any, tmp_path: Path):
     build = build_image()
     print(f"scripts/build-image.sh: {build.wall_s:.1f} s")
     load_image(lab, build.image, tmp_path)
@@ -152,32 +168,33 @@ def test_cronjob_job_finds_a_crashlooping_runner_in_cluster_and_only_reads(lab: 
             kubectl(lab, "apply", "-k", str(d))
             cronjob = json.loads(kubectl(lab, "-n", NS, "get", "cronjob", NAME, "-o", "json"))
             assert cronjob["spec"]["concurrencyPolicy"] == "Forbid"
-            job = f"{NAME}-lab-{secrets.token_hex(3)}"
             started = dt.datetime.now(dt.UTC)
-            kubectl(lab, "-n", NS, "create", "job", f"--from=cronjob/{NAME}", job)
-            obj = wait_for_job(lab, job)
-            log = kubectl(lab, "-n", NS, "logs", f"job/{job}", check=False)
+            conditions, log = run_job(lab)
             time.sleep(1)  # the audit backend flushes in batches of at most a second
             verbs = audit_verbs(lab, SA_USER, started)
+            results = json.loads((reports / "results.json").read_text())
+            html = (reports / "report.html").read_text()
+            apply(lab, "healthy")  # the failure fixed
+            fixed_conditions, fixed_log = run_job(lab)
         finally:
             remove_everything(lab, d)
-    conditions = {c["type"]: c["status"] for c in obj["status"].get("conditions", [])}
-    print(f"job {job}: {conditions}; pod log:\n{log}")
     assert conditions.get("Failed") == "True" and conditions.get("Complete") != "True", (conditions, log[-3000:])
     verdict = [line for line in log.splitlines() if line.startswith("blink-checks verdict: Runner Disconnected: ")]
     assert verdict, log[-3000:]
     assert "(exit 1) — report: /reports/report.html" in log, log[-3000:]
-    results = json.loads((reports / "results.json").read_text())
     outcome = {c["id"]: c["outcome"] for c in results["checks"]}
     assert outcome["k8s.cluster.api-reachable"] == "passed", outcome
     assert outcome["k8s.cluster.permissions"] == "passed", outcome
     assert outcome["k8s.disconnected.pods-ready"] == "failed", outcome
     assert results["exit_code"] == 1 and results["target"]["platforms"] == ["kubernetes"], results["target"]
-    html = (reports / "report.html").read_text()
     assert "in-cluster" in html  # the in-cluster config, not a kubeconfig
-    assert "History (/reports/history): the first run kept there" in log, log[-3000:]
     assert "CrashLoopBackOff" in html
+    assert "History (/reports/history): the first run kept there" in log, log[-3000:]
     # the audit log: the suite's ServiceAccount made requests, and every one was a read (or an access question)
     writes = {v for v in verbs if v[0] not in ("get", "list", "watch")} - QUESTIONS
     assert verbs and not writes, verbs
+    # fixed: the Job completes, and the run says what cleared since the last one
+    assert fixed_conditions.get("Complete") == "True" and fixed_conditions.get("Failed") != "True", fixed_log[-3000:]
+    assert "(exit 0) — report: /reports/report.html" in fixed_log, fixed_log[-3000:]
+    assert "cleared: k8s.disconnected.pods-ready" in fixed_log, fixed_log[-3000:]
     print("audit:", sorted(verbs), "| verdict:", verdict[0])
