@@ -51,34 +51,28 @@ def section_conclusion(results: list[CheckResult]) -> tuple[str, str, CheckResul
     return css, some_of(lead, results) + conclusion, lead
 
 
-def verdict_lines(state: RunState) -> list[str]:
-    """The verdict as plain lines for the terminal (and a scheduled run's log): one per runbook section."""
+def _by_section(state: RunState) -> list[list[CheckResult]]:
+    """The run's results per runbook section that has any, in the catalog's order."""
     by_section: dict[str, list[CheckResult]] = defaultdict(list)
     for r in state.results:
         by_section[r.section].append(r)
-    lines = []
-    for section in state.catalog.sections:
-        results = by_section.get(section, [])
-        if results:
-            _, conclusion, _ = section_conclusion(results)
-            lines.append(f"blink-checks verdict: {results[0].section_title}: {state.redactor(conclusion)}")
-    return lines
+    return [by_section[s] for s in state.catalog.sections if by_section.get(s)]
+
+
+def verdict_lines(state: RunState) -> list[str]:
+    """The verdict as plain lines for the terminal (and a scheduled run's log): one per runbook section."""
+    return [f"blink-checks verdict: {results[0].section_title}: {state.redactor(section_conclusion(results)[1])}"
+            for results in _by_section(state)]  # fmt: skip
 
 
 def verdict_html(state: RunState) -> list[str]:
     e = html.escape
-    by_section: dict[str, list[CheckResult]] = defaultdict(list)
-    for r in state.results:
-        by_section[r.section].append(r)
     out = [STYLE, '<div class="blink-verdict">', "<h2>Verdict</h2>"]
     out += [f'<p class="blink-meh"><b>Note:</b> {e(state.redactor(n))}</p>' for n in state.notes]
     if not state.results:
         out.append("<p>No checks ran.</p></div>")
         return out
-    for section in state.catalog.sections:
-        results = by_section.get(section, [])
-        if not results:
-            continue
+    for results in _by_section(state):
         css, conclusion, lead = section_conclusion(results)
         title = results[0].section_title
         bad = [r for r in results if r.outcome in (Outcome.FAILED, Outcome.NOT_EVALUABLE)]
