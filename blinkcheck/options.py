@@ -19,6 +19,7 @@ import pytest
 from blinkcheck.catalog import DEFAULT_CATALOG
 from blinkcheck.config import TargetSpec
 from blinkcheck.docker import context as docker_context
+from blinkcheck.schedule import ScheduleSpec
 
 TARGETS = ("docker", "kubernetes", "auto")
 
@@ -56,6 +57,13 @@ OPTIONS: tuple[Option, ...] = (
     Option("--rollback-window", "BLINK_ROLLBACK_WINDOW", "5m", "operator rollback window (runbook: 5 minutes)"),
     Option("--bundle", "BLINK_BUNDLE", "off", "off | on | on-failure: write the escalation packet (a .tar.gz)"),
     Option("--deadline", "BLINK_DEADLINE", "off", "end the whole run after this long with a partial report (e.g. 5m)"),
+    # scheduled runs (blinkcheck.schedule)
+    Option("--history", "BLINK_HISTORY", None, "folder keeping each run's results.json: new/cleared/lasting failures"),
+    Option("--history-keep", "BLINK_HISTORY_KEEP", "50", "how many runs --history keeps"),
+    Option("--fail-after", "BLINK_FAIL_AFTER", "1", "fail only when a condition failed this many runs in a row"),
+    Option("--notify", "BLINK_NOTIFY_URL", None, "Slack-compatible webhook: a message on new failure, recovery"),
+    Option("--notify-timeout", "BLINK_NOTIFY_TIMEOUT", "5s", "time each --notify attempt may take (3 at most)"),
+    Option("--metrics", "BLINK_METRICS", None, "write the run as Prometheus text (node_exporter's textfile collector)"),
 )
 
 
@@ -188,6 +196,43 @@ def parse_target_spec(config: pytest.Config) -> TargetSpec:
         docker_context=docker.context,
         docker_tls=docker.tls,
     )
+
+
+def parse_schedule_spec(config: pytest.Config) -> ScheduleSpec:
+    """The scheduling options (README "Running on a schedule"); folders and files checked writable up front."""
+    raw = {opt.flag: _raw(config, opt) for opt in OPTIONS}
+    history = Path(raw["--history"]) if raw["--history"] else None
+    if history is not None:
+        _writable_dir("--history", history, create=True)
+    fail_after = _int("--fail-after", raw["--fail-after"] or "1", 1, 1000)
+    notify = _url("--notify", raw["--notify"], ("https", "http")) if raw["--notify"] else None
+    for flag, given in (("--fail-after", fail_after > 1), ("--notify", notify)):
+        if given and history is None:
+            raise pytest.UsageError(f"{flag}: needs --history DIR (the earlier runs it compares with)")
+    metrics = Path(raw["--metrics"]) if raw["--metrics"] else None
+    if metrics is not None:
+        _writable_dir("--metrics", metrics.parent, create=False)
+    return ScheduleSpec(
+        history_dir=history,
+        history_keep=_int("--history-keep", raw["--history-keep"] or "50", 1, 100_000),
+        fail_after=fail_after,
+        notify_url=notify,
+        notify_timeout_s=parse_duration("--notify-timeout", raw["--notify-timeout"] or "5s", maximum=120),
+        metrics_file=metrics,
+    )
+
+
+def _writable_dir(flag: str, path: Path, create: bool) -> None:
+    import tempfile
+
+    try:
+        if create:
+            path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=path, prefix=".write-test.")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise pytest.UsageError(f"{flag}: cannot write to '{path}': {exc.strerror or exc}") from None
 
 
 def _docker_endpoint(config: pytest.Config, target: str) -> docker_context.DockerEndpoint:

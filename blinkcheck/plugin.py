@@ -23,14 +23,17 @@ from blinkcheck.artifacts import json_text
 from blinkcheck.blocking import per_object, record_of, whole_blocker
 from blinkcheck.catalog import SECTIONS, CatalogError, load_catalog, step_numbers
 from blinkcheck.model import CouldNotLook, Finding, Outcome, Recorder, worst
-from blinkcheck.options import add_options, parse_target_spec
+from blinkcheck.options import add_options, parse_schedule_spec, parse_target_spec
 from blinkcheck.redact import Redactor
 from blinkcheck.report import html as report_html
 from blinkcheck.report.leak_gate import leak_gate
 from blinkcheck.report.results_json import results_data, write_results_json
 from blinkcheck.report.rows import shape_pytest_report
+from blinkcheck.report.verdict import verdict_lines
 from blinkcheck.results import build_result, one_line_summary
 from blinkcheck.run import STATE, DeadlineExceeded, RunState, state_of
+from blinkcheck.schedule import SCHEDULE, ScheduleRun
+from blinkcheck.schedule.session import after_reports, before_reports
 from blinkcheck.streaming import reads_left_behind
 
 CHECKS_DIR = Path(__file__).resolve().parent.parent / "checks"
@@ -96,6 +99,7 @@ def pytest_configure(config: pytest.Config) -> None:
         os.unlink(probe)
     except OSError as exc:
         raise pytest.UsageError(f"--report-dir: cannot write to '{spec.report_dir}': {exc.strerror}") from None
+    config.stash[SCHEDULE] = ScheduleRun(parse_schedule_spec(config))  # --history, --notify, --metrics
     # pytest-html and junitxml read these in their own pytest_configure, which runs after this one.
     if hasattr(config.option, "htmlpath") and not config.option.htmlpath:
         config.option.htmlpath = str(spec.report_dir / "report.html")
@@ -326,8 +330,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[
     if state.results and code in (0, 1):
         code = 1 if any(r.outcome.fails_run for r in state.results) else 0
     state.exit_code = code
-    session.exitstatus = code
+    scheduled = before_reports(state, session.config.stash.get(SCHEDULE, None))  # may hold back exit 1
+    session.exitstatus = state.exit_code
     results = results_data(state)  # built once, written once: after the leak gate, saying how the run ended
+    results.update(scheduled)
     yield
     _publish_junit(session.config, state)
     wanted = state.spec.bundle == "on" or (state.spec.bundle == "on-failure" and state.exit_code != 0)
@@ -342,6 +348,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[
         results.update(exit_code=3, leak_gate=leaks)
     if not write_results_json(state, results):  # its own text is gated too: a secret in it, and it is not written
         session.exitstatus = state.exit_code = 3
+    after_reports(state, session.config.stash.get(SCHEDULE, None), lambda text: _say(session.config, text))
     return None
 
 
@@ -399,4 +406,6 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         return
     for note in state.notes:
         terminalreporter.write_line(f"blink-checks note: {state.redactor(note)}")
+    for line in verdict_lines(state):
+        terminalreporter.write_line(line)
     terminalreporter.write_line(one_line_summary(state))
