@@ -56,6 +56,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("--rollback-window", "BLINK_ROLLBACK_WINDOW", "5m", "operator rollback window (runbook: 5 minutes)"),
     Option("--bundle", "BLINK_BUNDLE", "off", "off | on | on-failure: write the escalation packet (a .tar.gz)"),
     Option("--deadline", "BLINK_DEADLINE", "off", "end the whole run after this long with a partial report (e.g. 5m)"),
+    Option("--from-packet", "BLINK_FROM_PACKET", None, "re-judge an escalation packet's recorded facts offline "
+           "(escalation-….tar.gz): no target is contacted"),
 )
 
 
@@ -128,6 +130,10 @@ def _raw(config: pytest.Config, opt: Option) -> str | None:
     if value is None:
         value = os.environ.get(opt.env) or opt.default
     return None if value is None else str(value)
+
+
+def from_packet(config: pytest.Config) -> str | None:
+    return _raw(config, OPTIONS[-1])
 
 
 def parse_target_spec(config: pytest.Config) -> TargetSpec:

@@ -23,7 +23,7 @@ from blinkcheck.artifacts import json_text
 from blinkcheck.blocking import per_object, record_of, whole_blocker
 from blinkcheck.catalog import SECTIONS, CatalogError, load_catalog, step_numbers
 from blinkcheck.model import CouldNotLook, Finding, Outcome, Recorder, worst
-from blinkcheck.options import add_options, parse_target_spec
+from blinkcheck.options import add_options, from_packet, parse_target_spec
 from blinkcheck.redact import Redactor
 from blinkcheck.report import html as report_html
 from blinkcheck.report.leak_gate import leak_gate
@@ -74,6 +74,15 @@ def pytest_configure(config: pytest.Config) -> None:
     for name, text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
     spec = parse_target_spec(config)
+    replay = None
+    if packet := from_packet(config):  # the recorded run's options and facts; only the report dir and catalog are ours
+        from blinkcheck.replay import PacketError, load_packet
+
+        try:
+            replay = load_packet(Path(packet), spec)
+        except PacketError as exc:
+            raise pytest.UsageError(f"--from-packet: {exc}") from None
+        spec = replay.spec
     try:
         catalog = load_catalog(spec.catalog_path)
     except CatalogError as exc:
@@ -81,7 +90,9 @@ def pytest_configure(config: pytest.Config) -> None:
     for step in sorted({n for c in catalog.conditions for n in step_numbers(c.step)}):
         config.addinivalue_line("markers", f"step{step}: a check of the runbook's step {step} (from the catalog)")
     enabled = _runs_checks(config)
-    config.stash[STATE] = RunState(spec=spec, catalog=catalog, redactor=Redactor(), enabled=enabled)
+    config.stash[STATE] = RunState(spec=spec, catalog=catalog, redactor=Redactor(), enabled=enabled, replay=replay)
+    if replay is not None:
+        config.stash[STATE].notes.append(replay.note)
     if not enabled:
         return
     # The project's own tests turn warnings into errors; a user's run must not (an SDK's
@@ -190,10 +201,13 @@ def pytest_collection_modifyitems_platforms(config: pytest.Config, items: list[p
     checks = [i for i in items if condition_of(i)]
     if not checks or not state.enabled:
         return
-    from blinkcheck.platforms import choose_platforms  # late: may contact the targets (auto)
+    from blinkcheck.platforms import TargetChoice, choose_platforms  # late: may contact the targets (auto)
 
     wanted = tuple(sorted({state.catalog[condition_of(i) or ""].platform for i in checks}))
-    choice = choose_platforms(state.spec, wanted, state.redactor, state.catalog)
+    if (replay := state.replay) is not None:  # the recorded run's choice: nothing is contacted
+        choice = TargetChoice(replay.platforms, replay.platform_notes, replay.skipped_platforms)
+    else:
+        choice = choose_platforms(state.spec, wanted, state.redactor, state.catalog)
     state.selected_platforms, state.platform_notes = choice.platforms, list(choice.notes)
     state.skipped_platforms = list(choice.skipped)
     keep = [i for i in items if not (cid := condition_of(i)) or state.catalog[cid].platform in choice.platforms]
