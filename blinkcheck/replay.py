@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from blinkcheck.config import DockerTLS, TargetSpec
 from blinkcheck.model import CouldNotLook
 from blinkcheck.probe.result import CertInfo, ProbeResult, Step
+from blinkcheck.redact import Redactor
 
 if TYPE_CHECKING:
     from blinkcheck.run import RunState
@@ -54,8 +55,10 @@ class Tape:
     `stop`, so the packet's own fuller reads are not taped). Replay: `next` gives the answers in order, the last
     again once they are used up; a question never asked live is CouldNotLook "not in the packet"."""
 
-    def __init__(self, platform: str, answers: dict[str, list[Json]] | None = None) -> None:
+    def __init__(self, platform: str, answers: dict[str, list[Json]] | None = None,
+                 redactor: Redactor | None = None) -> None:  # fmt: skip
         self.platform = platform
+        self.redactor = redactor
         self.replaying = answers is not None
         self.answers: dict[str, list[Json]] = answers if answers is not None else {}
         self._used: dict[str, int] = {}
@@ -87,6 +90,12 @@ class Tape:
             yield
         finally:
             self._scope = ""
+
+    def bundle_files(self, redact: Callable[[str], str]) -> dict[str, str]:
+        """The packet's facts/<platform>.json (a source of the packet of its own, before its gatherer: the tape stops
+        before the packet's fuller reads, and a gatherer that cannot add its files does not lose the facts)."""
+        self.stopped = True
+        return {f"facts/{self.platform}.json": self.dump(self.redactor.known if self.redactor else redact)}
 
     def dump(self, redact: Callable[[str], str]) -> str:
         """The facts file: every string through `redact` (the run's known secrets; logs and probe output passed the

@@ -78,11 +78,6 @@ class RecordingDockerFacts(DockerFacts):
         self.tape.keep(_log_key(c), {"value": {"text": self.redactor(text), "cut": cut}})
         return cut
 
-    def bundle_files(self, redact: Callable[[str], str]) -> dict[str, str]:
-        self.tape.stopped = True
-        files = super().bundle_files(redact)
-        files["facts/docker.json"] = self.tape.dump(self.redactor.known)
-        return files
 
 
 class _Offline:
@@ -167,7 +162,9 @@ def docker_gatherer(state: RunState) -> DockerFacts:
     if state.replay is not None:
         return ReplayDockerFacts(*args, tape=state.replay.tape("docker"))
     if state.spec.bundle != "off":
-        return RecordingDockerFacts(*args, tape=Tape("docker"))
+        tape = Tape("docker", redactor=state.redactor)
+        state.bundle_sources.append(tape)  # facts/docker.json in the packet
+        return RecordingDockerFacts(*args, tape=tape)
     return DockerFacts(*args)
 
 

@@ -150,7 +150,8 @@ class RecordingKubernetesFacts(KubernetesFacts):
 
     def _read_log(self, p: PodFacts, container: str, previous: bool, feed: Callable[[bytes], None],
                   tail: int | None = None) -> tuple[str, str]:  # fmt: skip
-        if tail:  # the packet's own fuller read, not a window a check judged
+        if tail:  # the packet's own fuller read (only ever made while recording), not a window a check judged:
+            self.require("logs", p.namespace)  # a read the access review denied is not tried for the packet either
             return super()._read_log(p, container, previous, feed, tail)
         kept = bytearray()
 
@@ -170,11 +171,6 @@ class RecordingKubernetesFacts(KubernetesFacts):
                                lambda: super(RecordingKubernetesFacts, self)._read_log(p, container, previous, tee),
                                encode)  # fmt: skip
 
-    def bundle_files(self, redact: Callable[[str], str]) -> dict[str, str]:
-        self.tape.stopped = True
-        files = super().bundle_files(redact)
-        files["facts/kubernetes.json"] = self.tape.dump(self.redactor.known)
-        return files
 
 
 class ReplayKubernetesFacts(KubernetesFacts):
@@ -249,7 +245,9 @@ def kubernetes_gatherer(state: RunState, notify: Callable[[str], None]) -> Kuber
     if state.replay is not None:
         return ReplayKubernetesFacts(*args, notify=notify, tape=state.replay.tape("kubernetes"))
     if state.spec.bundle != "off":
-        return RecordingKubernetesFacts(*args, notify=notify, tape=Tape("kubernetes"))
+        tape = Tape("kubernetes", redactor=state.redactor)
+        state.bundle_sources.append(tape)  # facts/kubernetes.json in the packet
+        return RecordingKubernetesFacts(*args, notify=notify, tape=tape)
     return KubernetesFacts(*args, notify=notify)
 
 
