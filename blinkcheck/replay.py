@@ -132,6 +132,14 @@ class Tape:
         return decode(answer.get("value"))
 
 
+class OnTape:
+    """Mixed into a gatherer or probe that keeps a tape (live) or answers from one (replay)."""
+
+    def __init__(self, *args: Any, tape: Tape, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tape = tape
+
+
 def could_not_look_json(exc: CouldNotLook) -> Json:
     return {"kind": "CouldNotLook", "reason": exc.reason, "how_to_fix": exc.how_to_fix, "because_of": exc.because_of}
 

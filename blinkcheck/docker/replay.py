@@ -17,10 +17,11 @@ from typing import Any
 from blinkcheck.docker.facts import ContainerFacts, EngineFacts
 from blinkcheck.docker.gather import DockerFacts, _why
 from blinkcheck.docker.probe import DockerProbe
+from blinkcheck.logs.scan import NewestBytes
 from blinkcheck.model import CouldNotLook
 from blinkcheck.packet_objects import docker_inspect_for_packet
 from blinkcheck.probe.result import ProbeResult
-from blinkcheck.replay import LOG_BYTES, Json, Tape, probe_from_json, probe_json, redact_tree
+from blinkcheck.replay import LOG_BYTES, Json, OnTape, Tape, probe_from_json, probe_json, redact_tree
 from blinkcheck.run import RunState
 
 ENGINE = "engine"
@@ -37,12 +38,8 @@ def _log_key(c: ContainerFacts) -> str:
     return f"GET /containers/{c.id}/logs (the window)"
 
 
-class RecordingDockerFacts(DockerFacts):
+class RecordingDockerFacts(OnTape, DockerFacts):
     """The live gatherer, keeping what it got on a tape for the packet."""
-
-    def __init__(self, *args: Any, tape: Tape, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.tape = tape
 
     @cached_property
     def engine(self) -> EngineFacts:
@@ -55,11 +52,10 @@ class RecordingDockerFacts(DockerFacts):
     def _stream_logs(self, c: ContainerFacts, params: dict[str, Any], feed: Callable[[bytes], None]) -> str:
         if "since" not in params:  # the packet's own fuller read, not a window a check judged
             return super()._stream_logs(c, params, feed)
-        kept = bytearray()
+        kept = NewestBytes(LOG_BYTES)
 
         def tee(chunk: bytes) -> None:
-            if len(kept) <= LOG_BYTES:
-                kept.extend(chunk)
+            kept.feed(chunk)
             feed(chunk)
 
         from docker.errors import APIError
@@ -72,9 +68,9 @@ class RecordingDockerFacts(DockerFacts):
         except Exception as exc:
             self.tape.keep(_log_key(c), {"raised": {"kind": "no answer", "text": _why(exc)}})
             raise
-        text = bytes(kept[:LOG_BYTES]).decode("utf-8", "replace")
-        if len(kept) > LOG_BYTES:
-            cut = cut or f"the packet keeps only the first {LOG_BYTES} bytes of this window"
+        text = kept.text()
+        if kept.dropped:
+            cut = cut or f"the packet keeps only the newest {LOG_BYTES} bytes of this window"
         self.tape.keep(_log_key(c), {"value": {"text": self.redactor(text), "cut": cut}})
         return cut
 
@@ -99,12 +95,8 @@ def _rebuild(raised: Json) -> BaseException:
     return kinds.get(str(raised.get("kind")), TransportError)(str(raised.get("text", "")))
 
 
-class ReplayDockerFacts(DockerFacts):
+class ReplayDockerFacts(OnTape, DockerFacts):
     """The gatherer answering from a packet's tape: the same code above the API boundary, no client below it."""
-
-    def __init__(self, *args: Any, tape: Tape, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.tape = tape
 
     @cached_property
     def engine(self) -> EngineFacts:
@@ -128,12 +120,8 @@ class ReplayDockerFacts(DockerFacts):
         return {}
 
 
-class RecordingDockerProbe(DockerProbe):
+class RecordingDockerProbe(OnTape, DockerProbe):
     """The live probe, its result per runner container kept on the tape (through the whole redactor)."""
-
-    def __init__(self, facts: RecordingDockerFacts) -> None:
-        super().__init__(facts)
-        self.tape = facts.tape
 
     def probe(self, c: ContainerFacts) -> ProbeResult:
         if c.id in self._results:
@@ -142,12 +130,8 @@ class RecordingDockerProbe(DockerProbe):
                                lambda r: redact_tree(probe_json(r), self.facts.redactor))  # fmt: skip
 
 
-class ReplayDockerProbe(DockerProbe):
+class ReplayDockerProbe(OnTape, DockerProbe):
     """The probe's recorded result: a replay probes nothing."""
-
-    def __init__(self, facts: ReplayDockerFacts) -> None:
-        super().__init__(facts)
-        self.tape = facts.tape
 
     def probe(self, c: ContainerFacts) -> ProbeResult:
         if c.id not in self._results:
@@ -170,7 +154,7 @@ def docker_gatherer(state: RunState) -> DockerFacts:
 
 def docker_prober(facts: DockerFacts) -> DockerProbe:
     if isinstance(facts, ReplayDockerFacts):
-        return ReplayDockerProbe(facts)
+        return ReplayDockerProbe(facts, tape=facts.tape)
     if isinstance(facts, RecordingDockerFacts):
-        return RecordingDockerProbe(facts)
+        return RecordingDockerProbe(facts, tape=facts.tape)
     return DockerProbe(facts)

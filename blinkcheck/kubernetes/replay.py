@@ -22,11 +22,12 @@ from blinkcheck.kubernetes.facts import OperatorFacts, PodFacts
 from blinkcheck.kubernetes.gather import KubernetesFacts
 from blinkcheck.kubernetes.probe import KubernetesProbe
 from blinkcheck.kubernetes.upgrade import Wait
+from blinkcheck.logs.scan import NewestBytes
 from blinkcheck.model import CouldNotLook
 from blinkcheck.packet_objects import k8s_object_for_packet
 from blinkcheck.probe.result import ProbeResult
 from blinkcheck.redact import Redactor
-from blinkcheck.replay import LOG_BYTES, Json, Tape, probe_from_json, probe_json, redact_tree
+from blinkcheck.replay import LOG_BYTES, Json, OnTape, Tape, probe_from_json, probe_json, redact_tree
 from blinkcheck.run import RunState
 
 CLIENT, NOW = "client", "now"
@@ -120,12 +121,8 @@ def _log_key(p: PodFacts, container: str, previous: bool) -> str:
     return f"GET pods/{p.namespace}/{p.name}/log container={container} previous={previous} (the window)"
 
 
-class RecordingKubernetesFacts(KubernetesFacts):
+class RecordingKubernetesFacts(OnTape, KubernetesFacts):
     """The live gatherer, keeping what it got on a tape for the packet."""
-
-    def __init__(self, *args: Any, tape: Tape, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.tape = tape
 
     @cached_property
     def _client_or_error(self) -> tuple[Kube | None, str]:
@@ -153,18 +150,17 @@ class RecordingKubernetesFacts(KubernetesFacts):
         if tail:  # the packet's own fuller read (only ever made while recording), not a window a check judged:
             self.require("logs", p.namespace)  # a read the access review denied is not tried for the packet either
             return super()._read_log(p, container, previous, feed, tail)
-        kept = bytearray()
+        kept = NewestBytes(LOG_BYTES)
 
         def tee(chunk: bytes) -> None:
-            if len(kept) <= LOG_BYTES:
-                kept.extend(chunk)
+            kept.feed(chunk)
             feed(chunk)
 
         def encode(answer: tuple[str, str]) -> Json:
             cut, error = answer
-            if len(kept) > LOG_BYTES:
-                cut = cut or f"the packet keeps only the first {LOG_BYTES} bytes of this window"
-            text = bytes(kept[:LOG_BYTES]).decode("utf-8", "replace")
+            text = kept.text()
+            if kept.dropped:
+                cut = cut or f"the packet keeps only the newest {LOG_BYTES} bytes of this window"
             return {"text": self.redactor(text), "cut": cut, "error": error}
 
         return self.tape.taped(_log_key(p, container, previous),
@@ -173,12 +169,8 @@ class RecordingKubernetesFacts(KubernetesFacts):
 
 
 
-class ReplayKubernetesFacts(KubernetesFacts):
+class ReplayKubernetesFacts(OnTape, KubernetesFacts):
     """The gatherer answering from a packet's tape: the same code above the client, no connection below it."""
-
-    def __init__(self, *args: Any, tape: Tape, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.tape = tape
 
     @cached_property
     def _client_or_error(self) -> tuple[Kube | None, str]:
@@ -210,12 +202,8 @@ class ReplayKubernetesFacts(KubernetesFacts):
         return {}
 
 
-class RecordingKubernetesProbe(KubernetesProbe):
+class RecordingKubernetesProbe(OnTape, KubernetesProbe):
     """The live probe, its result (or why it could not run) per pod kept on the tape."""
-
-    def __init__(self, facts: RecordingKubernetesFacts) -> None:
-        super().__init__(facts)
-        self.tape = facts.tape
 
     def probe(self, p: PodFacts) -> ProbeResult:
         if (p.namespace, p.name) in self._probes:
@@ -224,12 +212,8 @@ class RecordingKubernetesProbe(KubernetesProbe):
                                lambda r: redact_tree(probe_json(r), self.facts.redactor))  # fmt: skip
 
 
-class ReplayKubernetesProbe(KubernetesProbe):
+class ReplayKubernetesProbe(OnTape, KubernetesProbe):
     """The probe's recorded result: a replay execs nothing."""
-
-    def __init__(self, facts: ReplayKubernetesFacts) -> None:
-        super().__init__(facts)
-        self.tape = facts.tape
 
     def probe(self, p: PodFacts) -> ProbeResult:
         key = (p.namespace, p.name)
@@ -253,7 +237,7 @@ def kubernetes_gatherer(state: RunState, notify: Callable[[str], None]) -> Kuber
 
 def kubernetes_prober(facts: KubernetesFacts) -> KubernetesProbe:
     if isinstance(facts, ReplayKubernetesFacts):
-        return ReplayKubernetesProbe(facts)
+        return ReplayKubernetesProbe(facts, tape=facts.tape)
     if isinstance(facts, RecordingKubernetesFacts):
-        return RecordingKubernetesProbe(facts)
+        return RecordingKubernetesProbe(facts, tape=facts.tape)
     return KubernetesProbe(facts)
