@@ -125,6 +125,25 @@ def test_a_kubernetes_gatherer_replayed_from_its_tape_sees_the_same_facts(tmp_pa
     assert not again.redactor.values  # nothing on the tape is a secret to learn
 
 
+def test_a_log_window_larger_than_the_packet_keeps_is_replayed_as_read_in_part(tmp_path, monkeypatch):
+    import blinkcheck.kubernetes.replay as k8s_replay
+
+    monkeypatch.setattr(k8s_replay, "LOG_BYTES", 40)
+    api = FakeApi()
+    path = tmp_path / "kubeconfig"
+    path.write_text(KUBECONFIG.replace("https://127.0.0.1:1", api.url))
+    live = k8s_replay.RecordingKubernetesFacts(spec_for(tmp_path, kubeconfig=str(path)), Redactor(), CATALOG,
+                                               tape=Tape("kubernetes"))  # fmt: skip
+    try:
+        assert live.log_window(live.runner_pods()[0]).complete  # live: read whole
+    finally:
+        api.close()
+    again = k8s_replay.ReplayKubernetesFacts(spec_for(tmp_path), Redactor(), CATALOG, tape=Tape("kubernetes",
+                                             json.loads(live.tape.dump(str))["answers"]))  # fmt: skip
+    window = again.log_window(again.runner_pods()[0])
+    assert not window.complete and "the packet keeps only the newest 40 bytes" in window.cut
+
+
 def _facts_of(k8s) -> tuple:
     pods = k8s.runner_pods()
     window = k8s.log_window(pods[0])
