@@ -26,12 +26,12 @@ from blinkcheck.logs.scan import NewestBytes
 from blinkcheck.model import CouldNotLook
 from blinkcheck.packet_objects import k8s_object_for_packet
 from blinkcheck.probe.result import ProbeResult
-from blinkcheck.redact import Redactor
+from blinkcheck.redact import WITHHELD, Redactor
 from blinkcheck.replay import LOG_BYTES, Json, OnTape, Tape, probe_from_json, probe_json, redact_tree
 from blinkcheck.run import RunState
 
 CLIENT, NOW = "client", "now"
-_NOT_KEY = ("timeout_s", "_request_timeout", "_preload_content")
+_NOT_KEY = ("timeout_s", "_request_timeout", "_preload_content", "limit")  # a newer suite's page size still matches
 _OBJECT_LISTS = ("list_namespaced_pod", "list_namespaced_deployment", "list_deployment_for_all_namespaces",
                  "list_pod_for_all_namespaces")  # fmt: skip
 
@@ -40,11 +40,10 @@ def _plain(value: Any) -> Json:
     return value.to_dict() if hasattr(value, "to_dict") else value
 
 
-def call_key(what: str, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-    """One API question: what the gatherer calls it, the API method, its arguments (not its timeouts)."""
+def call_key(fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """One API question: the API method and its arguments (not its timeouts, not the gatherer's words for it)."""
     plain = {k: _plain(v) for k, v in kwargs.items() if k not in _NOT_KEY}
-    return json.dumps([what, getattr(fn, "__name__", ""), [_plain(a) for a in args], plain], sort_keys=True,
-                      default=str)  # fmt: skip
+    return json.dumps([getattr(fn, "__name__", ""), [_plain(a) for a in args], plain], sort_keys=True, default=str)
 
 
 def shape(method: str, data: Json, redactor: Redactor) -> Json:
@@ -76,7 +75,7 @@ class RecordingKube(Kube):
 
     def json(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> tuple[dict[str, Any], str]:
         method = getattr(fn, "__name__", "")
-        return self.tape.taped(call_key(what, fn, args, kwargs),
+        return self.tape.taped(call_key(fn, args, kwargs),
                                lambda: super(RecordingKube, self).json(what, fn, *args, **kwargs),
                                lambda answer: [shape(method, answer[0], self.redactor), answer[1]])  # fmt: skip
 
@@ -110,7 +109,7 @@ class ReplayKube(Kube):
         raise CouldNotLook(f"not in the packet: a replay does not reach the API server ({what})")
 
     def json(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> tuple[dict[str, Any], str]:
-        data, date = self.tape.replayed(call_key(what, fn, args, kwargs), lambda v: v, _api_error)
+        data, date = self.tape.replayed(call_key(fn, args, kwargs), lambda v: v, _api_error)
         return data, date
 
     def close(self) -> None:
@@ -181,6 +180,10 @@ class ReplayKubernetesFacts(OnTape, KubernetesFacts):
 
     def now(self) -> datetime:
         return self.tape.replayed(NOW, datetime.fromisoformat)
+
+    def mask_proxy(self, value: str) -> None:
+        if value != WITHHELD:  # a proxy's value is withheld in the packet: nothing to learn, and not a URL
+            super().mask_proxy(value)
 
     def wait_for_operator(self, before: OperatorFacts) -> tuple[OperatorFacts | None, Wait]:
         """The recorded wait, not waited again; after polls, the operator as the last poll saw it."""
