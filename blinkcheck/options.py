@@ -133,7 +133,7 @@ def _raw(config: pytest.Config, opt: Option) -> str | None:
 
 
 def from_packet(config: pytest.Config) -> str | None:
-    return _raw(config, OPTIONS[-1])
+    return _raw(config, next(o for o in OPTIONS if o.flag == "--from-packet"))
 
 
 def parse_target_spec(config: pytest.Config) -> TargetSpec:
