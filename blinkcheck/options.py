@@ -64,6 +64,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("--notify", "BLINK_NOTIFY_URL", None, "Slack-compatible webhook: a message on new failure, recovery"),
     Option("--notify-timeout", "BLINK_NOTIFY_TIMEOUT", "5s", "time each --notify attempt may take (3 at most)"),
     Option("--metrics", "BLINK_METRICS", None, "write the run as Prometheus text (node_exporter's textfile collector)"),
+    Option("--from-packet", "BLINK_FROM_PACKET", None, "re-judge an escalation packet's recorded facts offline "
+           "(escalation-….tar.gz): no target is contacted"),
 )
 
 
@@ -136,6 +138,10 @@ def _raw(config: pytest.Config, opt: Option) -> str | None:
     if value is None:
         value = os.environ.get(opt.env) or opt.default
     return None if value is None else str(value)
+
+
+def from_packet(config: pytest.Config) -> str | None:
+    return _raw(config, next(o for o in OPTIONS if o.flag == "--from-packet"))
 
 
 def parse_target_spec(config: pytest.Config) -> TargetSpec:

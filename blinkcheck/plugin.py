@@ -23,7 +23,7 @@ from blinkcheck.artifacts import json_text
 from blinkcheck.blocking import per_object, record_of, whole_blocker
 from blinkcheck.catalog import SECTIONS, CatalogError, load_catalog, step_numbers
 from blinkcheck.model import CouldNotLook, Finding, Outcome, Recorder, worst
-from blinkcheck.options import add_options, parse_schedule_spec, parse_target_spec
+from blinkcheck.options import add_options, from_packet, parse_schedule_spec, parse_target_spec
 from blinkcheck.redact import Redactor
 from blinkcheck.report import html as report_html
 from blinkcheck.report.leak_gate import leak_gate
@@ -78,6 +78,15 @@ def pytest_configure(config: pytest.Config) -> None:
     for name, text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
     spec = parse_target_spec(config)
+    replay = None
+    if packet := from_packet(config):  # the recorded run's options and facts; only the report dir and catalog are ours
+        from blinkcheck.replay import PacketError, load_packet
+
+        try:
+            replay = load_packet(Path(packet), spec)
+        except PacketError as exc:
+            raise pytest.UsageError(f"--from-packet: {exc}") from None
+        spec = replay.spec
     try:
         catalog = load_catalog(spec.catalog_path)
     except CatalogError as exc:
@@ -85,7 +94,9 @@ def pytest_configure(config: pytest.Config) -> None:
     for step in sorted({n for c in catalog.conditions for n in step_numbers(c.step)}):
         config.addinivalue_line("markers", f"step{step}: a check of the runbook's step {step} (from the catalog)")
     enabled = _runs_checks(config)
-    config.stash[STATE] = RunState(spec=spec, catalog=catalog, redactor=Redactor(), enabled=enabled)
+    config.stash[STATE] = RunState(spec=spec, catalog=catalog, redactor=Redactor(), enabled=enabled, replay=replay)
+    if replay is not None:
+        config.stash[STATE].notes.append(replay.note)
     if not enabled:
         return
     # The project's own tests turn warnings into errors; a user's run must not (an SDK's
@@ -99,7 +110,11 @@ def pytest_configure(config: pytest.Config) -> None:
         os.unlink(probe)
     except OSError as exc:
         raise pytest.UsageError(f"--report-dir: cannot write to '{spec.report_dir}': {exc.strerror}") from None
-    config.stash[SCHEDULE] = ScheduleRun(parse_schedule_spec(config))  # --history, --notify, --metrics
+    schedule = parse_schedule_spec(config)  # --history, --notify, --metrics
+    if replay is not None and schedule.active:
+        # a replay is last week's run: it must not page anyone or enter the history as a run of today
+        raise pytest.UsageError("--from-packet re-judges a recorded run: --history, --notify, --metrics do not apply")
+    config.stash[SCHEDULE] = ScheduleRun(schedule)
     # pytest-html and junitxml read these in their own pytest_configure, which runs after this one.
     if hasattr(config.option, "htmlpath") and not config.option.htmlpath:
         config.option.htmlpath = str(spec.report_dir / "report.html")
@@ -203,10 +218,13 @@ def pytest_collection_modifyitems_platforms(config: pytest.Config, items: list[p
     checks = [i for i in items if condition_of(i)]
     if not checks or not state.enabled:
         return
-    from blinkcheck.platforms import choose_platforms  # late: may contact the targets (auto)
+    from blinkcheck.platforms import TargetChoice, choose_platforms  # late: may contact the targets (auto)
 
     wanted = tuple(sorted({state.catalog[condition_of(i) or ""].platform for i in checks}))
-    choice = choose_platforms(state.spec, wanted, state.redactor, state.catalog)
+    if (replay := state.replay) is not None:  # the recorded run's choice: nothing is contacted
+        choice = TargetChoice(replay.platforms, replay.platform_notes, replay.skipped_platforms)
+    else:
+        choice = choose_platforms(state.spec, wanted, state.redactor, state.catalog)
     state.selected_platforms, state.platform_notes = choice.platforms, list(choice.notes)
     state.skipped_platforms = list(choice.skipped)
     keep = [i for i in items if not (cid := condition_of(i)) or state.catalog[cid].platform in choice.platforms]

@@ -266,8 +266,8 @@ class Redactor:
         self.strict = False
 
     def add(self, value: str | None) -> None:
-        if not value or len(value.strip()) < MIN_SECRET:
-            return
+        if not value or len(value.strip()) < MIN_SECRET or value.strip() in (WITHHELD, MASK):
+            return  # a placeholder (a replayed packet's withheld or masked value) is not a secret
         if value in self._values:
             return
         self._values.add(value)

@@ -22,6 +22,7 @@ from blinkcheck.catalog import Catalog
 from blinkcheck.config import TargetSpec
 from blinkcheck.model import CouldNotLook
 from blinkcheck.redact import Redactor
+from blinkcheck.replay import Replay
 from blinkcheck.results import CheckResult
 
 
@@ -60,6 +61,7 @@ class RunState:
     finishing: bool = False  # the reports are being written: a late SIGTERM must not interrupt them
     # Notes about the run itself (e.g. a Secret the redactor could not learn); shown in every report.
     notes: list[str] = field(default_factory=list)
+    replay: Replay | None = None  # --from-packet: the packet whose recorded facts this run re-judges
 
 
 class DeadlineExceeded(CouldNotLook):

@@ -40,6 +40,7 @@ def results_data(state: RunState) -> dict[str, Any]:
         "counts": dict(counts(state)),
         "checks": [r.as_json() for r in state.results],
         "deselected": deselected_ids(state),
+        **({"replayed_from": state.replay.as_json()} if state.replay is not None else {}),
     }
 
 
