@@ -314,6 +314,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[
     if stop and not state.interrupted:
         state.stopped = str(stop)
     _account_for_unfinished(state)
+    if state.spec.remediate and not state.interrupted and not state.deadline_hit:
+        from blinkcheck.remediating import remediate  # after the checks, before the reports: they show it
+
+        remediate(session.config, state, lambda text: _say(session.config, text))
     if state.results and code in (0, 1):
         code = 1 if any(r.outcome.fails_run for r in state.results) else 0
     state.exit_code = code

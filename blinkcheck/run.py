@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import pytest
 
@@ -23,6 +23,9 @@ from blinkcheck.config import TargetSpec
 from blinkcheck.model import CouldNotLook
 from blinkcheck.redact import Redactor
 from blinkcheck.results import CheckResult
+
+if TYPE_CHECKING:
+    from blinkcheck.remediate.perform import Remediation
 
 
 class BundleSource(Protocol):
@@ -60,6 +63,7 @@ class RunState:
     finishing: bool = False  # the reports are being written: a late SIGTERM must not interrupt them
     # Notes about the run itself (e.g. a Secret the redactor could not learn); shown in every report.
     notes: list[str] = field(default_factory=list)
+    remediation: Remediation | None = None  # --remediate: the steps planned or performed, and the before/after
 
 
 class DeadlineExceeded(CouldNotLook):

@@ -40,6 +40,7 @@ def results_data(state: RunState) -> dict[str, Any]:
         "counts": dict(counts(state)),
         "checks": [r.as_json() for r in state.results],
         "deselected": deselected_ids(state),
+        **({"remediation": state.remediation.as_json()} if state.remediation is not None else {}),
     }
 
 
