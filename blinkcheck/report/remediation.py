@@ -45,15 +45,18 @@ def text_lines(rem: Remediation | None, red: Callable[[str], str] = str) -> list
         return ["remediate: nothing to do: no failed check has a recovery step in the runbook"]
     out = [f"remediate: {headline(rem)}"]
     out += [red(step_line(n, r)) for n, r in enumerate(rem.records, 1)]
-    if rem.recheck is not None:
-        c = rem.recheck
-        if c.error:
-            out.append(f"remediate: re-check could not run: {red(c.error)}")
-        else:
-            out.append(f"remediate: re-checked on fresh facts (exit {c.exit_code}); before -> after:")
-            out += [f"   {row.id}: {outcomes_text(row.before)} -> {outcomes_text(row.after)}"
-                    + (f" ({red(row.after_summary)})" if row.after_summary else "") for row in c.rows]  # fmt: skip
+    if rem.recheck is not None and rem.recheck.error:
+        out.append(f"remediate: re-check could not run: {red(rem.recheck.error)}")
+    elif rem.recheck is not None:
+        out.append(f"remediate: re-checked on fresh facts (exit {rem.recheck.exit_code}); before -> after:")
+        out += [f"   {cid}: {was} -> {now}" + (f" ({why})" if why else "") for cid, was, now, why in rows(rem, red)]
     return out
+
+
+def rows(rem: Remediation, red: Callable[[str], str]) -> list[tuple[str, str, str, str]]:
+    """The re-check's before/after: condition, outcomes before, after, and what the re-check says now."""
+    checked = rem.recheck.rows if rem.recheck else ()
+    return [(r.id, outcomes_text(r.before), outcomes_text(r.after), red(r.after_summary)) for r in checked]
 
 
 def remediation_html(rem: Remediation | None, red: Callable[[str], str] = str) -> list[str]:
@@ -74,17 +77,13 @@ def remediation_html(rem: Remediation | None, red: Callable[[str], str] = str) -
                    f"{e(red(s.object))}<br><b>{e(MARK.get(r.status, r.status))}</b>{when}"
                    f"{': ' + e(red(r.detail)) if r.detail else ''}</li>")  # fmt: skip
     out.append("</ol>")
-    if rem.recheck is not None:
-        c = rem.recheck
-        if c.error:
-            out.append(f"<p><b>Re-check could not run:</b> {e(red(c.error))}</p>")
-        else:
-            out.append(f"<p><b>Re-checked on fresh facts</b> (exit {c.exit_code}): before and after</p>")
-            out.append('<table class="blink-before-after"><tr><th>condition</th><th>before</th><th>after</th>'
-                       "<th>now</th></tr>")  # fmt: skip
-            out += [f"<tr><td>{e(row.id)}</td><td>{e(outcomes_text(row.before))}</td>"
-                    f"<td>{e(outcomes_text(row.after))}</td><td>{e(red(row.after_summary))}</td></tr>"
-                    for row in c.rows]  # fmt: skip
-            out.append("</table>")
+    if rem.recheck is not None and rem.recheck.error:
+        out.append(f"<p><b>Re-check could not run:</b> {e(red(rem.recheck.error))}</p>")
+    elif rem.recheck is not None:
+        out.append(f"<p><b>Re-checked on fresh facts</b> (exit {rem.recheck.exit_code}): before and after</p>")
+        out.append('<table class="blink-before-after"><tr><th>condition</th><th>before</th><th>after</th>'
+                   "<th>now</th></tr>")  # fmt: skip
+        out += ["<tr>" + "".join(f"<td>{e(cell)}</td>" for cell in row) + "</tr>" for row in rows(rem, red)]
+        out.append("</table>")
     out.append("</div>")
     return out
