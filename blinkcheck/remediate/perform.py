@@ -103,7 +103,7 @@ class Remediation:
 
 def _untouched(step: Step, status_for_action: str, why: str) -> StepRecord:
     if step.kind == "manual":
-        return StepRecord(step, MANUAL, "a person does this in the Blink UI; the suite never does")
+        return StepRecord(step, MANUAL, "a manual step: a person does it; the suite never does")
     if step.kind == "hold":
         return StepRecord(step, LEFT_ALONE, "the runbook says do nothing: left alone")
     return StepRecord(step, status_for_action, why)
@@ -118,7 +118,7 @@ def dry_run(steps: Sequence[Step], mode: str = "dry-run") -> Remediation:
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def perform_all(

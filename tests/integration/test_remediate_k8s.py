@@ -59,7 +59,9 @@ def test_stuck_operator_deleted_after_the_wait_and_the_runner_restarted_until_re
     done = steps(run)
     assert done[DELETE]["status"] == "done" and f"deleted deployment {NS}/{OPERATOR}" in done[DELETE]["detail"]
     assert done[RESTART]["status"] == "done" and "rolled out, 1/1 Ready" in done[RESTART]["detail"], done[RESTART]
-    assert done[DELETE]["started_at"] < done[RESTART]["started_at"]  # in runbook order, one at a time
+    keys = [s["key"] for s in run.results["remediation"]["steps"]]
+    assert keys == ["k8s-delete-operator", "k8s-restart-runner", "k8s-manual-upgrade", "k8s-rerun"]  # runbook order
+    assert done[DELETE]["started_at"] < done[RESTART]["started_at"]  # one at a time
     manual = [s for s in run.results["remediation"]["steps"] if s["kind"] == "manual"]
     assert [s["status"] for s in manual] == ["manual", "manual"] and "3-dot menu" in manual[0]["text"]
     after = deployments(lab)
