@@ -342,3 +342,58 @@ def test_the_reports_show_each_step_and_the_before_after_and_results_json_stays_
                                      "log_window": "w"}, "remediation": rem.as_json()}  # fmt: skip
     jsonschema.validate(data, SCHEMA)
     jsonschema.validate({**data, "remediation": P.dry_run(k8s_steps()).as_json()}, SCHEMA)
+
+
+# ------------------------------------------------------------------ the glue: asking, what is re-checked, with what
+
+
+class FakeConfig:
+    """What the glue reads of pytest's config: the options (none given on the command line) and its plugins."""
+
+    def __init__(self, **flags: str) -> None:
+        self.flags = flags
+        self.pluginmanager = self
+
+    def getoption(self, dest: str) -> str | None:
+        return self.flags.get(dest)
+
+    def getplugin(self, name: str) -> None:
+        return None
+
+
+@pytest.mark.parametrize(("tty", "answer", "yes"), [(True, "y", True), (True, "", False), (True, "no", False),
+                                                     (False, "y", False)])  # fmt: skip
+def test_at_a_terminal_the_suite_asks_elsewhere_it_is_a_dry_run(monkeypatch, tty: bool, answer: str, yes: bool):
+    from blinkcheck import remediating
+
+    asked: list[str] = []
+    monkeypatch.setattr(remediating, "_at_a_terminal", lambda: tty)
+    def ask(prompt: str) -> str:
+        asked.append(prompt)
+        return answer
+
+    monkeypatch.setattr("builtins.input", ask)
+    said: list[str] = []
+    assert remediating._confirmed(FakeConfig(), k8s_steps(), said.append) is yes  # type: ignore[arg-type]
+    assert bool(asked) is tty and (not tty or any("dry run" in line for line in said))
+
+
+def test_what_is_rechecked_and_with_the_runs_own_options(tmp_path: Path, monkeypatch):
+    from blinkcheck.redact import Redactor
+    from blinkcheck.remediating import affected, recheck_env
+    from blinkcheck.run import RunState
+    from tests.unit.fake_kube_api import spec_for
+
+    state = RunState(spec=spec_for(tmp_path), catalog=CATALOG, redactor=Redactor(), enabled=True)
+    reach = result(Finding("docker.disconnected.blink-reachable", Outcome.BLOCKED, "b", because_of=RUNNING))
+    exists = result(Finding("docker.disconnected.container-exists", Outcome.PASSED, "p"))
+    state.results = [stuck(), reach, stopped_runner(), exists]
+    rem = P.perform_all(plan(CATALOG, state.results), {"docker": Recorder(), "kubernetes": Recorder(fail="x")})
+    # Only the platforms where a step was done; the conditions that asked, and those a step can change (blocked).
+    rem.records = [r for r in rem.records if r.step.platform == "docker"]
+    assert affected(state, rem) == {reach.id: ["blocked"], RUNNING: ["failed"]}
+    monkeypatch.setenv("PYTEST_ADDOPTS", "--remediate")
+    monkeypatch.setenv("BLINK_REMEDIATE", "on")
+    env = recheck_env(FakeConfig(blink_namespace="blink", blink_kubeconfig="/k"), {"kubernetes"})  # type: ignore[arg-type]
+    assert env["BLINK_NAMESPACE"] == "blink" and env["KUBECONFIG"] == "/k" and env["BLINK_CHECK_TARGET"] == "kubernetes"
+    assert env["BLINK_REMEDIATE"] == "off" and env["BLINK_YES"] == "off" and "PYTEST_ADDOPTS" not in env
