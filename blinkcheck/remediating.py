@@ -20,7 +20,6 @@ import pytest
 from blinkcheck.model import Outcome
 from blinkcheck.options import OPTIONS, _raw
 from blinkcheck.remediate.perform import (
-    DONE,
     Performer,
     Recheck,
     Remediation,
@@ -47,7 +46,7 @@ def remediate(config: pytest.Config, state: RunState, say: Callable[[str], None]
         state.remediation = dry_run(steps, "declined" if _at_a_terminal() else "dry-run")
     else:
         state.remediation = perform_all(steps, _performers(state, {s.platform for s in todo}), say=say)
-        if state.remediation.performed_any:
+        if state.remediation.attempted:
             state.remediation.recheck = recheck(config, state, state.remediation)
     for line in text_lines(state.remediation, state.redactor):
         say(line)
@@ -97,11 +96,11 @@ def _performers(state: RunState, platforms: set[str]) -> dict[str, Performer]:
 
 
 def affected(state: RunState, rem: Remediation) -> dict[str, list[str]]:
-    """The conditions to re-check, in run order, with their outcomes before: on each platform where a step was done,
+    """The conditions to re-check, in run order, with their outcomes before: on each platform where a step was tried,
     those that asked for a step and every one whose outcome a step can change."""
-    done = [r.step for r in rem.records if r.status == DONE]
-    platforms = {s.platform for s in done}
-    asked = {cid for s in done for cid in s.because}
+    tried = rem.attempted
+    platforms = {s.platform for s in tried}
+    asked = {cid for s in tried for cid in s.because}
     mine = [r for r in state.results if r.platform in platforms]
     keep = {r.id for r in mine if r.id in asked or r.outcome in CHANGEABLE}
     return outcomes_by_condition([{"id": r.id, "outcome": str(r.outcome)} for r in mine if r.id in keep])
@@ -121,7 +120,7 @@ def recheck(config: pytest.Config, state: RunState, rem: Remediation) -> Recheck
     before = affected(state, rem)
     if not before:
         return Recheck(None, error="no check to re-run")
-    platforms = {r.step.platform for r in rem.records if r.status == DONE}
+    platforms = {s.platform for s in rem.attempted}
     folder = Path(tempfile.mkdtemp(prefix="blinkcheck-recheck-"))
     cmd = [sys.executable, "-m", "pytest", *(str(CHECKS_DIR / p) for p in sorted(platforms)), "-q",
            "-p", "no:cacheprovider", "--report-dir", str(folder), "-k", " or ".join(before)]  # fmt: skip

@@ -93,6 +93,11 @@ class Remediation:
     def performed_any(self) -> bool:
         return any(r.status == DONE for r in self.records)
 
+    @property
+    def attempted(self) -> list[Step]:
+        """The actions the suite tried (done or failed): what may have changed, and is re-checked."""
+        return [r.step for r in self.records if r.started_at]
+
     def as_json(self) -> dict[str, Any]:
         return {
             "mode": self.mode,

@@ -105,3 +105,20 @@ def test_a_stopped_runner_is_restarted_and_rechecked_green(tmp_path: Path):
     members = {k.split("/", 1)[1]: v.decode() for k, v in archive_members(packet).items()}
     assert f"{RUNNING}: F -> P" in members["steps.txt"] and "Recovery steps tried" in members["ticket.txt"]
     assert '"remediation"' in members["results.json"]
+
+
+def test_a_failed_upgrade_restart_that_fails_stops_there_and_the_ui_upgrade_stays_manual(tmp_path: Path):
+    """upgrade-failed: the upgraded container exits at start. The runbook's restart is tried on it (the container
+    not running), fails again, and the manual upgrade through the UI is what is left."""
+    lab.up("upgrade-failed")
+    new = lab.client().containers.get("blink-runner-1.0.995")
+    run, calls = recorded(tmp_path, "upgrade-failed", "--remediate", "--yes")
+    writes = [shape(c, set()) for c in calls if not c.startswith(("GET ", "HEAD "))]
+    assert writes == ["POST /containers/{id}/restart"], writes  # the upgraded container only; the old runner runs on
+    restart, ui = run.results["remediation"]["steps"]
+    assert restart["text"] == f"docker container restart {new.id[:12]}" and restart["status"] == "failed", restart
+    assert "was restarted (it was exited with code 1" in restart["detail"] and "again" in restart["detail"]
+    assert ui["kind"] == "manual" and ui["status"] == "manual" and "3-dot menu, and select Update" in ui["text"]
+    rows = {r["id"]: (r["before"], r["after"]) for r in run.results["remediation"]["recheck"]["conditions"]}
+    assert rows["docker.upgrade.new-container-healthy"] == (["failed"], ["failed"]), rows
+    assert lab.client().containers.get("blink-runner").status == "running"
