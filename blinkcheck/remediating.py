@@ -37,7 +37,10 @@ RECHECK_TIMEOUT_S = 300.0  # plus --operator-wait: the re-check's whole run
 CHANGEABLE = (Outcome.FAILED, Outcome.WARNING, Outcome.BLOCKED, Outcome.NOT_EVALUABLE)
 
 
-def remediate(config: pytest.Config, state: RunState, say: Callable[[str], None]) -> None:
+def remediate(config: pytest.Config, state: RunState, say_raw: Callable[[str], None]) -> None:
+    def say(text: str) -> None:  # every line through the run's redactor
+        say_raw(state.redactor(text))
+
     steps = plan(state.catalog, state.results)
     todo = actions(steps)
     if not todo:
@@ -48,7 +51,7 @@ def remediate(config: pytest.Config, state: RunState, say: Callable[[str], None]
         state.remediation = perform_all(steps, _performers(state, {s.platform for s in todo}), say=say)
         if state.remediation.attempted:
             state.remediation.recheck = recheck(config, state, state.remediation)
-    for line in text_lines(state.remediation, state.redactor):
+    for line in text_lines(state.remediation):
         say(line)
 
 
