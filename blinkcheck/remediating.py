@@ -50,7 +50,10 @@ def remediate(config: pytest.Config, state: RunState, say_raw: Callable[[str], N
     else:
         state.remediation = perform_all(steps, _performers(state, {s.platform for s in todo}), say=say)
         if state.remediation.attempted:
-            state.remediation.recheck = recheck(config, state, state.remediation)
+            try:
+                state.remediation.recheck = recheck(config, state, state.remediation)
+            except Exception as exc:  # the reports are written whatever happens here
+                state.remediation.recheck = Recheck(None, error=f"{type(exc).__name__}: {exc}")
     for line in text_lines(state.remediation):
         say(line)
 

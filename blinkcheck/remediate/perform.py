@@ -134,7 +134,11 @@ def perform_all(
     refused: dict[int, str] = {}
     for platform, performer in performers.items():
         mine = [i for i, s in enumerate(steps) if s.kind == "action" and s.platform == platform]
-        for j, why in performer.refusals([steps[i] for i in mine]).items():
+        try:
+            asked = performer.refusals([steps[i] for i in mine])
+        except Exception as exc:  # could not even ask (the API went away): nothing is attempted
+            asked = dict.fromkeys(range(len(mine)), f"could not ask whether it is permitted: {exc}")
+        for j, why in asked.items():
             refused[mine[j]] = why
     for i, s in enumerate(steps):
         if s.kind == "action" and s.missing:

@@ -397,3 +397,14 @@ def test_what_is_rechecked_and_with_the_runs_own_options(tmp_path: Path, monkeyp
     env = recheck_env(FakeConfig(blink_namespace="blink", blink_kubeconfig="/k"), {"kubernetes"})  # type: ignore[arg-type]
     assert env["BLINK_NAMESPACE"] == "blink" and env["KUBECONFIG"] == "/k" and env["BLINK_CHECK_TARGET"] == "kubernetes"
     assert env["BLINK_REMEDIATE"] == "off" and env["BLINK_YES"] == "off" and "PYTEST_ADDOPTS" not in env
+
+
+def test_a_performer_that_cannot_even_ask_refuses_every_step_and_nothing_is_done():
+    class Gone(Recorder):
+        def refusals(self, steps: Sequence[Step]) -> dict[int, str]:
+            raise ConnectionError("the API server went away")
+
+    r = Gone()
+    rem = P.perform_all(k8s_steps(), {"kubernetes": r})
+    assert r.done == [] and [x.status for x in rem.records[:2]] == [P.REFUSED, P.REFUSED]
+    assert "the API server went away" in rem.records[0].detail
