@@ -48,12 +48,13 @@ class StepRecord:
     started_at: str = ""  # ISO 8601, UTC; empty when it was not attempted
     duration_s: float = 0.0
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self, red: Callable[[str], str] = str) -> dict[str, Any]:
         s = self.step
         return {
-            "key": s.key, "platform": s.platform, "kind": s.kind, "runbook_step": s.runbook_step, "title": s.title,
-            "text": s.text, "object": s.object, "because_of": list(s.because), "status": self.status,
-            "detail": self.detail, "started_at": self.started_at or None, "duration_s": round(self.duration_s, 3),
+            "key": s.key, "platform": s.platform, "kind": s.kind, "runbook_step": s.runbook_step,
+            "title": red(s.title), "text": red(s.text), "object": red(s.object), "because_of": list(s.because),
+            "status": self.status, "detail": red(self.detail), "started_at": self.started_at or None,
+            "duration_s": round(self.duration_s, 3),
         }  # fmt: skip
 
 
@@ -66,9 +67,9 @@ class BeforeAfter:
     after: tuple[str, ...]
     after_summary: str = ""
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self, red: Callable[[str], str] = str) -> dict[str, Any]:
         return {"id": self.id, "before": list(self.before), "after": list(self.after),
-                "after_summary": self.after_summary}  # fmt: skip
+                "after_summary": red(self.after_summary)}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,9 @@ class Recheck:
     rows: tuple[BeforeAfter, ...] = ()
     error: str = ""  # the re-check could not run (it says why)
 
-    def as_json(self) -> dict[str, Any]:
-        return {"exit_code": self.exit_code, "error": self.error, "conditions": [r.as_json() for r in self.rows]}
+    def as_json(self, red: Callable[[str], str] = str) -> dict[str, Any]:
+        rows = [r.as_json(red) for r in self.rows]
+        return {"exit_code": self.exit_code, "error": red(self.error), "conditions": rows}
 
 
 @dataclass
@@ -98,11 +100,12 @@ class Remediation:
         """The actions the suite tried (done or failed): what may have changed, and is re-checked."""
         return [r.step for r in self.records if r.started_at]
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self, red: Callable[[str], str] = str) -> dict[str, Any]:
+        """results.json's `remediation`: texts through `red` (the run's redactor), names and statuses as they are."""
         return {
             "mode": self.mode,
-            "steps": [r.as_json() for r in self.records],
-            "recheck": self.recheck.as_json() if self.recheck else None,
+            "steps": [r.as_json(red) for r in self.records],
+            "recheck": self.recheck.as_json(red) if self.recheck else None,
         }
 
 

@@ -3,7 +3,6 @@ how the run ended), through the run's writer (no link followed). The one JSON wr
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from datetime import UTC, datetime
@@ -41,8 +40,7 @@ def results_data(state: RunState) -> dict[str, Any]:
         "counts": dict(counts(state)),
         "checks": [r.as_json() for r in state.results],
         "deselected": deselected_ids(state),
-        **({"remediation": json.loads(state.redactor(json.dumps(state.remediation.as_json())))}
-           if state.remediation is not None else {}),
+        **({"remediation": state.remediation.as_json(state.redactor)} if state.remediation is not None else {}),
     }
 
 

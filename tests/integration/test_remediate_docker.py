@@ -5,6 +5,7 @@ POST /containers/{id}/restart), re-runs the affected checks on fresh facts, and 
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -52,11 +53,12 @@ def state(ref: str) -> dict[str, Any]:
 def recorded(tmp_path: Path, name: str, *args: str) -> tuple[CheckRun, list[str]]:
     """The run with every Engine API call recorded (its re-check's too: it inherits --docker-host)."""
     calls: list[str] = []
+    report_dir = ROOT / "reports" / "integration" / f"docker-remediate-{name}"
+    shutil.rmtree(report_dir, ignore_errors=True)  # this run's packet only
     proxy = FaultProxy(tmp_path / "docker.sock").start()
     proxy.rules.append(Rule(r"^[A-Z]+ \S+", before=lambda m: calls.append(m.group(0))))
     try:
-        run = run_checks(*BASE, "--docker-host", proxy.url, *args,
-                         report_dir=ROOT / "reports" / "integration" / f"docker-remediate-{name}")  # fmt: skip
+        run = run_checks(*BASE, "--docker-host", proxy.url, *args, report_dir=report_dir)
     finally:
         proxy.stop()
     return run, calls
