@@ -41,6 +41,8 @@ class TargetSpec:
     bundle: str
     docker_context: str | None = None  # the docker context docker_host came from
     docker_tls: DockerTLS | None = None
+    remediate: bool = False  # --remediate: list the runbook's recovery steps for what failed (a dry run)
+    assume_yes: bool = False  # --yes: perform them without asking
 
     @property
     def log_window(self) -> str:

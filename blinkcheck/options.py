@@ -66,13 +66,22 @@ OPTIONS: tuple[Option, ...] = (
     Option("--metrics", "BLINK_METRICS", None, "write the run as Prometheus text (node_exporter's textfile collector)"),
     Option("--from-packet", "BLINK_FROM_PACKET", None, "re-judge an escalation packet's recorded facts offline "
            "(escalation-….tar.gz): no target is contacted"),
+    Option("--remediate", "BLINK_REMEDIATE", "off", "on | off: after the checks, list the runbook's recovery steps "
+           "for what failed (a dry run; --yes performs them)"),
+    Option("--yes", "BLINK_YES", "off", "on | off: with --remediate, perform the steps without asking"),
 )
+# Flags that take no value (`--remediate`, `--yes`): given, they mean "on".
+SWITCHES = frozenset({"--remediate", "--yes"})
 
 
 def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("blink", "Blink runner health checks")
     for opt in OPTIONS:
         default = f" [env {opt.env}; default {opt.default}]" if opt.default else f" [env {opt.env}]"
+        if opt.flag in SWITCHES:
+            group.addoption(opt.flag, dest=_dest(opt.flag), default=None, action="store_const", const="on",
+                            help=opt.help + default)  # fmt: skip
+            continue
         group.addoption(opt.flag, dest=_dest(opt.flag), default=None, help=opt.help + default)
 
 
@@ -201,6 +210,8 @@ def parse_target_spec(config: pytest.Config) -> TargetSpec:
         deadline_s=None if get("--deadline") == "off" else parse_duration("--deadline", get("--deadline"), 86400),
         docker_context=docker.context,
         docker_tls=docker.tls,
+        remediate=_on_off("--remediate", get("--remediate")),
+        assume_yes=_on_off("--yes", get("--yes")),
     )
 
 

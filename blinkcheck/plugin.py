@@ -8,6 +8,7 @@ terminal and pytest-html), into results.json, and into the run's exit code:
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import signal
@@ -86,7 +87,9 @@ def pytest_configure(config: pytest.Config) -> None:
             replay = load_packet(Path(packet), spec)
         except PacketError as exc:
             raise pytest.UsageError(f"--from-packet: {exc}") from None
-        spec = replay.spec
+        if spec.remediate:
+            raise pytest.UsageError("--from-packet re-judges a recorded run: there is nothing to --remediate")
+        spec = dataclasses.replace(replay.spec, remediate=False, assume_yes=False)  # never acts, whatever was recorded
     try:
         catalog = load_catalog(spec.catalog_path)
     except CatalogError as exc:
@@ -345,6 +348,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[
     if stop and not state.interrupted:
         state.stopped = str(stop)
     _account_for_unfinished(state)
+    if state.spec.remediate and not state.interrupted and not state.deadline_hit:
+        from blinkcheck.remediating import remediate  # after the checks, before the reports: they show it
+
+        remediate(session.config, state, lambda text: _say(session.config, text))
     if state.results and code in (0, 1):
         code = 1 if any(r.outcome.fails_run for r in state.results) else 0
     state.exit_code = code

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import pytest
 
@@ -24,6 +24,9 @@ from blinkcheck.model import CouldNotLook
 from blinkcheck.redact import Redactor
 from blinkcheck.replay import Replay
 from blinkcheck.results import CheckResult
+
+if TYPE_CHECKING:
+    from blinkcheck.remediate.perform import Remediation
 
 
 class BundleSource(Protocol):
@@ -62,6 +65,7 @@ class RunState:
     # Notes about the run itself (e.g. a Secret the redactor could not learn); shown in every report.
     notes: list[str] = field(default_factory=list)
     replay: Replay | None = None  # --from-packet: the packet whose recorded facts this run re-judges
+    remediation: Remediation | None = None  # --remediate: the steps planned or performed, and the before/after
 
 
 class DeadlineExceeded(CouldNotLook):

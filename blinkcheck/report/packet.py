@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from blinkcheck.model import Outcome
 from blinkcheck.redact import read_no_follow
 from blinkcheck.replay import packet_info
+from blinkcheck.report.remediation import text_lines
 from blinkcheck.results import counts
 
 if TYPE_CHECKING:
@@ -30,6 +31,8 @@ def steps_text(state: RunState) -> str:
         obj = f" [{r.object}]" if r.object else ""
         lines.append(f"{r.section_title} / {r.platform} / step {r.step}: {r.title}{obj}")
         lines.append(f"    {str(r.outcome).upper()}: {r.summary}")
+    if state.remediation is not None:  # --remediate: what was tried, and what it changed
+        lines += ["", *text_lines(state.remediation)]
     return "\n".join(lines) + "\n"
 
 
@@ -50,6 +53,8 @@ def ticket_text(state: RunState, versions: str) -> str:
     manual = [r for r in state.results if r.outcome is Outcome.MANUAL]
     if manual:
         lines += ["", "Manual steps still to confirm:"] + [f"- {r.summary}" for r in manual]
+    if state.remediation is not None:
+        lines += ["", "Recovery steps tried (--remediate), and the re-check:", *text_lines(state.remediation)]
     lines += ["", "Versions:", versions.strip() or "(unknown)", "", "Attached: see MANIFEST.txt."]
     return "\n".join(lines) + "\n"
 

@@ -41,6 +41,7 @@ def results_data(state: RunState) -> dict[str, Any]:
         "checks": [r.as_json() for r in state.results],
         "deselected": deselected_ids(state),
         **({"replayed_from": state.replay.as_json()} if state.replay is not None else {}),
+        **({"remediation": state.remediation.as_json(state.redactor)} if state.remediation is not None else {}),
     }
 
 

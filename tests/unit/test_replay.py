@@ -289,3 +289,5 @@ def test_a_replay_never_pages_anyone_or_enters_the_history(tmp_path):
     assert run.exit_code == 4, run.stdout + run.stderr
     assert "--from-packet re-judges a recorded run: --history, --notify, --metrics do not apply" in run.stderr
     assert not any((tmp_path / "h").glob("*")) if (tmp_path / "h").exists() else True  # no run entered it
+    run = run_checks("--from-packet", str(good), "--remediate", "on", report_dir=tmp_path / "r2")
+    assert run.exit_code == 4 and "there is nothing to --remediate" in run.stderr, run.stdout + run.stderr
