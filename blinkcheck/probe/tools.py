@@ -75,15 +75,14 @@ def steps_from_curl(rc: int, stdout: str, stderr: str, url: str, proxied: bool) 
             name = "tcp"
         else:
             name = "http"
-        if proxied and name in ("dns", "tcp"):
-            name = "proxy" if "CONNECT" in stderr else name
+        if proxied and name in ("dns", "tcp"):  # curl resolves and connects to the proxy: that is what hung
+            name = "proxy"
         return (*_steps_before(name, https, proxied), Step(name, False, msg, timed_out=True)), ""
     name, meaning = _CURL.get(rc, ("http", f"curl exit code {rc}"))
     if rc == 56 and proxied and "CONNECT" in stderr:
         name, meaning = "proxy", "the proxy refused the tunnel"
-    if proxied and name in ("dns", "tcp") and rc != 6:
-        # curl connects to the proxy first: its name and port are what failed
-        name, meaning = "proxy", "could not connect to the proxy" if rc == 7 else meaning
+    if proxied and rc == 7:  # curl connects to the proxy first: its address is what failed
+        name, meaning = "proxy", "could not connect to the proxy"
     return (*_steps_before(name, https, proxied), Step(name, False, f"{meaning}: {msg}")), ""
 
 
@@ -142,7 +141,7 @@ def _from_wget(base: ProbeResult, rc: int, stderr: str, proxied: bool, proxy: Pr
     https even with https_proxy set: then its answer is not about the runner's path, and another tool is asked."""
     https = base.url.startswith("https://")
     went = _WGET_CONNECTING.search(stderr)
-    if proxy is not None and went and not _is_proxy(went[1], proxy):
+    if proxy is not None and went and not _is_proxy(stderr[went.start(1) :].split("\n", 1)[0], proxy):
         why = (f"wget went straight to {went[1].split('|')[0]}, not through the runner's proxy {proxy.shown} "
                "(busybox wget uses no proxy for https): its answer is not about the runner's path")  # fmt: skip
         return replace(base, unavailable=why, steps=())
@@ -167,7 +166,7 @@ def _from_wget(base: ProbeResult, rc: int, stderr: str, proxied: bool, proxy: Pr
         if proxied and name in ("dns", "tcp"):
             name = "proxy"
         return replace(base, steps=(*_steps_before(name, https, proxied), Step(name, False, detail, timed_out=True)))
-    mapped = next((code for pat, code in _TOOL_ERRORS if pat.search(said)), None) or rc or 1
+    mapped = next((code for pat, code in _TOOL_ERRORS if pat.search(said)), None) or rc
     name, meaning = _CURL.get(mapped, ("http", f"wget exit code {rc}"))
     if mapped == 28:
         return replace(base, steps=(*_steps_before("tcp", https, proxied), Step("tcp", False, text, timed_out=True)))
@@ -178,8 +177,10 @@ def _from_wget(base: ProbeResult, rc: int, stderr: str, proxied: bool, proxy: Pr
 
 
 def _is_proxy(where: str, proxy: Proxy) -> bool:
-    """Does wget's 'Connecting to X' name the proxy? busybox: host:port; GNU: host (host)|ip|:port..."""
-    return where.split("|")[0].split("(")[0].rstrip(".").split(":")[0] == proxy.host and str(proxy.port) in where
+    """Does wget's 'Connecting to X' line name the proxy? busybox: `host:port (ip:port)`; GNU: `host (host)|ip|:port...
+    connected.`, or `ip:port... connected.`"""
+    host = where.split("|")[0].split("(")[0].strip().split(":")[0].rstrip(".")
+    return host == proxy.host and re.search(rf":{proxy.port}(?!\d)", where) is not None
 
 
 def _steps_from_nc(rc: int, stderr: str, url: str, proxy: Proxy | None) -> tuple[Step, ...]:
