@@ -132,7 +132,7 @@ def from_tool_output(
     return _from_wget(base, rc, stderr, proxied, proxy)
 
 
-_WGET_CONNECTING = re.compile(r"^Connecting to (\S+)", re.M)
+_WGET_CONNECTING = re.compile(r"^Connecting to (\S+)(?=([^\n]*))", re.M)  # 2: the rest of the line
 _BUSYBOX_TLS_NOTE = "TLS certificate validation not implemented"
 
 
@@ -141,10 +141,10 @@ def _from_wget(base: ProbeResult, rc: int, stderr: str, proxied: bool, proxy: Pr
     https even with https_proxy set: then its answer is not about the runner's path, and another tool is asked."""
     https = base.url.startswith("https://")
     went = _WGET_CONNECTING.search(stderr)
-    if proxy is not None and went and not _is_proxy(stderr[went.start(1) :].split("\n", 1)[0], proxy):
+    if proxy is not None and went and not _is_proxy(went[1] + went[2], proxy):
         why = (f"wget went straight to {went[1].split('|')[0]}, not through the runner's proxy {proxy.shown} "
                "(busybox wget uses no proxy for https): its answer is not about the runner's path")  # fmt: skip
-        return replace(base, unavailable=why, steps=())
+        return replace(base, unavailable=why)
     lines = [ln for ln in stderr.splitlines() if _BUSYBOX_TLS_NOTE not in ln]  # not an error: said on every https
     said = "\n".join(lines)
     unverified = ("TLS: busybox wget does not check certificates, so a TLS-inspecting proxy would not show here"
@@ -168,8 +168,9 @@ def _from_wget(base: ProbeResult, rc: int, stderr: str, proxied: bool, proxy: Pr
         return replace(base, steps=(*_steps_before(name, https, proxied), Step(name, False, detail, timed_out=True)))
     mapped = next((code for pat, code in _TOOL_ERRORS if pat.search(said)), None) or rc
     name, meaning = _CURL.get(mapped, ("http", f"wget exit code {rc}"))
-    if mapped == 28:
-        return replace(base, steps=(*_steps_before("tcp", https, proxied), Step("tcp", False, text, timed_out=True)))
+    if mapped == 28:  # its own timeout: at the connection (through a proxy: the proxy's)
+        name = "proxy" if proxied else "tcp"
+        return replace(base, steps=(*_steps_before(name, https, proxied), Step(name, False, text, timed_out=True)))
     if proxied and name in ("dns", "tcp"):
         name, meaning = "proxy", ("could not resolve the proxy's name" if name == "dns" else
                                   "could not connect to the proxy")  # fmt: skip
@@ -178,9 +179,9 @@ def _from_wget(base: ProbeResult, rc: int, stderr: str, proxied: bool, proxy: Pr
 
 def _is_proxy(where: str, proxy: Proxy) -> bool:
     """Does wget's 'Connecting to X' line name the proxy? busybox: `host:port (ip:port)`; GNU: `host (host)|ip|:port...
-    connected.`, or `ip:port... connected.`"""
-    host = where.split("|")[0].split("(")[0].strip().split(":")[0].rstrip(".")
-    return host == proxy.host and re.search(rf":{proxy.port}(?!\d)", where) is not None
+    connected.`, `host|ip|:port... connected.` (older) or `ip:port... connected.`"""
+    host = where.lower().split("|")[0].split("(")[0].strip().split(":")[0].rstrip(".")
+    return host == proxy.host.lower().rstrip(".") and re.search(rf":{proxy.port}(?!\d)", where) is not None
 
 
 def _steps_from_nc(rc: int, stderr: str, url: str, proxy: Proxy | None) -> tuple[Step, ...]:
@@ -245,7 +246,7 @@ _USAGE = re.compile(r"invalid option|unrecognized option|unknown option|illegal 
 def options_rejected(rc: int | None, stdout: str, stderr: str) -> bool:
     """The tool did not take this form of the command (a usage error, or a crash before it did anything, as
     Debian's busybox wget on -T): the next form of the same tool is tried, nothing is judged from this one."""
-    if rc is None or rc == 0 or stdout.strip():
+    if stdout.strip():  # it answered (no exit code, or 0, is in neither list below either)
         return False
     if rc in (132, 134, 139) and not stderr.strip():  # SIGILL, SIGABRT, SIGSEGV before a word
         return True

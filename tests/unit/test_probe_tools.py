@@ -65,6 +65,11 @@ CURL: list[tuple[str, str, int, str, str, bool, list[str], str]] = [
              "http FAILED timeout: curl: (28) Operation timed out after 10000 milliseconds with 0 bytes received"], ""),
     ("timed out, nothing said", "http://blink.lab.test", 28, "", "", False,
      ["dns ok", "tcp ok", "http FAILED timeout: curl exit code 28"], ""),
+    # curl stopped at the exec's deadline (kubernetes/probe.py says so on stderr), before a word of its own
+    ("stopped at the deadline", URL, 28, "", "*   Trying 1.2.3.4:443...\n(the probe did not finish within 15s: "
+     "Connection timed out)", False, ["dns ok", "tcp FAILED timeout: curl exit code 28"], ""),
+    ("only the last three characters are the status", URL, 0, "<html>moved</html>302", "", False,
+     ["dns ok", "tcp ok", "tls ok", "http ok: HTTP 302"], "302"),
     # Through a proxy, curl resolves and connects to the proxy: its name and port are what failed.
     ("proxy: connect timed out", URL, 28, "000", CURL_PROXY + "curl: (28) Failed to connect to proxy.corp port 3128 "
      "after 5002 ms: Timeout was reached", False,
@@ -162,7 +167,9 @@ def test_the_result_keeps_what_ran_and_what_the_tool_said():
     assert (r.target, r.url, r.tool, r.command, r.reproduce, r.method, r.proxy) == (
         "pod blink/p", URL, "curl", "kubectl exec ... curl", "kubectl exec ... curl", "kubectl exec", SHOWN_PROXY)
     assert r.output == "[curl, exit code 60]\n  * Trying 1.2.3.4:443\ncurl: (60) SSL certificate problem: self-signed certificate"
-    assert from_tool_output("nc", "c", URL, 0, "", "").output == "[nc, exit code 0]"
+    plain = from_tool_output("nc", "c", URL, 0, "", "")
+    assert plain.output == "[nc, exit code 0]"
+    assert (plain.command, plain.reproduce, plain.method, plain.proxy) == ("", "", "", "")  # nothing to show
 
 
 def test_a_probe_that_did_not_finish_or_was_killed_says_so_and_judges_no_layer():
@@ -175,7 +182,7 @@ def test_a_probe_that_did_not_finish_or_was_killed_says_so_and_judges_no_layer()
                                             "restarting, or a memory limit?)", ())  # fmt: skip
     assert from_tool_output("curl", "c", URL, 129, " \n", "").error.startswith("curl was killed by signal 1 before")
     # 128 is not a signal; a tool that printed its answer before the signal is judged by the answer.
-    assert steps(from_tool_output("curl", "c", URL, 128, "000", "")) == [
+    assert steps(from_tool_output("curl", "c", URL, 128, "", "")) == [
         "dns ok", "tcp ok", "tls ok", "http FAILED: curl exit code 128: curl exit code 128"]
     answered = from_tool_output("curl", "c", URL, 143, "200", "")
     assert answered.error == "" and answered.http_status == ""
@@ -266,6 +273,24 @@ WGET: list[tuple[str, str, int, str, Proxy | None, list[str], str, str]] = [
      ""),
     ("deadline before reaching the proxy", URL, 28, "", PROXY,
      ["dns ok", "tcp ok", "proxy FAILED timeout: the name lookup did not finish (wget exit code 28)"], "", ""),
+    ("deadline while connecting to the proxy", URL, 28, "Connecting to proxy.corp:3128 (10.0.0.9:3128)", PROXY,
+     ["dns ok", "tcp ok", "proxy FAILED timeout: no connection after 'Connecting to proxy.corp:3128' (Connecting to "
+      "proxy.corp:3128 (10.0.0.9:3128))"], "", ""),
+    ("deadline, through the proxy, no answer", URL, 28, "Connecting to proxy.corp (proxy.corp)|10.0.0.9|:3128... "
+     "connected.\nProxy request sent, awaiting response... ", PROXY,
+     ["dns ok", "tcp ok", "proxy ok", "tls ok", "http FAILED timeout: connected, no answer (Proxy request sent, "
+      "awaiting response...)"], "", ""),
+    ("its own timeout through the proxy", URL, 1, "wget: download timed out", PROXY,
+     ["dns ok", "tcp ok", "proxy FAILED timeout: wget: download timed out"], "", ""),
+    ("untrusted certificate through the proxy", URL, 5, "Connecting to proxy.corp (proxy.corp)|10.0.0.9|:3128... "
+     "connected.\nERROR: cannot verify app.blinkops.com's certificate, issued by 'CN=Corp Inspect CA':\n"
+     "  Unable to locally verify the issuer's authority.", PROXY,
+     ["dns ok", "tcp ok", "proxy ok", "tls FAILED: TLS handshake failed: Unable to locally verify the issuer's "
+      "authority."], "", ""),
+    # kubectl exec adds its own line after the tool's: the tool's error line is the one shown
+    ("the tool's line, not kubectl's after it", URL, 1, "wget: bad address 'app.blinkops.com'\ncommand terminated "
+     "with exit code 1", None, ["dns FAILED: could not resolve the host: wget: bad address 'app.blinkops.com'"], "",
+     ""),
 ]  # fmt: skip
 
 
@@ -283,6 +308,8 @@ def test_wget_output_gives_these_steps(url, rc, stderr, proxy, expected, status,
         (GNU_CONNECTED + "  HTTP/1.1 200 OK", "app.blinkops.com"),
         ("Connecting to proxy.corp:3129 (10.0.0.9:3129)\n  HTTP/1.1 200 OK", "proxy.corp:3129"),  # another port
         ("Connecting to proxy.corp.evil:3128 (10.6.6.6:3128)\n  HTTP/1.1 200 OK", "proxy.corp.evil:3128"),
+        ("Connecting to app.blinkops.com|1.2.3.4|:443... connected.\n  HTTP/1.1 200 OK", "app.blinkops.com"),  # older GNU
+        ("Connecting to proxy.corp:31280 (10.0.0.9:31280)\n  HTTP/1.1 200 OK", "proxy.corp:31280"),
     ],
 )
 def test_wget_that_went_around_the_runners_proxy_is_not_judged(stderr, went):
@@ -299,6 +326,11 @@ def test_wget_that_went_around_the_runners_proxy_is_not_judged(stderr, went):
         ("Connecting to proxy.corp (proxy.corp)|10.0.0.9|:3128... connected.", PROXY),  # GNU, by name
         ("Connecting to 10.0.0.9:3128... connected.", Proxy("http://10.0.0.9:3128", "HTTPS_PROXY", "http", "10.0.0.9",
                                                             3128)),  # GNU, by address
+        ("Connecting to proxy.corp|10.0.0.9|:3128... connected.", PROXY),  # older GNU
+        ("Connecting to Proxy.Corp:3128 (10.0.0.9:3128)", PROXY),  # as written in HTTPS_PROXY: names ignore case
+        ("Connecting to proxy.corp.:3128 (10.0.0.9:3128)", Proxy("http://proxy.corp.:3128", "HTTPS_PROXY", "http",
+                                                                 "proxy.corp.", 3128)),  # a name with its root dot
+        ("Connecting to proxy.corp.:3128 (10.0.0.9:3128)", PROXY),
     ],
 )  # fmt: skip
 def test_wget_through_the_runners_proxy_is_judged(connecting, proxy):
@@ -333,6 +365,8 @@ NC: list[tuple[str, str, int, str, Proxy | None, list[str]]] = [
       "(1.2.3.4): Connection refused"]),
     ("failed, its last line", URL, 1, "first\n  something failed  \n", None,
      ["dns ok: resolved", "tcp FAILED: could not connect (refused or unreachable): something failed"]),
+    ("the tool's line, not kubectl's after it", URL, 1, "nc: bad address 'app.blinkops.com'\ncommand terminated with "
+     "exit code 1", None, ["dns FAILED: could not resolve the host: nc: bad address 'app.blinkops.com'"]),
     ("failed, nothing said", URL, 1, "", None,
      ["dns ok: resolved", "tcp FAILED: could not connect (refused or unreachable): nc exit code 1"]),
     # Pointed at the runner's proxy (tool_commands): the proxy layer.
