@@ -147,6 +147,29 @@ EQUIVALENT: tuple[tuple[str, str, str, str], ...] = (
      "equivalent: some_of gets here only with two or more objects, and any count but 1 gives the plural"),
     ("report/verdict", "verdict_html", r"\+ results = by_section\.get\(section, (None)?\)",
      "equivalent: a section without results is skipped by `if not results`, whether the default is [] or None"),
+    # probe/tools
+    ("probe/tools", ".*", r"\+ .*Step\((name|\"\w+\"), None, ",
+     "equivalent: a step's `ok` is only tested for truth (ProbeResult.failed_step, Step.layer, the evidence lines), "
+     "where None reads as False"),
+    ("probe/tools", "_from_wget", r"\+ .*_steps_before\(name, (None, proxied|https, None)\), Step\(name, False, text, ",
+     "equivalent: the step here is TCP connect or the proxy, and the only steps before them are DNS and TCP connect: "
+     "neither https (TLS comes later) nor the proxy flag (it adds the proxy step, the one failing) changes them"),
+    ("probe/tools", "_is_proxy", r'\.rstrip\("XX\.XX"\)',
+     "equivalent: the name was lowered first, so it holds no capital X to strip besides the dot"),
+    ("probe/tools", "_is_proxy", r'\+ .*\.split\(None\)\[0\]\.strip\(\)',
+     "equivalent: wget writes a blank before '(' (`host:port (ip:port)`, `host (host)|ip|`), so splitting at blanks "
+     "leaves the same first word as splitting at '('"),
+    ("probe/tools", "_steps_from_nc|tool_commands", r'\+ .*hostname or "XXXX"',
+     "unreachable: --blink-url is refused without a host name (options._url), so the URL always has one"),
+    ("probe/tools", "issuer_command", r"\+ skip = None",
+     "equivalent: `skip` is only tested for truth, where None reads as False"),
+    ("probe/tools", "with_issuer", r'\+ .*\.r?split\("SSL certificate problem: ", ?[12]?\)\[-1\]',
+     "equivalent: curl's line holds 'SSL certificate problem: ' once, so every way of splitting at it leaves the same "
+     "last part"),
+    ("probe/tools", "steps_from_curl", r'\+ .*or "(XXFailed to connectXX|failed to connect|FAILED TO CONNECT)" in stderr',
+     "not worth killing: curl ends a failed connect with its error line 'curl: (28) Failed to connect to ...', which "
+     "the next test (`'connect' in msg`) takes; only a curl stopped right after a verbose 'Failed to connect' and "
+     "before its error line would tell, and the probes give curl more time than its own --max-time"),
 )
 
 

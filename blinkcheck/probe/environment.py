@@ -23,8 +23,9 @@ class ResolvConf:
 
     def candidates(self, name: str) -> list[str]:
         """The names a resolver asks for, in order (search list and ndots, as glibc and Go do)."""
-        name = name.rstrip(".")
-        if name.endswith(".") or name.count(".") >= self.ndots:
+        if name.endswith("."):  # rooted: that name only, never the search list
+            return [name.rstrip(".")]
+        if name.count(".") >= self.ndots:
             return [name, *(f"{name}.{s}" for s in self.search)]
         return [*(f"{name}.{s}" for s in self.search), name]
 

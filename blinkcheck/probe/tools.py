@@ -184,6 +184,13 @@ def _is_proxy(where: str, proxy: Proxy) -> bool:
     return host == proxy.host.lower().rstrip(".") and re.search(rf":{proxy.port}(?!\d)", where) is not None
 
 
+_NC_TIMED_OUT = re.compile(r"timed out|timeout", re.I)
+_NC_BAD_ADDRESS = re.compile(r"bad address", re.I)  # busybox
+# busybox; GNU and OpenBSD nc on glibc; on musl (Alpine): "Name does not resolve"
+_NC_NO_NAME = re.compile(r"bad address|unable to resolve|Name or service not known|name resolution|does not resolve",
+                         re.I)  # fmt: skip
+
+
 def _steps_from_nc(rc: int, stderr: str, url: str, proxy: Proxy | None) -> tuple[Step, ...]:
     """nc only connects: to Blink's host, or to the runner's proxy when it has one (tool_commands)."""
     host = urlsplit(url).hostname or ""
@@ -192,16 +199,16 @@ def _steps_from_nc(rc: int, stderr: str, url: str, proxy: Proxy | None) -> tuple
         where = f"the proxy {proxy.host}:{proxy.port}"
         if rc == 0:
             return (Step("proxy", True, f"TCP connect to {where} succeeded (nc)"),)
-        timed_out = bool(re.search(r"timed out|timeout", stderr, re.I))
-        meaning = "could not resolve the proxy's name" if re.search(r"bad address", stderr, re.I) else (
+        timed_out = bool(_NC_TIMED_OUT.search(stderr))
+        meaning = "could not resolve the proxy's name" if _NC_BAD_ADDRESS.search(stderr) else (
             f"no connection to {where}" if timed_out else f"could not connect to {where}")  # fmt: skip
         return (Step("proxy", False, f"{meaning}: {text}", timed_out=timed_out),)
     resolved = () if is_ip(host) else (Step("dns", True, "resolved"),)
     if rc == 0:
         return (*resolved, Step("tcp", True, "TCP connect succeeded (nc)"))
-    if re.search(r"bad address|unable to resolve|Name or service not known|name resolution", stderr, re.I):
+    if _NC_NO_NAME.search(stderr):
         return (Step("dns", False, f"could not resolve the host: {text}"),)
-    if re.search(r"timed out|timeout", stderr, re.I):
+    if _NC_TIMED_OUT.search(stderr):
         if resolved:  # nc's -w covers the name lookup and the connect alike, and its message is the same
             return (Step("tcp", False, f"{text}: nc does not say whether the name lookup of {host} or the "
                          "connect hung", timed_out=True, or_step="dns"),)  # fmt: skip

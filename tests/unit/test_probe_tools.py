@@ -351,6 +351,9 @@ NC: list[tuple[str, str, int, str, Proxy | None, list[str]]] = [
     ("GNU: no such host", URL, 1, "nc: getaddrinfo for host \"app.blinkops.com\" port 443: Name or service not known",
      None, ["dns FAILED: could not resolve the host: nc: getaddrinfo for host \"app.blinkops.com\" port 443: Name or "
             "service not known"]),
+    ("OpenBSD nc on musl: no such host", URL, 1, "nc: getaddrinfo for host \"app.blinkops.com\" port 443: Name does "
+     "not resolve", None, ["dns FAILED: could not resolve the host: nc: getaddrinfo for host \"app.blinkops.com\" port "
+                           "443: Name does not resolve"]),
     ("temporary failure", URL, 1, "Temporary failure in name resolution", None,
      ["dns FAILED: could not resolve the host: Temporary failure in name resolution"]),
     ("unable to resolve", URL, 1, "nc: unable to resolve app.blinkops.com", None,
