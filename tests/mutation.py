@@ -170,6 +170,37 @@ EQUIVALENT: tuple[tuple[str, str, str, str], ...] = (
      "not worth killing: curl ends a failed connect with its error line 'curl: (28) Failed to connect to ...', which "
      "the next test (`'connect' in msg`) takes; only a curl stopped right after a verbose 'Failed to connect' and "
      "before its error line would tell, and the probes give curl more time than its own --max-time"),
+    # probe/environment
+    ("probe/environment", "parse_resolv_conf|hosts_lookup",
+     r"\+ .*\.(r?split\(\"[#;%]\", ?[12]?\)\[0\]|split\(\"[#;]\", 1\)\[0\]\.r?split\(\"[#;]\", ?[12]?\)\[0\])",
+     "equivalent: only the part before the first '#', ';' or '%' is used, and every way of splitting keeps it"),
+    ("probe/environment", "parse_resolv_conf", r'\+ key, _, val = opt\.rpartition\(":"\)',
+     "equivalent: a resolver option holds one ':' (ndots:5, timeout:2, attempts:3)"),
+    ("probe/environment", "bypasses", r'\+ name, _, eport = entry\.(partition\(":"\) if|rpartition\(":"\) if .*"XXXX")',
+     "equivalent: the entry holds exactly one ':' here, and the separator itself is not used"),
+    ("probe/environment", "bypasses", r'\.lstrip\("XX[*.]XX"\)',
+     "equivalent: the entry was lowered first, so it holds no capital X to strip"),
+    ("probe/environment", "bypasses", r"\+ .*ip_network\(entry, strict=None\)",
+     "equivalent: `strict` is only tested for truth, where None reads as False"),
+    ("probe/environment", "hosts_lookup|ResolvConf.candidates", r'\.rstrip\("XX\.XX"\)',
+     "equivalent: the name is a URL's host as urlsplit gives it (lower case), with no capital X to strip"),
+    ("probe/environment", "is_ip", r'\.strip\("XX\[\]XX"\)',
+     "equivalent: an address holds no X, so stripping it too leaves every address as it was and no name becomes one"),
+    ("probe/environment", "_skip_name|dns_answer", r'\+ raise ValueError\("XX',
+     "not worth killing: the message is never shown (the namespace probe takes any ValueError for a stray datagram "
+     "and keeps listening)"),
+    ("probe/environment", "dns_answer|dns_query", r'\+ .*struct\.(un)?pack\(">(hhih|hh)"',
+     "equivalent: qtype and class are 1 or 28 and 1; an answer's type and length are below 32768 in a 4096-byte "
+     "datagram (a private type above reads as neither A nor AAAA either way), and its TTL is not used"),
+    ("probe/environment", "dns_query", r'\.encode\("IDNA"\)', "equivalent: codec names are case-insensitive"),
+    ("probe/environment", "proxy_for", r'\+ (host = \(parts\.hostname or "XXXX"\)|source, value = .*\("XXXX", ""\))',
+     "unreachable: --blink-url is refused without a host name (options._url); with no proxy value the function "
+     "returns None before the source is used"),
+    ("probe/environment", "proxy_for", r'\+ no_proxy = .* or "XXXX"',
+     "equivalent unless Blink's host is named 'xxxx' or ends in '.xxxx': an empty NO_PROXY and the entry 'xxxx' "
+     "bypass nothing else"),
+    ("probe/environment", "proxy_for", r'\+ p = urlsplit\(value if "://" in value else "HTTP://" \+ value\)',
+     "equivalent: urlsplit lowers the scheme"),
 )
 
 

@@ -37,6 +37,8 @@ RESOLV: list[tuple[str, str, ResolvConf]] = [
     ("a nameserver line without an address", "nameserver\nnameserver 10.0.0.2", ResolvConf(("10.0.0.2",), (), 1, 5.0, 2)),
     ("comments", "# nameserver 9.9.9.9\nnameserver 1.1.1.1 # cloudflare\n; old\nnameserver 8.8.8.8;x\n  \n",
      ResolvConf(("1.1.1.1", "8.8.8.8"), (), 1, 5.0, 2)),
+    ("a comment after the search list", "search a.svc b # c.svc\nnameserver 10.0.0.2 ; old", ResolvConf(("10.0.0.2",),
+                                                                                              ("a.svc", "b"), 1, 5.0, 2)),
     ("blanks and tabs", "  nameserver\t10.0.0.2  \n\tsearch\ta b", ResolvConf(("10.0.0.2",), ("a", "b"), 1, 5.0, 2)),
     ("three nameservers at most", "nameserver 10.0.0.1\nnameserver 10.0.0.2\nnameserver 10.0.0.3\nnameserver 10.0.0.4",
      ResolvConf(("10.0.0.1", "10.0.0.2", "10.0.0.3"), (), 1, 5.0, 2)),
@@ -123,6 +125,7 @@ PROXIES: list[tuple[str, str, dict[str, str], tuple[str, str, str, int, str, str
      ("HTTPS_PROXY", "http", "proxy.corp", 3128, "alice", "s3cret")),
     ("a user without a password", URL, {"HTTPS_PROXY": "http://alice@proxy.corp:3128"},
      ("HTTPS_PROXY", "http", "proxy.corp", 3128, "alice", "")),
+    ("a proxy without a host", URL, {"HTTPS_PROXY": "http://:3128"}, ("HTTPS_PROXY", "http", "", 3128, "", "")),
     ("a port that is no number", URL, {"HTTPS_PROXY": "http://p:x"}, ("HTTPS_PROXY", "http", "p", 0, "", "")),
     ("no proxy set", URL, {}, None),
     ("localhost goes direct", "https://localhost:8443", {"HTTPS_PROXY": "http://p:1"}, None),
@@ -137,6 +140,7 @@ PROXIES: list[tuple[str, str, dict[str, str], tuple[str, str, str, int, str, str
      None),
     ("NO_PROXY by the URL's own port", "https://app.blinkops.com:8443", {"HTTPS_PROXY": "http://p:1",
                                                                          "NO_PROXY": "blinkops.com:8443"}, None),
+    ("NO_PROXY port 443 for https", URL, {"HTTPS_PROXY": "http://p:1", "NO_PROXY": "blinkops.com:443"}, None),
     ("NO_PROXY port 80 for http", "http://blink.lab.test", {"HTTP_PROXY": "http://p:1", "NO_PROXY": "blink.lab.test:80"}, None),
     ("NO_PROXY port 443 is not http's", "http://blink.lab.test", {"HTTP_PROXY": "http://p:1", "NO_PROXY": "blink.lab.test:443"},
      ("HTTP_PROXY", "http", "p", 1, "", "")),
@@ -167,6 +171,9 @@ def test_a_proxy_is_shown_without_its_password():
         ("app.blinkops.com", 443, "BLINKOPS.COM", True),  # entries ignore case
         ("app.blinkops.com", 443, "other.com, ,*.blinkops.com", True),  # every entry is read
         ("10.1.2.3", 443, "10.0.0.0/33, 10.1.2.3", True),  # a bad CIDR is skipped, the next entry read
+        ("10.1.2.3", 443, "192.168.0.0/16, 10.1.2.3", True),  # a CIDR not matching: the next entry read
+        ("app.blinkops.com", 443, "blinkops.com:8443, blinkops.com", True),  # a port not matching: the next entry
+        ("10.1.2.3", 443, "10.1.0.0/8", True),  # host bits in a CIDR are ignored, as Go does
         ("10.1.2.3", 443, "10.1.2.3:443", True),  # an address with a port
         ("10.1.2.3", 8443, "10.1.2.3:443", False),
         ("fd00::5", 443, "fd00::/8", True),  # IPv6 CIDR
@@ -185,10 +192,10 @@ def test_no_proxy_entries(host: str, port: int, no_proxy: str, bypass: bool):
 
 
 def test_the_question_on_the_wire():
-    header = struct.pack(">HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0)
+    header = struct.pack(">HHHHHH", 0xBEEF, 0x0100, 1, 0, 0, 0)  # ids use all 16 bits
     question = b"\x03app\x08blinkops\x03com\x00"
-    assert dns_query("app.blinkops.com", 1, 0x1234) == header + question + b"\x00\x01\x00\x01"
-    assert dns_query("app.blinkops.com.", 28, 0x1234) == header + question + b"\x00\x1c\x00\x01"
+    assert dns_query("app.blinkops.com", 1, 0xBEEF) == header + question + b"\x00\x01\x00\x01"
+    assert dns_query("app.blinkops.com.", 28, 0xBEEF) == header + question + b"\x00\x1c\x00\x01"
 
 
 def _name(name: str) -> bytes:
@@ -217,9 +224,15 @@ def test_answers_follow_cnames_and_take_a_and_aaaa():
         _rr(POINTER, 1, b"\x01\x02\x03\x04\x05"),  # an A record of the wrong size
         _rr(POINTER, 28, b"\x00" * 4),  # an AAAA record of the wrong size
     ]
-    ans = dns_answer(_reply(7, 0x8180, answers), 7)
+    ans = dns_answer(_reply(0xBEEF, 0x8180, answers), 0xBEEF)
     assert ans == DnsAnswer(0, ("104.18.2.3", "104.18.2.4", "2606:4700::1"), False)
     assert ans.rcode_name == "NOERROR"
+
+
+def test_a_name_compressed_past_byte_255():
+    """A big answer points back past byte 255: the pointer's first byte is then 0xC1 or more."""
+    ans = dns_answer(_reply(7, 0x8180, [_rr(b"\xc1\x2c", 1, bytes([10, 0, 0, 1])), _rr(b"\xff\xff", 1, bytes([10, 0, 0, 2]))]), 7)
+    assert ans.addresses == ("10.0.0.1", "10.0.0.2")
 
 
 @pytest.mark.parametrize(
@@ -239,10 +252,13 @@ def test_answer_codes_and_truncation(flags: int, rcode: int, name: str, truncate
         (b"\x00\x07\x81\x80\x00\x01\x00\x00\x00\x00\x00", "short DNS message"),  # 11 bytes
         (_reply(8, 0x8180, []), "not the answer to our question"),  # another id
         (_reply(7, 0x0100, []), "not the answer to our question"),  # a question, not a response
+        (_reply(7, 0x0103, []), "not the answer to our question"),  # whatever its other bits
+        (_reply(7, 0x8180, [_rr(POINTER, 1, bytes([10, 0, 0, 1]))])[:-9], "record runs past the end"),  # cut
         (struct.pack(">HHHHHH", 7, 0x8180, 1, 0, 0, 0) + b"\x03app\x08blinkops", "name runs past the end"),
     ],
 )
 def test_what_is_not_an_answer_to_our_question(data: bytes, error: str):
+    """ValueError, which the namespace probe takes for a stray datagram (it keeps listening)."""
     with pytest.raises(ValueError, match=error):
         dns_answer(data, 7)
 
