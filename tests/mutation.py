@@ -201,6 +201,61 @@ EQUIVALENT: tuple[tuple[str, str, str, str], ...] = (
      "bypass nothing else"),
     ("probe/environment", "proxy_for", r'\+ p = urlsplit\(value if "://" in value else "HTTP://" \+ value\)',
      "equivalent: urlsplit lowers the scheme"),
+    # redact
+    ("redact", ".*", r'\+ .*\.(en|de)code\("UTF-8"', "equivalent: codec names are case-insensitive"),
+    ("redact", "find_leaks", r'\+ .*found\.decode\("utf-8", ("XXreplaceXX"|"REPLACE")?\)',
+     "equivalent: a needle is a str encoded to UTF-8, so decoding it meets no error for the handler to handle"),
+    ("redact", "find_leaks", r"\+ wanted = sorted\(needles\(secrets\), (key=None)?\)",
+     "not worth killing: the order only decides which of several forms found in one file is named, and only its "
+     "first three characters are shown (a hint, never the secret)"),
+    ("redact", "read_no_follow", r'getattr\((None|os), "(O_CLOEXEC|XXO_CLOEXECXX|o_cloexec)", ?(None|1)?\)',
+     "not worth killing: O_CLOEXEC keeps the descriptor from a program started while the gate reads, and the gate "
+     "starts none; on Linux os.O_CLOEXEC exists, so the default is never used"),
+    ("redact", "read_no_follow", r"\+ while chunk := os\.read\(fd, (2 << 20|1 << 21)\)",
+     "equivalent: the size of each read; the chunks are joined whole"),
+    ("redact", "Redactor.__init__", r'\+ self\.(_regex: .* = ""|strict = None)',
+     "equivalent: `strict` is only tested for truth (None reads as False); `_regex` is reset to None by add(), the "
+     "only way to forms, before known() compiles it"),
+    ("redact", "Redactor.add", r"\+ self\._values\.add\(None\)",
+     "equivalent: the set only spares recomputing a value's forms when it is added again; the forms are the same"),
+    ("redact", "Redactor.add_args", r'\+ name, eq, value = arg\.(lstrip\((None|"XX-XX")\)|rstrip\("-"\))\.partition',
+     "equivalent: SECRET_NAME is searched anywhere in the name, and no secret word holds '-', so dashes left on "
+     "the name change nothing"),
+    ("redact", "Redactor.known", r"\+ alternatives = sorted\(self\._forms, (key=None, )?reverse=True\)",
+     "equivalent: the order matters only between forms that can match at one position, where one is a prefix of "
+     "the other, and reverse text order also puts the longer first"),
+    ("redact", "Redactor.shapes", r'\+ (if len\(text\) >= _BIG:|text = "\\n"\.join\(.*(or True|"XX\\nXX").*)',
+     "not worth killing: the line-by-line pass over a big text is there for speed; these make it the whole-text pass "
+     "(or apply the shapes to lines without a key-like word, which _HINT lists for every shape), which differs only "
+     "for a shape spanning a line break (a name at a line's end, its value on the next)"),
+    ("redact", "encodings", r"\+ break$",
+     "equivalent through Redactor.add, the only caller: it refuses values whose trimmed form is under MIN_SECRET and "
+     "line bases have 8 characters or more, so no base is ever skipped"),
+    ("redact", "encodings", r'\+ (quote\(v, safe="XXXX"\)|quote_plus\(v, (safe="XXXX")?\)|html\.escape\(v, quote=None\))',
+     "equivalent: letters are never percent-encoded, so safe='XXXX' is safe=''; quote_plus's default safe is ''; "
+     "html.escape tests `quote` for truth (None reads as False)"),
+    ("redact", "encodings", r'\.rstrip\("XX=XX"\)',
+     "equivalent unless a value's base64 ends in 'X' before its padding (then that last character would be left "
+     "beside the mask); stripping '=' is what matters"),
+    ("redact", "escape_controls", r"\+ .*if ord\(m\[0\]\) (<= 0x100|< 257) else",
+     "equivalent: _CONTROL holds no code point from 0xa0 to 0x200a, so U+0100 never reaches the choice"),
+    ("redact", "_keep_quotes", r'\+ if value\.strip\("XX\\"\'XX"\)\.startswith\(WITHHELD\)',
+     "not worth killing: stripping 'X' too only differs for a value written as X[withheld], which nothing writes"),
+    ("redact", "_keep_quotes", r'\+ .*value\[0\] in "XX\\"\'\[XX"',
+     "not worth killing: only a bare value beginning and ending with a capital X would keep those as if quotes"),
+    ("redact", "_name_value", r'\+ name = m\["name"\]\.strip\("XX\\"\'XX"\)',
+     "equivalent: the name only counts when it is 'key', and no name the pattern takes turns into 'key' by losing "
+     "a capital X (a word boundary comes before a name, and a separator after it)"),
+    ("redact", "_name_value", r'\+ value = m\["v"\]\.strip\("XX\\"\'\[\]XX"\)',
+     "not worth killing: only a value beginning or ending with capital Xs could fall under MIN_SECRET by losing them"),
+    ("redact", "_tokenish", r'\+ and "XX//XX" not in text',
+     "not worth killing: a URL holds ':', which the token characters refuse before this test; only a value with '//' "
+     "but no scheme and no leading '/' reaches it"),
+    ("redact", "_tokenish", r"\+ and _entropy\(text\) > 3\.3",
+     "equivalent: no text has entropy exactly 3.3 (the nearest for 16 to 40 characters is 4.5e-5 away)"),
+    ("redact", "_archive_blobs", r'\+ with tarfile\.open\(fileobj=io\.BytesIO\(data\), \) as tar:',
+     "equivalent: mode 'r' opens gzip as 'r:gz' does; a plain tar named .tar.gz is searched either way (its bytes "
+     "hold the members as they are)"),
 )
 
 

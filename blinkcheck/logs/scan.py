@@ -218,8 +218,9 @@ class _Cursor:
         self.pos = 0
         self.index = base
 
-    def line_at(self, start: int, end: int, make: Callable[[int, bytes], LogLine]) -> tuple[LogLine, int]:
-        """The line around [start, end), and where the next line begins. Calls go forward through the block."""
+    def line_at(self, start: int, end: int) -> tuple[int, bytes, int]:
+        """The number and bytes of the line around [start, end), and where the next line begins. Calls go forward
+        through the block."""
         block = self.block
         s = block.rfind(b"\n", 0, start) + 1
         e = block.find(b"\n", end)
@@ -229,7 +230,7 @@ class _Cursor:
         else:  # a search back from the newest bytes
             self.index -= block.count(b"\n", s, self.pos)
         self.pos = s
-        return make(self.index, block[s:e]), e + 1
+        return self.index, block[s:e], e + 1
 
 
 class LogScan:
@@ -340,14 +341,17 @@ class LogScan:
             m = finder.search(block, pos)
             if m is None:
                 break
-            line, pos = cursor.line_at(m.start(), m.end(), self._line)
-            keys = pats.classify(line.text)
+            index, raw, pos = cursor.line_at(m.start(), m.end())
+            line = self._line(index, raw)
+            # Judged on the whole line: the kept text is cut at MAX_LINE_CHARS, an error further on counts too.
+            whole = (parse_stamp(raw)[1] if self.stamped else raw).decode("utf-8", "replace")
+            keys = pats.classify(whole)
             for key in keys:
                 self._hits.setdefault(key, _HitsBuilder()).add(line)
             if any(key.startswith(NET) for key in keys):
                 self._last_error, error_end = line, pos
                 self._recovered = None
-            elif finder is pats.any and pats.is_success(line.text):
+            elif finder is pats.any and pats.is_success(whole):
                 self._last_success = line
                 if self._last_error is not None and self._recovered is None:
                     self._recovered = line
@@ -366,7 +370,7 @@ class LogScan:
         if self._last_error is not None and self._recovered is None:
             m = ok.search(block, max(error_end, 0))
             if m is not None:
-                self._recovered = _Cursor(block, self.lines).line_at(m.start(), m.end(), self._line)[0]
+                self._recovered = self._line(*_Cursor(block, self.lines).line_at(m.start(), m.end())[:2])
         # The last success of the block: in the newest bytes (that is where one was seen).
         size = 4096
         while True:
@@ -375,7 +379,7 @@ class LogScan:
             for last in ok.finditer(block, start):  # noqa: B007 - the last one is wanted
                 pass
             if last is not None:
-                self._last_success = _Cursor(block, self.lines).line_at(last.start(), last.end(), self._line)[0]
+                self._last_success = self._line(*_Cursor(block, self.lines).line_at(last.start(), last.end())[:2])
                 return
             if start == 0:
                 return
