@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import tarfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -174,7 +175,7 @@ def test_a_random_value_under_any_name_is_a_secret_from_20_characters_of_three_c
 
 
 # (id, the command line, the values registered)
-ARGS: list[tuple[str, list[str], set[str]]] = [
+ARGS: list[tuple[str, list[Any], set[str]]] = [  # a JSON command line may hold numbers
     ("--token VALUE", ["blink-runner", "--token", "abcdef123456", "--url", "https://app.blinkops.com"], {"abcdef123456"}),
     ("--api-key=VALUE", ["blink-runner", "--api-key=abcdef123456", "--mode=docker"], {"abcdef123456"}),
     ("split at the first =", ["run", "--password=a=b=cdef12"], {"a=b=cdef12"}),
