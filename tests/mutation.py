@@ -182,7 +182,7 @@ EQUIVALENT: tuple[tuple[str, str, str, str], ...] = (
      "equivalent: the entry was lowered first, so it holds no capital X to strip"),
     ("probe/environment", "bypasses", r"\+ .*ip_network\(entry, strict=None\)",
      "equivalent: `strict` is only tested for truth, where None reads as False"),
-    ("probe/environment", "hosts_lookup|ResolvConf.candidates", r'\.rstrip\("XX\.XX"\)',
+    ("probe/environment", r"hosts_lookup|x\.ResolvConf\.candidates", r'\.rstrip\("XX\.XX"\)',
      "equivalent: the name is a URL's host as urlsplit gives it (lower case), with no capital X to strip"),
     ("probe/environment", "is_ip", r'\.strip\("XX\[\]XX"\)',
      "equivalent: an address holds no X, so stripping it too leaves every address as it was and no name becomes one"),
@@ -208,26 +208,31 @@ EQUIVALENT: tuple[tuple[str, str, str, str], ...] = (
     ("redact", "find_leaks", r"\+ wanted = sorted\(needles\(secrets\), (key=None)?\)",
      "not worth killing: the order only decides which of several forms found in one file is named, and only its "
      "first three characters are shown (a hint, never the secret)"),
-    ("redact", "read_no_follow", r'getattr\((None|os), "(O_CLOEXEC|XXO_CLOEXECXX|o_cloexec)", ?(None|1)?\)',
+    ("redact", "read_no_follow", r'getattr\((None|os), "(O_CLOEXEC|XXO_CLOEXECXX|o_cloexec)", ?(None|0|1)?\)',
      "not worth killing: O_CLOEXEC keeps the descriptor from a program started while the gate reads, and the gate "
      "starts none; on Linux os.O_CLOEXEC exists, so the default is never used"),
     ("redact", "read_no_follow", r"\+ while chunk := os\.read\(fd, (2 << 20|1 << 21)\)",
      "equivalent: the size of each read; the chunks are joined whole"),
-    ("redact", "Redactor.__init__", r'\+ self\.(_regex: .* = ""|strict = None)',
+    ("redact", r"x\.Redactor\.__init__", r'\+ self\.(_regex: .* = ""|strict = None)',
      "equivalent: `strict` is only tested for truth (None reads as False); `_regex` is reset to None by add(), the "
      "only way to forms, before known() compiles it"),
-    ("redact", "Redactor.add", r"\+ self\._values\.add\(None\)",
+    ("redact", r"x\.Redactor\.add", r"\+ self\._values\.add\(None\)",
      "equivalent: the set only spares recomputing a value's forms when it is added again; the forms are the same"),
-    ("redact", "Redactor.add_args", r'\+ name, eq, value = arg\.(lstrip\((None|"XX-XX")\)|rstrip\("-"\))\.partition',
+    ("redact", r"x\.Redactor\.add_args", r'\+ name, eq, value = arg\.(lstrip\((None|"XX-XX")\)|rstrip\("-"\))\.partition',
      "equivalent: SECRET_NAME is searched anywhere in the name, and no secret word holds '-', so dashes left on "
      "the name change nothing"),
-    ("redact", "Redactor.known", r"\+ alternatives = sorted\(self\._forms, (key=None, )?reverse=True\)",
+    ("redact", r"x\.Redactor\.known", r"\+ alternatives = sorted\(self\._forms, (key=None, )?reverse=True\)",
      "equivalent: the order matters only between forms that can match at one position, where one is a prefix of "
      "the other, and reverse text order also puts the longer first"),
-    ("redact", "Redactor.shapes", r'\+ (if len\(text\) >= _BIG:|text = "\\n"\.join\(.*(or True|"XX\\nXX").*)',
+    ("redact", r"x\.Redactor\.shapes", r'\+ (if len\(text\) >= _BIG:|text = "\\n"\.join\(.*(or True|"XX\\nXX").*)',
      "not worth killing: the line-by-line pass over a big text is there for speed; these make it the whole-text pass "
      "(or apply the shapes to lines without a key-like word, which _HINT lists for every shape), which differs only "
      "for a shape spanning a line break (a name at a line's end, its value on the next)"),
+    ("redact", "encodings|needles", r"\+ .*_json_escaped\((v|s|html\.escape\(form\)), None\)",
+     "equivalent: json.dumps tests ensure_ascii for truth, where None reads as False"),
+    ("redact", "find_leaks", r'\+ blobs = _archive_blobs\(data\) if \(path\.name\.endswith\("\.tar\.gz"\)\) or True',
+     "equivalent for the run's artifacts: a file that is not a gzip archive is searched byte for byte either way "
+     "(the fallback); only a gzip tar under another name would have its members searched too"),
     ("redact", "encodings", r"\+ break$",
      "equivalent through Redactor.add, the only caller: it refuses values whose trimmed form is under MIN_SECRET and "
      "line bases have 8 characters or more, so no base is ever skipped"),

@@ -77,8 +77,7 @@ STRICT: list[tuple[str, str, str]] = [
     ("lower case and digits are enough after a key word", "token is q7rk2zpx9vlm4tnb", f"token is {MASK}"),
     ("15 characters are not a token", "token is q7Rk2ZpX9vLm4Tn", "token is q7Rk2ZpX9vLm4Tn"),
     ("a repetitive value is not random", "token is aaaaaaaaaaaaaaaa1111", "token is aaaaaaaaaaaaaaaa1111"),
-    ("a key's file path is not the key", "key file /etc/blink/keys/q7Rk2ZpX9vLm4.pem",
-     "key file /etc/blink/keys/q7Rk2ZpX9vLm4.pem"),
+    ("a key's file path is not the key", "key /etc/blink/keys/q7Rk2ZpX9vLm4.pem", "key /etc/blink/keys/q7Rk2ZpX9vLm4.pem"),
     # anywhere: 32+ characters, all three classes, entropy 4 bits per character or more
     ("32 characters at entropy 4.0", "sent aB3dE6gH9jK2mN5paB3dE6gH9jK2mN5p upstream", f"sent {MASK} upstream"),
     ("31 characters", "sent aB3dE6gH9jK2mN5paB3dE6gH9jK2mN5 upstream", "sent aB3dE6gH9jK2mN5paB3dE6gH9jK2mN5 upstream"),
