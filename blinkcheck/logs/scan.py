@@ -118,10 +118,8 @@ def parse_stamp(raw: bytes) -> tuple[datetime | None, bytes]:
     m = _STAMP.match(raw)
     if not m:
         return None, raw
-    frac = (m[2] or b".0")[1:7].ljust(6, b"0")  # nanoseconds -> microseconds
-    zone = b"+00:00" if m[3] == b"Z" else m[3]
-    try:
-        at = datetime.fromisoformat((m[1] + b"." + frac + zone).decode())
+    try:  # Python 3.11 reads 'Z' and any number of fraction digits (nanoseconds: cut to microseconds)
+        at = datetime.fromisoformat((m[1] + (m[2] or b"") + m[3]).decode())
     except ValueError:
         return None, raw
     return at, raw[m.end() :]
@@ -225,10 +223,7 @@ class _Cursor:
         s = block.rfind(b"\n", 0, start) + 1
         e = block.find(b"\n", end)
         e = len(block) if e < 0 else e
-        if s >= self.pos:
-            self.index += block.count(b"\n", self.pos, s)
-        else:  # a search back from the newest bytes
-            self.index -= block.count(b"\n", s, self.pos)
+        self.index += block.count(b"\n", self.pos, s)
         self.pos = s
         return self.index, block[s:e], e + 1
 
@@ -245,7 +240,6 @@ class LogScan:
         self.stamped = stamped
         self.clean = clean
         self.lines = 0
-        self.bytes = 0
         self._carry = b""
         self._tail: deque[bytes] = deque()
         self._tail_size = 0
@@ -263,7 +257,6 @@ class LogScan:
     def feed(self, chunk: bytes) -> None:
         if not chunk:
             return
-        self.bytes += len(chunk)
         data = self._carry + chunk if self._carry else chunk
         end = data.rfind(b"\n")
         if end < 0:

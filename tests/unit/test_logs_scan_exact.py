@@ -223,3 +223,22 @@ def test_the_combined_expression_on_both_engines():
     nothing = logs._compile_fast([])
     assert not nothing.search(b"") and not nothing.search(b"x")
     assert isinstance(logs._compile_fast(["a"], engine=re), re.Pattern)
+
+
+def test_newest_bytes_hold_at_most_their_limit_in_memory():
+    """The escalation packet's fuller logs: 20 MB through a 64 KiB keeper stay a few times 64 KiB in memory."""
+    import tracemalloc
+
+    from blinkcheck.logs.scan import NewestBytes
+
+    keep = NewestBytes(64 * 1024)
+    chunk = b"".join(f"line {i:05d} of the runner log\n".encode() for i in range(1000))  # ~30 KB
+    tracemalloc.start()
+    for _ in range(700):
+        keep.feed(chunk)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 8 * 64 * 1024, peak
+    text = keep.text()
+    assert keep.dropped and text.startswith("line ") and text.endswith("line 00999 of the runner log\n")
+    assert 60 * 1024 < len(text) <= 64 * 1024
