@@ -32,6 +32,7 @@ TAIL_LINES = 50  # the newest lines kept for evidence
 TAIL_BYTES = 1024 * 1024  # ... from at most this many newest bytes
 SAMPLE_HEAD = 10
 SAMPLE_TAIL = 20
+_NEWEST = 4096  # a block whose newest bytes hold a success takes the path for frequent successes
 
 NET = "net:"  # hit keys: "net:<family>", "upgrade:<kind>", SUCCESS
 UPGRADE = "upgrade:"
@@ -325,7 +326,7 @@ class LogScan:
         if self._first_at is None and self.stamped:
             self._first_at = parse_stamp(block[:64])[0]
         pats = self.patterns
-        frequent_ok = bool(pats.success) and pats.ok.search(block, max(0, len(block) - 4096)) is not None
+        frequent_ok = bool(pats.success) and pats.ok.search(block, max(0, len(block) - _NEWEST)) is not None
         finder = pats.rare if frequent_ok or not pats.success else pats.any
         cursor = _Cursor(block, self.lines)
         pos = 0
@@ -364,19 +365,12 @@ class LogScan:
             m = ok.search(block, max(error_end, 0))
             if m is not None:
                 self._recovered = self._line(*_Cursor(block, self.lines).line_at(m.start(), m.end())[:2])
-        # The last success of the block: in the newest bytes (that is where one was seen).
-        size = 4096
-        while True:
-            start = max(0, len(block) - size)
-            last = None
-            for last in ok.finditer(block, start):  # noqa: B007 - the last one is wanted
-                pass
-            if last is not None:
-                self._last_success = self._line(*_Cursor(block, self.lines).line_at(last.start(), last.end())[:2])
-                return
-            if start == 0:
-                return
-            size *= 16
+        # The last success of the block: in its newest 4 KiB, where _block saw one (why it came here).
+        last = None
+        for last in ok.finditer(block, max(0, len(block) - _NEWEST)):  # noqa: B007 - the last one is wanted
+            pass
+        if last is not None:
+            self._last_success = self._line(*_Cursor(block, self.lines).line_at(last.start(), last.end())[:2])
 
     def _keep_tail(self, block: bytes) -> None:
         self._tail.append(block[-TAIL_BYTES:])

@@ -47,3 +47,34 @@ def test_last_lines_shown_by_default():
     w = scan_lines([f"c{i}" for i in range(40)], PATTERNS, previous=[f"p{i}" for i in range(40)])
     assert last_lines(w).splitlines() == [f"c{i}" for i in range(10, 40)]  # the newest 30
     assert previous_last_lines(w).splitlines() == [f"p{i}" for i in range(20, 40)]  # the previous container's newest 20
+
+
+URL = "https://app.blinkops.com"
+CID = "docker.disconnected.no-network-errors"
+TIMEOUT = "dial tcp 1.2.3.4:443: i/o timeout"
+OK = "Connected to Blink controller at https://app.blinkops.com"
+
+
+def test_recovered_without_a_time_for_the_recovery():
+    from blinkcheck.logs.judge import judge_network_errors
+
+    w = scan_lines(["2026-12-02T06:00:10.5Z " + TIMEOUT, OK], PATTERNS, "container c", "w")
+    f = judge_network_errors(CID, w, CATALOG, URL, {})
+    assert f.summary == ("container c logged 1 network error(s) reaching app.blinkops.com between 2026-12-02T06:00:10Z "
+                         "and 2026-12-02T06:00:10Z (timeouts: 1) and has connected again since -: recovered.")
+
+
+def test_every_failure_carries_its_evidence_hints_and_details():
+    from blinkcheck.logs.judge import judge_network_errors
+
+    w = scan_lines([TIMEOUT, TIMEOUT], PATTERNS, "container c", "w")
+    plain = judge_network_errors(CID, w, CATALOG, URL, {"container_id": "abc"})
+    cfg = judge_network_errors(CID, w, CATALOG, URL, {"container_id": "abc"}, probe_passed=True)
+    assert (cfg.condition_id, cfg.object, cfg.evidence, cfg.values, cfg.hints, cfg.details) == (
+        CID, "container c", plain.evidence, plain.values, plain.hints, plain.details)
+    assert cfg.hints and [e.title for e in cfg.evidence] == ["Timeline", "timeouts (2 lines)"]
+    cut = judge_network_errors(CID, scan_lines([TIMEOUT], PATTERNS, "container c", "w", cut="1s"), CATALOG, URL,
+                               {"container_id": "abc"})  # fmt: skip
+    assert (cut.condition_id, cut.object, dict(cut.values)) == (
+        CID, "container c", {"container_id": "abc", "blink_host": "app.blinkops.com", "log_window": "w"})
+    assert cut.details["lines_read"] == 1

@@ -242,3 +242,88 @@ def test_newest_bytes_hold_at_most_their_limit_in_memory():
     text = keep.text()
     assert keep.dropped and text.startswith("line ") and text.endswith("line 00999 of the runner log\n")
     assert 60 * 1024 < len(text) <= 64 * 1024
+
+
+def test_patterns_read_from_the_catalog():
+    p = LogPatterns.from_catalog(CATALOG)
+    assert list(p.upgrade) == ["creating", "found_existing", "operator_handoff"]
+    creating = ("Creating new container with name: blink-runner-1.0.995 and configuration from container with id: "
+                "3f2a9c1b7d4e")  # fmt: skip
+    w = scan_lines([creating, TIMEOUT, OK, *(f"noise {i}" for i in range(500))], p)
+    assert set(w.hits) == {NET + "timeout", UPGRADE + "creating"}
+    assert w.recovered is not None and w.recovered.text == OK and w.last_success == w.recovered
+
+
+@pytest.mark.parametrize(
+    ("lines", "recovered"),
+    [
+        ([OK, TIMEOUT], None),
+        ([OK, "x"], None),  # a success without an error before it is no recovery
+        ([TIMEOUT, OK + " #1", OK + " #2"], OK + " #1"),
+        ([TIMEOUT, OK + " #1", TIMEOUT, OK + " #2", OK + " #3"], OK + " #2"),  # after the last error
+    ],
+)
+def test_recovery_when_successes_are_rare(lines: list[str], recovered: str | None):
+    """Successes far from a block's end (more than 4 KiB of other lines after them) take the combined search."""
+    w = scan_lines([*lines, *(f"noise line {i:04d}" for i in range(500))], PATTERNS)
+    assert (w.recovered.text if w.recovered else None) == recovered
+    assert w.last_success is not None and w.last_success.text == [x for x in lines if x.startswith(OK)][-1]
+
+
+def test_several_lines_of_one_block_keep_their_numbers():
+    scan = LogScan(PATTERNS)
+    scan.feed(f"\n{TIMEOUT} #1\nnoise\n\n{TIMEOUT} #2\nnoise\n".encode())
+    scan.feed(f"{TIMEOUT} #3\n".encode())
+    hits = scan.window("c", "w").hit(NET + "timeout")
+    assert hits is not None and [(s.index, s.text) for s in hits.samples] == [
+        (1, f"{TIMEOUT} #1"), (4, f"{TIMEOUT} #2"), (6, f"{TIMEOUT} #3")]
+
+
+def test_a_matched_line_that_is_not_utf8_counts_and_is_kept_readable():
+    scan = LogScan(PATTERNS)
+    scan.feed(b"\xff\xfe " + TIMEOUT.encode() + b"\n")
+    hits = scan.window("c", "w").hit(NET + "timeout")
+    assert hits is not None and hits.first.text == "\ufffd\ufffd " + TIMEOUT
+
+
+def test_after_a_giant_line_the_rest_of_it_is_its_own_text():
+    scan = LogScan(PATTERNS)
+    scan.feed(b"y" * (MAX_CARRY + 1))
+    scan.feed(f" {TIMEOUT}\n".encode())
+    hits = scan.window("c", "w").hit(NET + "timeout")
+    assert hits is not None and hits.first.text == f" {TIMEOUT}"
+
+
+def test_kept_text_loses_only_a_carriage_return():
+    assert logs._decode(b"exit code 0  ") == "exit code 0  " and logs._decode(b"BACKUP-XX\r") == "BACKUP-XX"
+
+
+def test_a_window_without_previous_lines_or_successes():
+    from blinkcheck.logs.judge import previous_last_lines
+
+    w = scan_lines(["a"], PATTERNS)
+    assert (w.source, w.window, w.last_success, w.recovered, w.previous_tail) == ("", "", None, None, ())
+    assert previous_last_lines(w) == ""
+
+
+def test_a_windows_hits_are_read_only():
+    from blinkcheck.logs.scan import LogWindow
+
+    w = LogWindow("s", "w", hits={})
+    with pytest.raises(TypeError):
+        w.hits["x"] = None  # type: ignore[index]
+
+
+def test_newest_bytes_limits_exactly():
+    from blinkcheck.logs.scan import NewestBytes
+
+    exact = NewestBytes(8)
+    exact.feed(b"abc\ndef\n")  # exactly the limit: nothing dropped
+    assert (exact.text(), exact.dropped) == ("abc\ndef\n", False)
+    partial = NewestBytes(10)
+    partial.feed(b"0123456789")
+    partial.feed(b"ab\ncdefgh\n")  # the first chunk goes; "ab" ends a line that is no longer whole
+    assert (partial.text(), partial.dropped) == ("cdefgh\n", True)
+    bad = NewestBytes(100)
+    bad.feed(b"\xff ok\n")
+    assert bad.text() == "\ufffd ok\n"
