@@ -261,6 +261,61 @@ EQUIVALENT: tuple[tuple[str, str, str, str], ...] = (
     ("redact", "_archive_blobs", r'\+ with tarfile\.open\(fileobj=io\.BytesIO\(data\), \) as tar:',
      "equivalent: mode 'r' opens gzip as 'r:gz' does; a plain tar named .tar.gz is searched either way (its bytes "
      "hold the members as they are)"),
+    # logs/scan, logs/judge
+    ("logs/scan|logs/judge", ".*", r'\+ .*\.(en|de)code\("UTF-8"', "equivalent: codec names are case-insensitive"),
+    ("logs/judge", "judge_network_errors", r"\+ assert t\.first_error is not None or t\.last_error is not None",
+     "equivalent: with errors counted both are set; the assert only states it"),
+    ("logs/judge", "timeline_text", r'\+ \("(first|last) error", t\.\w+\.render\(\) if (\(t\.\w+\) or True|t\.\w+) else '
+     r'"(XX-XX|-)"\)',
+     "unreachable: the timeline is shown only when there are errors, and then the first and last are set"),
+    ("logs/scan", "_compile_fast", r'\+ .* or b"(XX\(\?!x\)xXX|\(\?!X\)X)"$',
+     "equivalent: both still match nothing, as the expression for no patterns must"),
+    ("logs/scan", "_compile_fast", r"\+ if engine is not None or engine is not re:",
+     "equivalent: with engine re, re.compile is what the fallback calls too; with no RE2 (None), None.compile raises "
+     "and the fallback takes over"),
+    ("logs/scan", "_decode", r"\+ text = raw\[: MAX_LINE_CHARS \* 5\]",
+     "equivalent: the text is cut at MAX_LINE_CHARS characters after decoding, and 4 bytes per character is the most "
+     "UTF-8 takes, so decoding more bytes keeps the same characters; a longer line is marked cut either way"),
+    ("logs/scan", "_plain_groups", r"\[ailmsux\]",
+     "equivalent: (?L) is refused for text patterns, which the catalog's are, so no pattern starts with it"),
+    ("logs/scan", r"x\.LogScan\.(__init__|start_current|_keep_tail)", r"\+ self\._tail_size = (1|len\(self\._tail\.popleft\(\)\))",
+     "not worth killing: the byte count of the kept tail off by one byte, or reset when a block is dropped, lets the "
+     "tail hold up to twice TAIL_BYTES; the lines shown (the newest 50) are the same"),
+    ("logs/scan", r"x\.LogScan\.(__init__|feed)", r"\+ self\._carry = None",
+     "equivalent: the carry is only tested for truth or replaced before use, and None reads as empty"),
+    ("logs/scan", r"x\.LogScan\.feed", r"\+ data = self\._carry \+ chunk if \(self\._carry\) or True else chunk",
+     "equivalent: an empty carry joined to the chunk is the chunk"),
+    ("logs/scan", r"x\.LogScan\.feed", r"\+ if end (<= 0|< 1):",
+     "equivalent: a chunk whose only newline is its first byte is carried instead of ended; the empty line is ended "
+     "with the next newline or at the window's end, with the same lines, matches and tail"),
+    ("logs/scan", r"x\.LogScan\.(feed|_block)", r"(complete=(None|True)\)|if \(complete\) or True else 0)",
+     "equivalent: a giant line's piece holds no newline, so counting its newlines adds nothing either way"),
+    ("logs/scan", r"x\.LogScan\._tail_lines", r"\+ if raw or raw\[-1\] == b\"\":",
+     "equivalent: split always gives at least one element, so `raw` is always true"),
+    ("logs/scan", r"x\.LogScan\._block", r"\+ .*\[:65\]",
+     "equivalent: an engine timestamp is at most 36 bytes, well inside the first 64"),
+    ("logs/scan", r"x\.LogScan\._block", r'\+ last = block\.rstrip\((None|b"XX\\nXX")\)',
+     "equivalent: only the start of the last line (its timestamp) is read, which stripping more at its end keeps"),
+    ("logs/scan", r"x\.LogScan\._block", r"\+ (frequent_ok = |finder = )",
+     "equivalent: which of the two search paths a block takes (successes frequent in its newest bytes, or rare) "
+     "changes only the speed; both find the same errors, recovery and last success (test_timeline_order_with_few_or_"
+     "many_successes, test_recovery_when_successes_are_rare)"),
+    ("logs/scan", r"x\.LogScan\._block", r"\+ (error_end = -2|while pos <= len\(block\):)",
+     "equivalent: error_end is used as max(error_end, 0); a search from the block's end finds nothing"),
+    ("logs/scan", r"x\.LogScan\._block", r"\+ whole = \(parse_stamp\(raw\)\[1\] if \(self\.stamped\) (and False|or True) else",
+     "equivalent: no catalog pattern is anchored, so a timestamp before the text changes no match; parse_stamp gives "
+     "an unstamped line back as it is"),
+    ("logs/scan", r"x\.LogScan\._block", r"\+ elif finder is pats\.any or pats\.is_success\(whole\):",
+     "equivalent: with the errors-only search (successes frequent), a success found here is found again as the "
+     "block's last success by _frequent_successes, and recovery is set there from the last error on"),
+    ("logs/scan", r"x\._Cursor\.line_at", r'\+ (s = block\.rfind\(b"\\n", None, start\)|e = len\(block\) if e (<= 0|< 1) else e)',
+     "equivalent: rfind from None is from 0; find from a match's end never gives 0 (a match is not empty)"),
+    ("logs/scan", r"x\._Cursor\.line_at", r"\+ return self\.index, block\[s:e\], e - 1",
+     "equivalent: the next search starts at the newline ending the line instead of after it, and no match starts "
+     "at a newline"),
+    ("logs/scan", r"x\.NewestBytes\.feed", r"\+ while self\._size - len\(self\._kept\[0\]\) > self\.max_bytes:",
+     "equivalent: one more chunk kept at the exact limit; text() cuts to max_bytes and drops the partial line either "
+     "way"),
 )
 
 

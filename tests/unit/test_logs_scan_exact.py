@@ -327,3 +327,10 @@ def test_newest_bytes_limits_exactly():
     bad = NewestBytes(100)
     bad.feed(b"\xff ok\n")
     assert bad.text() == "\ufffd ok\n"
+
+
+def test_an_error_at_the_very_start_of_the_next_line_of_a_block():
+    scan = LogScan(PATTERNS)
+    scan.feed(b"websocket: bad handshake\nwebsocket: bad handshake\nx\n")
+    hits = scan.window("c", "w").hit(NET + "websocket")
+    assert hits is not None and [s.index for s in hits.samples] == [0, 1]
