@@ -313,6 +313,13 @@ EQUIVALENT: tuple[tuple[str, str, str, str], ...] = (
     ("logs/scan", r"x\._Cursor\.line_at", r"\+ return self\.index, block\[s:e\], e - 1",
      "equivalent: the next search starts at the newline ending the line instead of after it, and no match starts "
      "at a newline"),
+    ("logs/scan", r"x\._Cursor\.__init__", r"\+ self\.pos = None",
+     "equivalent: count from None counts from the block's start, as from 0"),
+    ("logs/scan", r"x\.LogScan\._flush", r"\+ self\._carry = None",
+     "equivalent: the carry is only tested for truth or replaced before use, and None reads as empty"),
+    ("logs/scan", r"x\.LogScan\._frequent_successes", r"\+ (last = \"\"|for last in ok\.finditer\(block, (None)?\):)",
+     "equivalent: this path is taken only when the newest 4 KiB hold a success, so the loop always finds one (the "
+     "start value is never read); searching the whole block ends at the same last success, only slower"),
     ("logs/scan", r"x\.NewestBytes\.feed", r"\+ while self\._size - len\(self\._kept\[0\]\) > self\.max_bytes:",
      "equivalent: one more chunk kept at the exact limit; text() cuts to max_bytes and drops the partial line either "
      "way"),

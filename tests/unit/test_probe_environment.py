@@ -229,6 +229,11 @@ def test_answers_follow_cnames_and_take_a_and_aaaa():
     assert ans.rcode_name == "NOERROR"
 
 
+def test_a_record_with_no_data_at_the_very_end():
+    ans = dns_answer(_reply(7, 0x8180, [_rr(POINTER, 1, bytes([10, 0, 0, 1])), _rr(POINTER, 10, b"")]), 7)
+    assert ans.addresses == ("10.0.0.1",)
+
+
 def test_a_name_compressed_past_byte_255():
     """A big answer points back past byte 255: the pointer's first byte is then 0xC1 or more."""
     ans = dns_answer(_reply(7, 0x8180, [_rr(b"\xc1\x2c", 1, bytes([10, 0, 0, 1])), _rr(b"\xff\xff", 1, bytes([10, 0, 0, 2]))]), 7)
