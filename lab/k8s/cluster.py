@@ -365,6 +365,8 @@ options:
   nodePlayStageParallelism: 4
   podPlayStageParallelism: 4
   podsOnNodeSyncParallelism: 4
+  enableDebuggingHandlers: true
+  enableProfilingHandler: false
 """]
     # the "fast" node/pod stages (nodes Ready at once, pods Running at once, no chaos) and the
     # lease-based node heartbeat; never the stages' testdata files
