@@ -56,6 +56,8 @@ class RunState:
     in_check: bool = False
     interrupted: str = ""
     bundle_sources: list[BundleSource] = field(default_factory=list)  # gatherers that add files to the packet
+    # platform -> how many API requests its gatherer made so far (results.json's target.api_requests)
+    api_requests: dict[str, Callable[[], int]] = field(default_factory=dict)
     bundle_path: Path | None = None
     # Every file this run wrote (written without following links); the leak gate judges only these.
     artifacts: Artifacts = field(default_factory=Artifacts)

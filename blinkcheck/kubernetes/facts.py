@@ -161,6 +161,7 @@ class DeploymentFacts:
     conditions: tuple[PodCondition, ...] = ()
     # (secret name, key) the pod template reads; key "" for envFrom (the whole secret)
     secret_refs: tuple[tuple[str, str], ...] = ()
+    selector_query: str = ""  # the whole selector (matchLabels and matchExpressions) as `kubectl get pods -l` takes it
 
     @property
     def label(self) -> str:

@@ -144,6 +144,7 @@ def deployment_facts(raw: Mapping[str, Any]) -> DeploymentFacts:
         images=tuple(str(c.get("image", "")) for c in tmpl.get("containers") or []),
         conditions=_conditions(status.get("conditions")),
         secret_refs=_secret_refs(tmpl),
+        selector_query=label_selector(spec.get("selector")),
     )
 
 
@@ -179,6 +180,26 @@ def event_facts(raw: Mapping[str, Any]) -> EventFacts:
 def selects(selector: Iterable[tuple[str, str]], labels: Iterable[tuple[str, str]]) -> bool:
     sel = dict(selector)
     return bool(sel) and sel.items() <= dict(labels).items()
+
+
+def label_selector(raw: Mapping[str, Any] | None) -> str:
+    """A LabelSelector (matchLabels, matchExpressions) as the API's `labelSelector` parameter takes it (`kubectl get
+    pods -l ...`): `app=x,tier in (a,b),!legacy`. "" for an empty selector or one the API would refuse (an unknown
+    operator): then nothing is selected on the server rather than more than the deployment selects."""
+    raw = raw or {}
+    parts = [f"{k}={v}" for k, v in _pairs(raw.get("matchLabels"))]
+    for e in raw.get("matchExpressions") or []:
+        key, op = str(e.get("key") or ""), str(e.get("operator") or "")
+        values = ",".join(sorted(str(v) for v in e.get("values") or []))
+        if key and op in ("In", "NotIn") and values:
+            parts.append(f"{key} {op.lower()} ({values})")
+        elif key and op == "Exists":
+            parts.append(key)
+        elif key and op == "DoesNotExist":
+            parts.append(f"!{key}")
+        else:
+            return ""
+    return ",".join(parts)
 
 
 def selector_text(pairs: Iterable[tuple[str, str]]) -> str:

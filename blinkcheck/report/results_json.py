@@ -34,6 +34,7 @@ def results_data(state: RunState) -> dict[str, Any]:
             "runner_name": spec.runner_name,
             "namespace": spec.namespace,
             "log_window": spec.log_window,
+            "api_requests": {platform: count() for platform, count in state.api_requests.items()},
         },
         "catalog": str(spec.catalog_path),
         "notes": [state.redactor(n) for n in state.notes],

@@ -101,6 +101,7 @@ def test_operator_deployment_from_the_lab_omits_zero_counts():
         available_replicas=0,
         updated_replicas=1,
         selector=(("app", "blink-operator"), ("release", "blink-operator")),
+        selector_query="app=blink-operator,release=blink-operator",
         labels=(
             ("app", "blink-operator"),
             ("blink-lab.io/scenario", "operator-stuck"),
