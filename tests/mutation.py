@@ -489,7 +489,7 @@ def named() -> int:
     import tempfile
 
     survived = []
-    keep = ("blinkcheck", "fixtures", "checks", "lab", "tests", "rbac", "bench", "scripts", ".ci")
+    keep = ("blinkcheck", "fixtures", "checks", "lab", "tests", "rbac", "bench", "scripts", ".ci", "deploy")
     with tempfile.TemporaryDirectory(prefix="blink-named-") as tmp:
         copy = Path(tmp) / "repo"
         copy.mkdir()
