@@ -18,7 +18,7 @@ import yaml
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DEFAULT_CATALOG = Path(__file__).with_name("catalog.yaml")
 
-SECTIONS = ("precondition", "disconnected", "upgrade", "deployment")
+SECTIONS = ("precondition", "disconnected", "upgrade", "deployment", "beyond")
 PLATFORMS = ("docker", "kubernetes")
 KINDS = ("precondition", "check", "manual")
 # The named groups each upgrade pattern must capture (the checks read them).

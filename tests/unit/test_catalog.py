@@ -258,7 +258,7 @@ def test_a_minimal_catalog_loads_field_by_field(tmp_path: Path):
 
     cat, path = _load(tmp_path, _minimal())
     assert cat.path == path and cat.site == {"status_channel": "#c"} and cat.links == {"t": "https://docs.example/t"}
-    assert cat.sections == {"precondition": "", "disconnected": "Runner Disconnected", "upgrade": "", "deployment": ""}
+    assert cat.sections == {"precondition": "", "disconnected": "Runner Disconnected", "upgrade": "", "deployment": "", "beyond": ""}
     assert cat.conditions[0] == Condition(
         id="docker.a.b", section="disconnected", platform="docker", step="3-4", kind="check", title="T", checks="C",
         remedy="R {container_id}", link="t", requires=(), verdict="V",
