@@ -320,7 +320,7 @@ def _cond(**kw):
         (_cond(id=None), "conditions[0]: missing field 'id'"),
         (_cond(id=5), "conditions[0]: field 'id' must be a str, got int"),
         (_cond(id="docker.a"), "condition 'docker.a': field 'id' must look like docker.<group>.<name> or k8s.<group>.<name>"),
-        (_cond(section="other"), "condition 'docker.a.b': field 'section' must be one of precondition, disconnected, upgrade, deployment"),
+        (_cond(section="other"), "condition 'docker.a.b': field 'section' must be one of precondition, disconnected, upgrade, deployment, beyond"),
         (_cond(platform="nomad"), "condition 'docker.a.b': field 'platform' must be one of docker, kubernetes"),
         (_cond(kind="x"), "condition 'docker.a.b': field 'kind' must be one of precondition, check, manual"),
         (_cond(kind=None), "condition 'docker.a.b': missing field 'kind'"),
