@@ -43,6 +43,12 @@ class TargetSpec:
     docker_tls: DockerTLS | None = None
     remediate: bool = False  # --remediate: list the runbook's recovery steps for what failed (a dry run)
     assume_yes: bool = False  # --yes: perform them without asking
+    # Beyond the runbook (section `beyond`): the Docker host's own facts, read through testinfra.
+    host_checks: str = "auto"  # auto | on | off: on makes "cannot look at the host here" not-evaluable (auto: skipped)
+    min_disk_free_bytes: int = 20 * 1024**3  # --min-disk-free: Blink's sizing asks 20-40 GB of disk
+    max_inodes_used_pct: float = 90.0  # --max-inodes-used
+    min_memory_bytes: int = 2 * 1024**3  # --min-memory: Blink's sizing asks 2-4 GB of RAM
+    max_clock_skew_s: float = 60.0  # --max-clock-skew: the runner's clock against Blink's Date header
 
     @property
     def log_window(self) -> str:

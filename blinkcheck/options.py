@@ -49,6 +49,12 @@ OPTIONS: tuple[Option, ...] = (
     Option("--probe-image", "BLINK_PROBE_IMAGE", None, "image with curl for a Docker probe container "
            "(remote engine); default: the runner's own image"),
     Option("--probe-timeout", "BLINK_PROBE_TIMEOUT", "10", "seconds the egress probe may take"),
+    Option("--host-checks", "BLINK_HOST_CHECKS", "auto", "auto | on | off: the Docker host's disk, memory and "
+           "service through testinfra (auto: skipped where the host cannot be looked at; on: that fails the run)"),
+    Option("--min-disk-free", "BLINK_MIN_DISK_FREE", "20GB", "free space Docker's data root needs (Blink: 20-40 GB)"),
+    Option("--max-inodes-used", "BLINK_MAX_INODES_USED", "90%", "inode use of Docker's data root that fails"),
+    Option("--min-memory", "BLINK_MIN_MEMORY", "2GB", "memory the Docker host needs (Blink: 2-4 GB)"),
+    Option("--max-clock-skew", "BLINK_MAX_CLOCK_SKEW", "60s", "how far the runner's clock may be from Blink's"),
     Option("--kubeconfig", "KUBECONFIG", None, "kubeconfig file (default: ~/.kube/config or in-cluster)"),
     Option("--kube-context", "BLINK_KUBE_CONTEXT", None, "kubeconfig context (default: current)"),
     Option("--namespace", "BLINK_NAMESPACE", None, "runner namespace (default: the context's namespace)"),
@@ -102,6 +108,28 @@ def parse_duration(flag: str, text: str, maximum: float = 30 * 86400, allow_zero
         low = "at least 0" if allow_zero else "more than 0"
         raise pytest.UsageError(f"{flag}: '{text}' is out of range ({low}, at most {maximum:g}s)")
     return seconds
+
+
+_SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*(|b|k|kb|m|mb|g|gb|t|tb|ki|kib|mi|mib|gi|gib|ti|tib)$", re.IGNORECASE)
+
+
+def parse_size(flag: str, text: str) -> int:
+    """20GB, 512MB, 2GiB, 1.5g: bytes (GB and G in binary units, as `df -h` and `free -h` show them)."""
+    m = _SIZE.match(text.strip())
+    if not m:
+        raise pytest.UsageError(f"{flag}: '{text}' is not a size (use e.g. 20GB, 512MB)")
+    unit = m[2].lower().rstrip("ib").rstrip("b") if m[2] else ""
+    return int(float(m[1]) * 1024 ** " kmgt".index(unit or " "))
+
+
+def _percent(flag: str, text: str) -> float:
+    try:
+        value = float(text.strip().rstrip("%"))
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 100:
+        raise pytest.UsageError(f"{flag}: '{text}' is not a percentage between 0 and 100 (e.g. 90%)")
+    return value
 
 
 def _on_off(flag: str, text: str) -> bool:
@@ -212,6 +240,11 @@ def parse_target_spec(config: pytest.Config) -> TargetSpec:
         docker_tls=docker.tls,
         remediate=_on_off("--remediate", get("--remediate")),
         assume_yes=_on_off("--yes", get("--yes")),
+        host_checks=_choice("--host-checks", get("--host-checks"), ("auto", "on", "off")),
+        min_disk_free_bytes=parse_size("--min-disk-free", get("--min-disk-free")),
+        max_inodes_used_pct=_percent("--max-inodes-used", get("--max-inodes-used")),
+        min_memory_bytes=parse_size("--min-memory", get("--min-memory")),
+        max_clock_skew_s=parse_duration("--max-clock-skew", get("--max-clock-skew"), maximum=86400),
     )
 
 

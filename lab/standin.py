@@ -3,6 +3,7 @@
     python -m lab.standin --listen 172.30.251.1:18080 [--status 200]
         [--tls 172.30.251.1:18443,CERT,KEY ...]      HTTPS listeners (real TLS, a lab CA's certificate)
         [--dns 172.30.251.1:53 --record blink.lab.test=172.30.251.1 ...]   a tiny authoritative DNS
+        [--date-offset SECONDS]      the Date header of every answer that far off (a runner whose clock is off)
 
 The DNS answers only the lab's own names (NXDOMAIN for everything else, never forwarding), so a
 runner whose nameserver it is can resolve the Blink name and nothing outside the lab.
@@ -23,9 +24,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
-def make_handler(status: int) -> type[BaseHTTPRequestHandler]:
+def make_handler(status: int, date_offset: float = 0.0) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         timeout = 10  # a client that connects and says nothing does not keep a thread forever
+
+        def date_time_string(self, timestamp: float | None = None) -> str:
+            import time
+
+            return super().date_time_string((time.time() if timestamp is None else timestamp) + date_offset)
 
         def do_GET(self) -> None:
             body = json.dumps({"status": "ok" if status == 200 else "error", "path": self.path}).encode()
@@ -123,8 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tls", action="append", default=[], metavar="IP:PORT,CERT,KEY", help="an HTTPS listener")
     ap.add_argument("--dns", default="", metavar="IP:PORT", help="answer DNS here for the --record names")
     ap.add_argument("--record", action="append", default=[], metavar="NAME=IP")
+    ap.add_argument("--date-offset", type=float, default=0.0, help="seconds added to the Date header's time")
     args = ap.parse_args(argv)
-    handler = make_handler(args.status)
+    handler = make_handler(args.status, args.date_offset)
     servers: list[ThreadingHTTPServer] = []
     plain = ThreadingHTTPServer(_addr(args.listen), handler)
     plain.daemon_threads = True

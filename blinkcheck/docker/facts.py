@@ -39,6 +39,12 @@ class ContainerFacts:
     mounts: tuple[tuple[str, str], ...] = ()  # (source, destination)
     log_driver: str = ""
     tty: bool = False  # the engine's log stream is raw, not multiplexed
+    restart_policy: str = ""  # HostConfig.RestartPolicy.Name: "" / no / always / unless-stopped / on-failure
+    memory_limit: int = 0  # HostConfig.Memory in bytes; 0 = no limit (the host's memory)
+    dns: tuple[str, ...] = ()  # HostConfig.Dns: `docker run --dns`
+    network_mode: str = ""
+    # SSL_CERT_FILE of its environment: a trust store's path, the one environment value kept (never a secret).
+    cert_file: str = ""
 
     @property
     def short_id(self) -> str:
@@ -73,6 +79,11 @@ def container_facts(inspect: Mapping[str, Any]) -> ContainerFacts:
         mounts=mounts,
         log_driver=str((host.get("LogConfig") or {}).get("Type", "")),
         tty=bool(config.get("Tty")),
+        restart_policy=str((host.get("RestartPolicy") or {}).get("Name") or "no"),
+        memory_limit=int(host.get("Memory") or 0),
+        dns=tuple(str(d) for d in host.get("Dns") or []),
+        network_mode=str(host.get("NetworkMode", "")),
+        cert_file=next((e.partition("=")[2] for e in config.get("Env") or [] if e.startswith("SSL_CERT_FILE=")), ""),
     )
 
 
@@ -112,3 +123,65 @@ def describe_state(c: ContainerFacts) -> str:
     if c.status == "restarting":
         return f"restarting (restart count {c.restart_count}, last exit code {c.exit_code})"
     return c.status
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """From `docker info` (GET /info): what the engine says about its host."""
+
+    name: str = ""  # the engine host's hostname
+    data_root: str = ""  # DockerRootDir
+    mem_total: int = 0  # bytes of memory of the engine's host
+    http_proxy: str = ""  # the daemon's own proxy (the engine masks its password)
+    https_proxy: str = ""
+    no_proxy: str = ""
+    operating_system: str = ""
+
+
+def engine_info(info: Mapping[str, Any]) -> EngineInfo:
+    return EngineInfo(
+        name=str(info.get("Name", "")),
+        data_root=str(info.get("DockerRootDir", "")),
+        mem_total=int(info.get("MemTotal") or 0),
+        http_proxy=str(info.get("HTTPProxy", "")),
+        https_proxy=str(info.get("HTTPSProxy", "")),
+        no_proxy=str(info.get("NoProxy", "")),
+        operating_system=str(info.get("OperatingSystem", "")),
+    )
+
+
+@dataclass(frozen=True)
+class HostFacts:
+    """The Docker host itself, read through testinfra (blinkcheck.docker.host). `unavailable`: why the suite cannot
+    look at the host from here; then the rest is empty."""
+
+    where: str  # "the local host", "ssh://ops@10.0.0.5"
+    unavailable: str = ""
+    data_root: str = ""
+    disk_total: int = 0  # bytes of the data root's filesystem
+    disk_free: int = 0  # bytes available to unprivileged users (df's Avail)
+    inodes_total: int = 0
+    inodes_free: int = 0
+    disk_error: str = ""  # the data root could not be measured (and why)
+    systemd: bool = False  # systemd is the host's init (/run/systemd/system)
+    service_enabled: str = ""  # `systemctl is-enabled docker.service`: enabled, disabled, masked, ...
+    service_active: str = ""  # `systemctl is-active docker.service`: active, inactive, failed, ...
+    init: str = ""  # PID 1's name when it is not systemd
+    time_service: str = ""  # chronyd, systemd-timesyncd, ntpd, ... as found running; "" none found
+
+
+@dataclass(frozen=True)
+class ContainerFiles:
+    """Files read from a runner container (GET /containers/{id}/archive, the way `docker cp` reads)."""
+
+    resolv_conf: str | None = None  # /etc/resolv.conf, None when the container has none
+    resolv_error: str = ""
+    ca_path: str = ""  # the trust store found ("" none)
+    ca_certs: int = 0  # certificates in it
+    ca_tried: tuple[str, ...] = ()  # the paths looked at, in order
+    ca_error: str = ""
+
+
+def gb(n: float) -> str:
+    """Bytes as a support engineer reads them: 66.3 GB (binary units, as df -h and free -h)."""
+    return f"{n / 1024**3:.1f} GB" if n >= 1024**3 else f"{n / 1024**2:.0f} MB"

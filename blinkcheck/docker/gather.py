@@ -16,7 +16,16 @@ from typing import Any
 from blinkcheck.catalog import DOCKER_ENGINE as PRECONDITION
 from blinkcheck.catalog import Catalog
 from blinkcheck.config import TargetSpec
-from blinkcheck.docker.facts import ContainerFacts, EngineFacts, container_facts, is_runner
+from blinkcheck.docker.facts import (
+    ContainerFacts,
+    ContainerFiles,
+    EngineFacts,
+    EngineInfo,
+    HostFacts,
+    container_facts,
+    engine_info,
+    is_runner,
+)
 from blinkcheck.logs.scan import LogPatterns, LogScan, LogWindow, NewestBytes
 from blinkcheck.model import CouldNotLook
 from blinkcheck.packet_objects import docker_inspect_for_packet, packet_json
@@ -32,7 +41,19 @@ READ_CALLS = (
     "GET /containers/{id}/json",
     "GET /containers/{id}/logs",
     "GET /images/{name}/json",
+    "GET /info",  # the data root, the host's memory, the daemon's proxy (section beyond)
+    "GET /containers/{id}/archive",  # `docker cp`'s read: the runner's /etc/resolv.conf and trust store
 )
+# Go's crypto/x509 trust stores on Linux, in its order (SSL_CERT_FILE, when set, replaces them).
+CA_FILES = (
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/ca-bundle.pem",
+    "/etc/pki/tls/cacert.pem",
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+    "/etc/ssl/cert.pem",
+)
+FILE_CAP = 4 * 1024 * 1024  # a file read from a container: at most this much
 # The egress probe (blinkcheck/docker/probe.py). On the engine's own host it reads only (the suite
 # enters the runner's network namespace itself). Where it cannot (a remote engine, no permission):
 # one short-lived container per tool tried, in the runner's network namespace, labelled
@@ -74,6 +95,7 @@ class DockerFacts:
         self._logs: dict[str, LogWindow | CouldNotLook] = {}
         self._runners: list[ContainerFacts] | CouldNotLook | None = None
         self._listed: dict[str, tuple[tuple[str, ...], str]] = {}  # id -> (names, image) of every container
+        self._files: dict[str, ContainerFiles] = {}
 
     # -- the engine -------------------------------------------------------------------
 
@@ -128,6 +150,18 @@ class DockerFacts:
             if type(exc).__name__ == "NotFound":
                 raise
             raise CouldNotLook(f"Docker API call {what} failed: {_why(exc)}") from None
+
+    @cached_property
+    def info(self) -> EngineInfo:
+        """`docker info`: the data root, the host's memory, the daemon's proxy."""
+        return engine_info(self._call("GET /info", self.client.info))
+
+    @cached_property
+    def host(self) -> HostFacts:
+        """The engine's host itself, through testinfra (blinkcheck.docker.host); read once."""
+        from blinkcheck.docker.host import read_host
+
+        return read_host(self.spec.docker_host, self.info, self.spec.api_timeout_s)
 
     # -- containers ---------------------------------------------------------------------
 
@@ -201,6 +235,60 @@ class DockerFacts:
         except CouldNotLook:
             pass  # the checks say why; nothing could be read, so nothing can leak from there
         return []
+
+    # -- files of a runner container (read as `docker cp` reads; nothing runs in it) ------------
+
+    def container_files(self, c: ContainerFacts) -> ContainerFiles:
+        if c.id not in self._files:
+            self._files[c.id] = self._read_files(c)
+        return self._files[c.id]
+
+    def _read_files(self, c: ContainerFacts) -> ContainerFiles:
+        resolv, resolv_error = None, ""
+        try:
+            data = self._read_file(c, "/etc/resolv.conf")
+            resolv = None if data is None else data.decode("utf-8", "replace")
+        except CouldNotLook as exc:
+            resolv_error = exc.reason
+        tried = (c.cert_file,) if c.cert_file else CA_FILES
+        for path in tried:
+            try:
+                data = self._read_file(c, path)
+            except CouldNotLook as exc:
+                return ContainerFiles(resolv, resolv_error, ca_tried=tried, ca_error=exc.reason)
+            if data is not None:
+                return ContainerFiles(resolv, resolv_error, path, data.count(b"-----BEGIN CERTIFICATE-----"), tried)
+        return ContainerFiles(resolv, resolv_error, ca_tried=tried)
+
+    def _read_file(self, c: ContainerFacts, path: str, hops: int = 5) -> bytes | None:
+        """One file of the container (GET /containers/{id}/archive), a symlink followed; None when it is not
+        there. Bounded: --api-timeout per read, at most FILE_CAP bytes."""
+        import io
+        import posixpath
+        import tarfile
+
+        from docker.errors import NotFound
+
+        try:
+            stream, stat = self.client.get_archive(c.id, path)
+            body = b""
+            for chunk in stream:
+                body += chunk
+                if len(body) > FILE_CAP + 65536:
+                    raise CouldNotLook(f"{path} in {c.label} is larger than {FILE_CAP} bytes")
+        except NotFound:
+            return None
+        except CouldNotLook:
+            raise
+        except Exception as exc:
+            raise CouldNotLook(f"reading {path} of {c.label} failed: {_why(exc)}") from None
+        link = str(stat.get("linkTarget") or "")
+        if link and hops:
+            return self._read_file(c, posixpath.join(posixpath.dirname(path), link), hops - 1)
+        with tarfile.open(fileobj=io.BytesIO(body)) as tar:
+            member = next((m for m in tar.getmembers() if m.isfile()), None)
+            f = tar.extractfile(member) if member is not None else None
+            return f.read() if f is not None else None
 
     # -- logs -----------------------------------------------------------------------------
 

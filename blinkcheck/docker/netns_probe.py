@@ -256,11 +256,13 @@ def _result(
         steps = [replace(s, detail=f"certificate issued by {cert.issuer} is not trusted ({problem})")
                  if s.name == "tls" and not s.ok else s for s in steps]  # fmt: skip
     status = next((str(x["status"]) for x in lines if x.get("status")), "")
+    answer = next((x for x in lines if x.get("step") == "http" and x.get("ok")), {})
     dns_ok = next((x for x in lines if x.get("step") == "dns" and x.get("ok")), None)
     host = urlsplit(base.url).hostname or ""
     reproduce = _reproduce(pid, base.url, host, proxy, cafile, steps, resolv, dns_ok)
     return replace(base, steps=tuple(steps), http_status=status, cert=cert, cert_problem=problem,
-                   error=error if not steps else "", reproduce=reproduce)  # fmt: skip
+                   error=error if not steps else "", reproduce=reproduce, server_date=str(answer.get("date") or ""),
+                   clock_at=float(answer.get("clock") or 0.0))  # fmt: skip
 
 
 def _reproduce(pid: int, url: str, host: str, proxy: Proxy | None, cafile: str, steps: list[Step],
@@ -504,7 +506,9 @@ class _Child:
         try:
             sock.settimeout(self.left())
             sock.sendall(req.encode())
-            status = _status_line(_read_head(sock))
+            head = _read_head(sock)
+            clock = time.time()  # the runner's clock (the host's kernel clock) when Blink answered
+            status = _status_line(head)
         except TimeoutError:
             self.step("http", False, "no HTTP answer in time", t0, timed_out=True)
             return
@@ -518,7 +522,8 @@ class _Child:
         if self.proxy and not self.https and code == "407":
             self.step("proxy", False, f"the proxy answered {status} (it wants credentials)", t0)
             return
-        self.step("http", True, f"GET {path} answered {status}", t0, status=code)
+        self.step("http", True, f"GET {path} answered {status}", t0, status=code, date=_header(head, "date"),
+                  clock=clock)
 
     def run(self) -> None:
         p = self.plan
@@ -559,6 +564,14 @@ def _read_head(sock: socket.socket, limit: int = 65536) -> bytes:
             break
         data += chunk
     return data
+
+
+def _header(head: bytes, name: str) -> str:
+    for line in head.split(b"\n")[1:]:
+        key, sep, value = line.decode("latin-1", "replace").partition(":")
+        if sep and key.strip().lower() == name:
+            return value.strip()
+    return ""
 
 
 def _status_line(head: bytes) -> str:

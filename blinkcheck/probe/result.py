@@ -72,6 +72,8 @@ class ProbeResult:
     enable: str = ""
     notes: tuple[str, ...] = ()  # extra facts for the evidence (nameservers used, ...)
     unverified: str = ""  # a layer the tool got through without checking it (busybox wget: certificates)
+    server_date: str = ""  # the Date header of Blink's answer (RFC 7231), when the tool shows it
+    clock_at: float = 0.0  # the runner's clock (epoch seconds) when that answer came; 0: not read
 
     @property
     def failed_step(self) -> Step | None:
@@ -83,3 +85,17 @@ def reached(result: ProbeResult) -> bool | None:
     if result.error or result.unavailable or not result.steps:
         return None
     return result.failed_step is None
+
+
+def clock_offset(result: ProbeResult) -> float | None:
+    """The runner's clock minus Blink's (seconds; positive: the runner is ahead), from the Date header of Blink's
+    answer; None when the answer or the runner's clock is not known. Date has whole seconds: +-1 s is noise."""
+    from email.utils import parsedate_to_datetime
+
+    if not result.server_date or not result.clock_at:
+        return None
+    try:
+        server = parsedate_to_datetime(result.server_date).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return result.clock_at - server
