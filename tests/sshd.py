@@ -8,6 +8,8 @@ Its ports, each a way a remote host can be (sshd's `Match LocalPort`):
 - `nodocker`: no `docker` on the remote PATH;
 - `noperm`: the remote command runs as `nobody`, who may not use the engine's socket;
 - `stuck`: the remote command never answers (it only reads);
+- `smalldisk`, `inodes`: Docker's data root is a small tmpfs (64 MB; 1 GB with 96 of 100 inodes used), mounted
+  over /var/lib/docker in a mount namespace of the session's own;
 - `hang`: not sshd: a loopback listener that sends an SSH banner and then nothing, ever.
 
 The client side: ssh reads `~/.ssh/config` from the home directory in the password database, not from
@@ -27,11 +29,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
-SCENARIOS = ("ok", "nodocker", "noperm", "stuck")
+SCENARIOS = ("ok", "nodocker", "noperm", "stuck", "smalldisk", "inodes")
+# A host whose Docker data root is a small filesystem: each session in a mount namespace of its own where a real
+# tmpfs is mounted over /var/lib/docker (the engine's socket is elsewhere: docker itself still answers).
+_OWN_DATA_ROOT = ("unshare --mount --propagation private -- /bin/sh -c 'mount -t tmpfs -o {opts} blink-lab {root} "
+                  "{fill}&& exec /bin/sh -c \"$SSH_ORIGINAL_COMMAND\"'")
 FORCE = {
     "nodocker": 'env PATH=/nonexistent /bin/sh -c "$SSH_ORIGINAL_COMMAND"',
     "noperm": 'setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=/nonexistent /bin/sh -c "$SSH_ORIGINAL_COMMAND"',
     "stuck": "cat >/dev/null",
+    # 64 MB in all: far less than the 20 GB the runner needs
+    "smalldisk": _OWN_DATA_ROOT.format(opts="size=64m", root="/var/lib/docker", fill=""),
+    # 1 GB but only 100 inodes, 96 of them used
+    "inodes": _OWN_DATA_ROOT.format(opts="size=1g,nr_inodes=100", root="/var/lib/docker",
+                                    fill="&& for i in $(seq 1 95); do : > /var/lib/docker/f$i; done "),
 }
 
 
@@ -141,6 +152,8 @@ class LoopbackSSH:
             ("blinklab-nodocker", self.ports["nodocker"], [key]),
             ("blinklab-noperm", self.ports["noperm"], [key]),
             ("blinklab-stuck", self.ports["stuck"], [key]),
+            ("blinklab-smalldisk", self.ports["smalldisk"], [key]),
+            ("blinklab-inodes", self.ports["inodes"], [key]),
             ("blinklab-hang", self.ports["hang"], [key]),
             ("blinklab-unknown", self.ports["ok"], [key, "HostKeyAlias blinklab-unknown"]),  # a key never seen
             ("blinklab-changed", self.ports["ok"], [key, "HostKeyAlias blinklab-changed"]),  # another key recorded

@@ -14,7 +14,7 @@ from dataclasses import asdict
 from functools import cached_property
 from typing import Any
 
-from blinkcheck.docker.facts import ContainerFacts, EngineFacts
+from blinkcheck.docker.facts import ContainerFacts, ContainerFiles, EngineFacts, HostFacts
 from blinkcheck.docker.gather import DockerFacts, _why
 from blinkcheck.docker.probe import DockerProbe
 from blinkcheck.logs.scan import NewestBytes
@@ -26,16 +26,29 @@ from blinkcheck.run import RunState
 
 ENGINE = "engine"
 LISTED = ("Id", "Names", "Image", "State", "Status")  # of `docker ps -a`: labels and command are left out
+# of `docker info`: what the beyond checks read
+INFO = ("Name", "DockerRootDir", "MemTotal", "HTTPProxy", "HTTPSProxy", "NoProxy", "OperatingSystem")
+HOST = "host (testinfra)"
 
 
 def _shape(what: str, answer: Any) -> Json:
     if what == "GET /containers/json":
         return [{k: c.get(k) for k in LISTED if k in c} for c in answer]
+    if what == "GET /info":
+        return {k: answer.get(k) for k in INFO if k in answer}
     return docker_inspect_for_packet(answer)
 
 
 def _log_key(c: ContainerFacts) -> str:
     return f"GET /containers/{c.id}/logs (the window)"
+
+
+def _files_key(c: ContainerFacts) -> str:
+    return f"GET /containers/{c.id}/archive (resolv.conf, trust store)"
+
+
+def _files(v: Json) -> ContainerFiles:
+    return ContainerFiles(**{**v, "ca_tried": tuple(v.get("ca_tried") or ())})
 
 
 class RecordingDockerFacts(OnTape, DockerFacts):
@@ -44,6 +57,13 @@ class RecordingDockerFacts(OnTape, DockerFacts):
     @cached_property
     def engine(self) -> EngineFacts:
         return self.tape.taped(ENGINE, lambda: super(RecordingDockerFacts, self).engine, asdict)
+
+    @cached_property
+    def host(self) -> HostFacts:
+        return self.tape.taped(HOST, lambda: super(RecordingDockerFacts, self).host, asdict)
+
+    def _read_files(self, c: ContainerFacts) -> ContainerFiles:
+        return self.tape.taped(_files_key(c), lambda: super(RecordingDockerFacts, self)._read_files(c), asdict)
 
     def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         return self.tape.taped(what, lambda: super(RecordingDockerFacts, self)._call(what, fn, *args, **kwargs),
@@ -101,6 +121,13 @@ class ReplayDockerFacts(OnTape, DockerFacts):
     @cached_property
     def engine(self) -> EngineFacts:
         return self.tape.replayed(ENGINE, lambda v: EngineFacts(**v))
+
+    @cached_property
+    def host(self) -> HostFacts:
+        return self.tape.replayed(HOST, lambda v: HostFacts(**v))
+
+    def _read_files(self, c: ContainerFacts) -> ContainerFiles:
+        return self.tape.replayed(_files_key(c), _files)
 
     @property
     def client(self) -> Any:

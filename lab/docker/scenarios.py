@@ -140,9 +140,10 @@ def standin_running(args: list[str] | None = None) -> bool:
     return bool(state.get("pid") == pid and state.get("args") == args)
 
 
-def start_standin() -> None:
-    """Start the shared stand-in, or restart it when the running one has another configuration."""
-    args = standin_args()
+def start_standin(extra: tuple[str, ...] = ()) -> None:
+    """Start the shared stand-in, or restart it when the running one has another configuration (a scenario's
+    `extra` arguments, e.g. a skewed Date header)."""
+    args = [*standin_args(), *extra]
     if standin_running(args):
         return
     stop_standin()
@@ -229,13 +230,20 @@ def run_runner(
     dns: str = GATEWAY,
     image: str = RUNNER_IMAGE,
     log_driver: str = "",
+    restart: str = "unless-stopped",
+    run: dict[str, Any] | None = None,
     **env: str,
 ) -> str:
+    """A runner as Blink's install command makes it (`--restart unless-stopped`, the socket); `run`: more of
+    `docker run`'s settings (a memory limit, a mounted file, a command)."""
     kwargs = runner_kwargs(dns, **env)
     if socket:
         kwargs["volumes"]["/var/run/docker.sock"] = {"bind": "/var/run/docker.sock", "mode": "rw"}
     if log_driver:
         kwargs["log_config"] = docker.types.LogConfig(type=log_driver)
+    kwargs["restart_policy"] = {"Name": restart}
+    for key, value in (run or {}).items():
+        kwargs[key] = {**kwargs[key], **value} if key == "volumes" else value
     c = dc.containers.run(image, name=name, detach=True, **kwargs)
     return str(c.id)
 
@@ -328,6 +336,7 @@ class Scenario:
     name: str
     description: str
     build: Callable[[docker.DockerClient], None]
+    standin: tuple[str, ...] = ()  # more arguments of the Blink stand-in (lab/standin.py)
 
 
 def _healthy(dc: docker.DockerClient) -> None:
@@ -336,14 +345,14 @@ def _healthy(dc: docker.DockerClient) -> None:
 
 
 def _exited(dc: docker.DockerClient) -> None:
-    ref = run_runner(dc, RUNNER_CRASH="1")
+    ref = run_runner(dc, restart="no", RUNNER_CRASH="1")
     wait_until("the runner exiting", status_is(dc, ref, "exited"))
 
 
 def _stale_runner(dc: docker.DockerClient) -> None:
     """A healthy runner, and an old runner container left behind (exited) beside it."""
     _healthy(dc)
-    run_runner(dc, name="blink-runner-old", RUNNER_CRASH="1")
+    run_runner(dc, name="blink-runner-old", restart="no", RUNNER_CRASH="1")
     wait_until("the old runner exiting", status_is(dc, "blink-runner-old", "exited"))
 
 
@@ -418,6 +427,41 @@ def _proxy_dead(dc: docker.DockerClient) -> None:
     wait_until("the runner failing at its proxy", logs_contain(dc, ref, "proxyconnect"), 30)
 
 
+def _runner_oom(dc: docker.DockerClient) -> None:
+    """The runner outgrows its memory limit (16 MB; a shell doubling a string stands for its growth): the kernel's
+    OOM killer ends it, State.OOMKilled."""
+    grow = ["/bin/sh", "-c", "a=x; while :; do a=$a$a; done"]
+    ref = run_runner(dc, restart="no", run={"mem_limit": "16m", "memswap_limit": "16m", "command": grow})
+    wait_until("the runner OOM-killed", status_is(dc, ref, "exited"), 60)
+
+
+def _restart_no(dc: docker.DockerClient) -> None:
+    """A healthy runner started without a restart policy: it will not come back after a reboot."""
+    ref = run_runner(dc, restart="no")
+    wait_until("the runner connecting to the stand-in", logs_contain(dc, ref, "Connected to Blink controller"))
+
+
+EMPTY_RESOLV = STATE_DIR / "empty-resolv.conf"
+
+
+def _dns_missing(dc: docker.DockerClient) -> None:
+    """The runner's /etc/resolv.conf names no nameserver (an empty file mounted over it, as a broken image or a
+    hand-made mount leaves it): it cannot resolve Blink."""
+    EMPTY_RESOLV.parent.mkdir(parents=True, exist_ok=True)
+    EMPTY_RESOLV.write_text("# no nameserver\n")
+    ref = run_runner(dc, run={"volumes": {str(EMPTY_RESOLV): {"bind": "/etc/resolv.conf", "mode": "ro"}}})
+    wait_until("the runner failing to resolve Blink", logs_contain(dc, ref, "Failed to connect to Blink"), 30)
+
+
+def _ca_missing(dc: docker.DockerClient) -> None:
+    """The runner's SSL_CERT_FILE names a file that is not in the container: no CA bundle, x509 errors."""
+    ref = run_runner(dc, SSL_CERT_FILE="/etc/blink-lab/missing-ca.pem")
+    wait_until("the runner rejecting Blink's certificate", logs_contain(dc, ref, "x509: "), 30)
+
+
+CLOCK_OFFSET_S = 300  # Blink's Date header 5 minutes ahead: the runner's clock is 5 minutes behind
+
+
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in (
@@ -439,6 +483,12 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("tls-inspected", "a TLS-inspecting proxy re-signs Blink's certificate (a CA the runner "
                  "does not trust)", _tls_inspected),
         Scenario("proxy-dead", "HTTPS_PROXY points at a port on the lab network where nothing listens", _proxy_dead),
+        Scenario("runner-oom", "the runner outgrows its 16 MB memory limit and is OOM-killed", _runner_oom),
+        Scenario("restart-no", "a healthy runner without a restart policy (`--restart no`)", _restart_no),
+        Scenario("dns-missing", "the runner's /etc/resolv.conf names no nameserver", _dns_missing),
+        Scenario("ca-missing", "the runner's SSL_CERT_FILE names a file the container does not have", _ca_missing),
+        Scenario("clock-skew", f"Blink's Date header is {CLOCK_OFFSET_S}s ahead of the runner's clock", _healthy,
+                 standin=("--date-offset", str(CLOCK_OFFSET_S))),
     )
 }
 
@@ -459,7 +509,7 @@ def up(name: str) -> None:
     require_images(dc)
     clear(dc)
     ensure_network(dc)
-    start_standin()
+    start_standin(SCENARIOS[name].standin)
     started = time.monotonic()
     SCENARIOS[name].build(dc)
     log(f"scenario {name} ready in {time.monotonic() - started:.1f}s: {SCENARIOS[name].description}")

@@ -247,3 +247,65 @@ def test_each_ssh_failure_is_one_line_within_the_api_timeout(sshd, tmp_path, ali
     sees(run)
     assert "Traceback" not in run.stdout + run.stderr
     sees.fact(NO_SSH_LEFT, not _ssh_processes())
+
+
+# ------------------------------------------------------------------ the host itself, through testinfra over ssh
+
+DISK = "docker.host.disk-space"
+SERVICE = "docker.host.service-enabled"
+
+
+def _remedy(run: CheckRun, cid: str) -> str:
+    [entry] = run.entries(cid)
+    return str(entry["remediation"])
+
+
+def test_the_hosts_data_root_through_ssh(sshd, tmp_path):
+    """Docker's data root measured on the ssh host by testinfra's ssh backend: the real one (passes), a 64 MB tmpfs
+    over it (fails on space), a 1 GB tmpfs with 96 of its 100 inodes used (fails on inodes); the engine answers
+    through the same ssh all the while. No systemd here: the service check says so, skipped (exit 0), and with
+    --host-checks on it is not-evaluable."""
+    ok = as_user(sshd, "--docker-host", "ssh://blinklab", "--probe", "off", report_dir=tmp_path / "ok")
+    assert ok.exit_code == 0, ok.stdout[-3000:]
+    [disk] = ok.entries(DISK)
+    assert disk["outcome"] == "passed" and disk["summary"].startswith("/var/lib/docker on ssh://blinklab: "), disk
+    [service] = ok.entries(SERVICE)
+    assert service["outcome"] == "skipped", service
+    assert "ssh://blinklab does not run systemd" in service["summary"], service
+
+    small = as_user(sshd, "--docker-host", "ssh://blinklab-smalldisk", "--probe", "off", report_dir=tmp_path / "s")
+    assert small.exit_code == 1, small.stdout[-3000:]
+    assert small.entries(DISK)[0]["outcome"] == "failed"
+    assert _remedy(small, DISK).startswith("Docker's data root /var/lib/docker on ssh://blinklab-smalldisk has 64 MB "
+                                           "free of 64 MB; the runner needs at least 20.0 GB")
+    assert small.entries(PRECONDITION)[0]["outcome"] == "passed"
+
+    inodes = as_user(sshd, "--docker-host", "ssh://blinklab-inodes", "--probe", "off", "--min-disk-free", "100MB",
+                     report_dir=tmp_path / "i")  # fmt: skip
+    assert inodes.exit_code == 1, inodes.stdout[-3000:]
+    assert inodes.entries(DISK)[0]["outcome"] == "failed"
+    assert _remedy(inodes, DISK).startswith("Docker's data root /var/lib/docker on ssh://blinklab-inodes has used 96% "
+                                            "of its inodes (at most 90%)")
+
+    strict = as_user(sshd, "--docker-host", "ssh://blinklab", "--probe", "off", "--host-checks", "on",
+                     report_dir=tmp_path / "on")  # fmt: skip
+    assert strict.exit_code == 1 and strict.entries(SERVICE)[0]["outcome"] == "not-evaluable", strict.stdout[-3000:]
+    assert not _ssh_processes()
+
+
+def test_a_tcp_engine_host_is_not_looked_at(tmp_path):
+    """tcp://: no shell on the engine's host. Skipped with the reason by default, not-evaluable with --host-checks on;
+    the memory comes from `docker info` all the same."""
+    proxy = FaultProxy(None).start()
+    try:
+        auto = run_checks(*BASE, "--docker-host", proxy.url, "--probe", "off", report_dir=tmp_path / "auto")
+        strict = run_checks(*BASE, "--docker-host", proxy.url, "--probe", "off", "--host-checks", "on",
+                            report_dir=tmp_path / "on")  # fmt: skip
+    finally:
+        proxy.stop()
+    assert auto.exit_code == 0, auto.stdout[-3000:]
+    [disk] = auto.entries(DISK)
+    assert disk["outcome"] == "skipped" and "reached over tcp://, which gives no shell on its host" in disk["summary"]
+    assert auto.entries("docker.host.memory")[0]["outcome"] == "passed"
+    assert strict.exit_code == 1
+    assert {e["outcome"] for e in strict.entries(DISK) + strict.entries(SERVICE)} == {"not-evaluable"}
