@@ -6,8 +6,9 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from blinkcheck.docker.facts import ContainerFacts, ContainerFiles, EngineInfo, HostFacts, gb
-from blinkcheck.model import Evidence, Finding, Outcome, human
-from blinkcheck.probe.result import ProbeResult, clock_offset
+from blinkcheck.model import Evidence, Finding, Outcome
+from blinkcheck.probe.clock import judge_clock_of, time_service_advice
+from blinkcheck.probe.result import ProbeResult
 
 PROXY_ENV = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
 PERSISTENT = ("always", "unless-stopped")
@@ -194,38 +195,6 @@ def judge_ca(cid: str, c: ContainerFacts, files: ContainerFiles, blink_host: str
                    "certificates).", c.label, evidence, values)  # fmt: skip
 
 
-def time_service_advice(time_service: str, where: str) -> str:
-    if time_service:
-        return f"Its time service is {time_service}: check that it synchronises (e.g. `chronyc sources`, " \
-               f"`timedatectl timesync-status`) and restart it."
-    if where:
-        return f"No time service (chronyd, systemd-timesyncd, ntpd) runs on {where}: install and enable one."
-    return "Check the host's time service (chronyd, systemd-timesyncd or ntpd)."
-
-
 def judge_clock(cid: str, c: ContainerFacts, result: ProbeResult, max_skew_s: float, blink_host: str,
                 time_service: str, where: str) -> Finding:  # fmt: skip
-    values: dict[str, str] = {**_c(c), "blink_host": blink_host, "max_skew": human(max_skew_s)}
-    offset = clock_offset(result)
-    if offset is None:
-        why = ("Blink's answer carried no Date header" if not result.server_date
-               else f"the probe ({result.tool or 'its tool'}) could not read the runner's clock")  # fmt: skip
-        if result.server_date and result.clock_at:
-            why = f"Blink's Date header is not a date: {result.server_date!r}"
-        return Finding(cid, Outcome.SKIPPED, f"Not checked: {why}.", c.label, values=values)
-    values.update(offset=human(abs(offset)), direction="ahead of" if offset > 0 else "behind",
-                  server_date=result.server_date, time_service=time_service_advice(time_service, where))  # fmt: skip
-    evidence = (Evidence("Clocks", f"Blink's Date header: {result.server_date}\nthe runner's clock then: "
-                         f"{_http_date(result.clock_at)}\noffset: {offset:+.1f}s", c.label),)  # fmt: skip
-    if abs(offset) > max_skew_s:
-        return Finding(cid, Outcome.FAILED, f"The clock of {c.label}'s host is {human(abs(offset))} "
-                       f"{values['direction']} Blink's.", c.label, evidence, values)  # fmt: skip
-    return Finding(cid, Outcome.PASSED, f"The clock of {c.label}'s host is within {human(max_skew_s)} of Blink's "
-                   f"({offset:+.0f}s).", c.label, evidence, values)  # fmt: skip
-
-
-def _http_date(ts: float) -> str:
-    from email.utils import formatdate
-
-    return formatdate(ts, usegmt=True)
-
+    return judge_clock_of(cid, c.label, _c(c), result, max_skew_s, blink_host, time_service_advice(time_service, where))
