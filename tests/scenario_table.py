@@ -95,21 +95,27 @@ def _ids(platform: str) -> tuple[str, ...]:
 # ------------------------------------------------------------------ Docker (lab/docker/scenarios.py)
 
 DOCKER = table("docker", _ids("docker"), """
-run                  exit daemon-reachable container-exists container-running logs-readable no-network-errors blink-reachable blink-status indicators new-container-healthy socket-mounted
-healthy              0    P                P                P                 P             P                 P               M            P          S                     P
-no-runner            1    P                F                B                 B             B                 B               M            B          B                     B
-runner-exited        1    P                P                F                 P             P                 B               M            P          S                     P
-stale-runner         0    P                P                P+W               P+P           P+P               P+B             M            P+P        S                     P+P
-logs-unreadable      1    P                P                P                 F             B                 P               M            B          B                     P
-egress-blocked       1    P                P                P                 P             F                 F               M            P          S                     P
-dns-dead             1    P                P                P                 P             F                 F               M            P          S                     P
-tls-inspected        1    P                P                P                 P             F                 F               M            P          S                     P
-proxy-dead           1    P                P                P                 P             F                 F               M            P          S                     P
-egress-recovered     0    P                P                P                 P             W                 P               M            P          S                     P
-runner-misconfigured 1    P                P                P                 P             F                 P               M            P          S                     P
-upgrade-healthy      0    P                P                P+P               P+P           P+P               P+P             M            P+P        P                     P+P
-upgrade-failed       1    P                P                P+W               P+P           P+P               P+B             M            P+P        F                     P+P
-no-socket            1    P                P                P                 P             P                 P               M            P          S                     F
+run                  exit daemon-reachable container-exists container-running logs-readable no-network-errors blink-reachable blink-status indicators new-container-healthy socket-mounted disk-space memory service-enabled dockerd-proxy oom-killed restart-policy dns-config ca-bundle clock-skew
+healthy              0    P                P                P                 P             P                 P               M            P          S                     P  P P S P P P P P P
+no-runner            1    P                F                B                 B             B                 B               M            B          B                     B  P P S B B B B B B
+runner-exited        1    P                P                F                 P             P                 B               M            P          S                     P  P P S P P W P P B
+stale-runner         0    P                P                P+W               P+P           P+P               P+B             M            P+P        S                     P+P  P P S P+P P+P P+W P+P P+P P+B
+logs-unreadable      1    P                P                P                 F             B                 P               M            B          B                     P  P P S P P P P P P
+egress-blocked       1    P                P                P                 P             F                 F               M            P          S                     P  P P S P P P P P B
+dns-dead             1    P                P                P                 P             F                 F               M            P          S                     P  P P S P P P P P B
+tls-inspected        1    P                P                P                 P             F                 F               M            P          S                     P  P P S P P P P P B
+proxy-dead           1    P                P                P                 P             F                 F               M            P          S                     P  P P S P P P P P B
+egress-recovered     0    P                P                P                 P             W                 P               M            P          S                     P  P P S P P P P P P
+runner-misconfigured 1    P                P                P                 P             F                 P               M            P          S                     P  P P S P P P P P P
+upgrade-healthy      0    P                P                P+P               P+P           P+P               P+P             M            P+P        P                     P+P  P P S P+P P+P P+W P+P P+P P+P
+upgrade-failed       1    P                P                P+W               P+P           P+P               P+B             M            P+P        F                     P+P  P P S P+P P+P P+W P+P P+P P+B
+no-socket            1    P                P                P                 P             P                 P               M            P          S                     F  P P S P P P P P P
+runner-oom           1    P                P                F                 P             P                 B               M            P          S                     P              P P S P F W P P B
+restart-no           0    P                P                P                 P             P                 P               M            P          S                     P              P P S P P W P P P
+dns-missing          1    P                P                P                 P             F                 F               M            P          S                     P              P P S P P P F P B
+ca-missing           1    P                P                P                 P             F                 F               M            P          S                     P              P P S P P P P F B
+clock-skew           1    P                P                P                 P             P                 P               M            P          S                     P              P P S P P P P P F
+small-host           1    P                P                P                 P             P                 P               M            P          S                     P              P F S P P P P P P
 """, {
     "healthy": ("healthy", "nothing", ()),
     "no-runner": ("no-runner", "no runner container", ()),
@@ -132,6 +138,13 @@ no-socket            1    P                P                P                 P 
     "upgrade-healthy": ("upgrade-healthy", "nothing: an upgrade to 1.0.995, the new container runs", ()),
     "upgrade-failed": ("upgrade-failed", "the upgraded container exits with an error", ()),
     "no-socket": ("no-socket", "the runner runs without the Docker socket mounted", ()),
+    "runner-oom": ("runner-oom", "the runner outgrows its 16 MB memory limit: OOM-killed (State.OOMKilled)", ()),
+    "restart-no": ("restart-no", "nothing, but the runner has no restart policy (`--restart no`)", ()),
+    "dns-missing": ("dns-missing", "an empty /etc/resolv.conf is mounted over the runner's: no nameserver", ()),
+    "ca-missing": ("ca-missing", "the runner's SSL_CERT_FILE names a file the container does not have", ()),
+    "clock-skew": ("clock-skew", "the Blink stand-in answers with a Date 5 minutes ahead of the runner's clock", ()),
+    "small-host": ("healthy", "nothing, but the host has less memory than `--min-memory 1TB` asks", ("--min-memory",
+                                                                                                      "1TB")),
 })
 
 # ------------------------------------------------------------------ Kubernetes (lab/k8s/scenarios/)
@@ -199,6 +212,16 @@ CANNOT_FAIL = {
     "which is not-evaluable, never failed (the reliability table's faults make it not-evaluable: no socket, nothing "
     "listening, permission denied, ssh)",
     "docker.disconnected.blink-status": "a manual step (the production-alerts channel needs Blink-internal access)",
+    "docker.host.service-enabled": "the lab machines run no systemd (PID 1 is not systemd): whether dockerd starts at "
+    "boot cannot be looked at, so it is skipped (not-evaluable with --host-checks on); the failures are unit-tested "
+    "(tests/unit/test_docker_beyond.py)",
+    "docker.host.disk-space": "the lab engine's data root is the machine's own disk; the failures (space, inodes) are "
+    "proved on the ssh lab host, whose sessions get a real tmpfs over /var/lib/docker "
+    "(tests/integration/test_docker_remote.py::test_the_hosts_data_root_through_ssh)",
+    "docker.host.dockerd-proxy": "the lab engine always has a proxy (scripts/engine.sh gives dockerd a dead loopback "
+    "proxy so that it can never pull): a runner behind a proxy beside a dockerd without one is unit-tested",
+    "docker.runner.restart-policy": "a warning by design, never a failure: the runner runs now, it only will not come "
+    "back after a reboot (restart-no and runner-exited show the warning)",
     "docker.upgrade.indicators": "it reports what the runner's upgrade lines say (passed), or not-evaluable when the "
     "logs could not be read to the end; an upgrade it finds is judged by docker.upgrade.new-container-healthy",
     "k8s.cluster.api-reachable": "a precondition: an API server that does not answer, or refuses the credentials, "

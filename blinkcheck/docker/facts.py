@@ -79,7 +79,7 @@ def container_facts(inspect: Mapping[str, Any]) -> ContainerFacts:
         mounts=mounts,
         log_driver=str((host.get("LogConfig") or {}).get("Type", "")),
         tty=bool(config.get("Tty")),
-        restart_policy=str((host.get("RestartPolicy") or {}).get("Name") or "no"),
+        restart_policy=str((host.get("RestartPolicy") or {}).get("Name") or ""),
         memory_limit=int(host.get("Memory") or 0),
         dns=tuple(str(d) for d in host.get("Dns") or []),
         network_mode=str(host.get("NetworkMode", "")),

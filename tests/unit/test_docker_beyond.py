@@ -190,7 +190,7 @@ def test_inspect_and_info_into_facts():
                                         "Dns": ["10.0.0.2"]}})  # fmt: skip
     assert (c.restart_policy, c.memory_limit, c.dns, c.cert_file, c.oom_killed) == (
         "always", 16777216, ("10.0.0.2",), "/etc/ca.pem", True)
-    assert container_facts({"HostConfig": {}}).restart_policy == "no"
+    assert container_facts({"HostConfig": {}}).restart_policy == ""
     info = engine_info({"Name": "h", "DockerRootDir": "/data/docker", "MemTotal": 25275990016,
                         "HTTPSProxy": "http://127.0.0.1:9"})  # fmt: skip
     assert (info.data_root, info.mem_total, info.https_proxy, info.http_proxy) == (
