@@ -38,8 +38,9 @@ def judge_clock_of(cid: str, label: str, values: Mapping[str, str], result: Prob
 
 def _why_no_offset(result: ProbeResult) -> str:
     if result.tool and result.tool != "python":
-        return (f"the probe ran {result.tool}, which shows neither Blink's Date nor the runner's clock; the suite reads "
-                "both when it probes from inside the runner's network namespace itself (on the engine's host, as root)")
+        return (f"the probe ran {result.tool}, which shows neither Blink's Date nor the runner's clock; the suite "
+                "reads both when it probes from inside the runner's network namespace itself (on the engine's host, "
+                "as root)")
     if not result.server_date:
         return "Blink's answer carried no Date header"
     if not result.clock_at:
