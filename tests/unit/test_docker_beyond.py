@@ -229,3 +229,58 @@ def test_a_tcp_engine_has_no_shell_to_look_with():
 
     facts = dhost.read_host("tcp://10.0.0.5:2376", INFO, 5)
     assert facts.unavailable.startswith("the engine is reached over tcp://, which gives no shell on its host")
+
+
+# ------------------------------------------------------------------ files read from a container (get_archive)
+
+
+class _Archive:
+    """The SDK's get_archive on canned files: a tar stream and the path's stat, NotFound for the rest."""
+
+    def __init__(self, files: dict[str, bytes], links: dict[str, str]) -> None:
+        self.files, self.links, self.asked = files, links, []
+
+    def get_archive(self, cid, path):
+        import io
+        import tarfile
+
+        from docker.errors import NotFound
+
+        self.asked.append(path)
+        if path in self.links:
+            return iter([b""]), {"name": path.rsplit("/", 1)[1], "linkTarget": self.links[path]}
+        if path not in self.files:
+            raise NotFound(f"Could not find the file {path} in container {cid}")
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as tar:
+            info = tarfile.TarInfo(path.rsplit("/", 1)[1])
+            info.size = len(self.files[path])
+            tar.addfile(info, io.BytesIO(self.files[path]))
+        data = buf.getvalue()
+        return iter([data[:700], data[700:]]), {"name": info.name, "size": info.size, "linkTarget": ""}
+
+
+def _gatherer(tmp_path, api):
+    from blinkcheck.catalog import load_catalog as load
+    from blinkcheck.docker.gather import DockerFacts
+    from blinkcheck.redact import Redactor
+    from tests.unit.fake_kube_api import spec_for
+
+    facts = DockerFacts(spec_for(tmp_path, target="docker"), Redactor(), load())
+    facts.__dict__["engine"] = type("E", (), {"reachable": True})()
+    facts._client_or_error = (type("C", (), {"api": api})(), "")  # type: ignore[misc]
+    return facts
+
+
+def test_resolv_conf_and_the_trust_store_are_read_like_docker_cp(tmp_path):
+    pem = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+    api = _Archive({"/etc/resolv.conf": b"nameserver 127.0.0.11\n", "/etc/ssl/certs/ca-bundle.pem": pem * 3},
+                   {"/etc/ssl/cert.pem": "/etc/ssl/certs/ca-bundle.pem"})  # fmt: skip
+    facts = _gatherer(tmp_path, api)
+    files = facts.container_files(RUNNER)
+    assert files.resolv_conf == "nameserver 127.0.0.11\n"
+    assert (files.ca_path, files.ca_certs) == ("/etc/ssl/cert.pem", 3)  # Go's last path, a link followed
+    assert api.asked[-2:] == ["/etc/ssl/cert.pem", "/etc/ssl/certs/ca-bundle.pem"]
+    assert facts.container_files(RUNNER) is files  # read once
+    own = _gatherer(tmp_path, _Archive({}, {})).container_files(replace(RUNNER, id="b" * 64, cert_file="/x/ca.pem"))
+    assert (own.resolv_conf, own.ca_path, own.ca_tried) == (None, "", ("/x/ca.pem",))
