@@ -238,7 +238,8 @@ class _Archive:
     """The SDK's get_archive on canned files: a tar stream and the path's stat, NotFound for the rest."""
 
     def __init__(self, files: dict[str, bytes], links: dict[str, str]) -> None:
-        self.files, self.links, self.asked = files, links, []
+        self.files, self.links = files, links
+        self.asked: list[str] = []
 
     def get_archive(self, cid, path):
         import io
@@ -268,7 +269,7 @@ def _gatherer(tmp_path, api):
 
     facts = DockerFacts(spec_for(tmp_path, target="docker"), Redactor(), load())
     facts.__dict__["engine"] = type("E", (), {"reachable": True})()
-    facts._client_or_error = (type("C", (), {"api": api})(), "")  # type: ignore[misc]
+    facts.__dict__["_client_or_error"] = (type("C", (), {"api": api})(), "")
     return facts
 
 
