@@ -103,6 +103,12 @@ DOCKER_TABLES = {
         ("docker.disconnected.container-running", NEW): WARN,
         ("docker.upgrade.new-container-healthy", NEW): FAIL,
     },
+    # Beyond the runbook: what the recording's inspect and logs show of them (the rest needs the engine).
+    "runner-oom": {**RUNNING_ONE, ("docker.disconnected.container-running", "blink-runner"): FAIL},
+    "restart-no": RUNNING_ONE,
+    "dns-missing": {**RUNNING_ONE, NET: FAIL},
+    "ca-missing": {**RUNNING_ONE, NET: FAIL},
+    "clock-skew": RUNNING_ONE,
 }
 DOCKER_FAMILIES = {
     "egress-blocked": ["timeout"],
@@ -111,6 +117,8 @@ DOCKER_FAMILIES = {
     "dns-dead": ["timeout"],  # the runner's resolver times out against a dead nameserver
     "tls-inspected": ["tls"],
     "proxy-dead": ["proxy"],
+    "dns-missing": ["dns"],  # no nameserver: Go's resolver asks the container's own loopback
+    "ca-missing": ["tls"],
 }
 
 
@@ -224,3 +232,18 @@ def test_a_pod_is_judged_with_its_own_events():
     events = s.events(p.name)
     assert events and all(e.object == f"Pod/{p.name}" for e in events)
     assert any(e.reason == "BackOff" for e in events)
+
+
+def test_recorded_inspects_of_the_beyond_scenarios():
+    """The facts the beyond checks read from an inspect, on the lab's own recordings: the OOM kill and its limit, the
+    restart policy, the trust store the runner names."""
+    from blinkcheck.docker import beyond
+
+    oom = docker("runner-oom").runners[0]
+    assert (oom.status, oom.exit_code, oom.oom_killed, oom.memory_limit) == ("exited", 137, True, 16 * 1024**2)
+    assert beyond.judge_oom("docker.runner.oom-killed", oom, None).summary == (
+        f"{oom.label} was OOM-killed (exit code 137; memory limit 16 MB).")
+    assert docker("restart-no").runners[0].restart_policy == "no"
+    assert docker("healthy").runners[0].restart_policy in ("", "no")  # recorded before the lab set a policy
+    assert docker("clock-skew").runners[0].restart_policy == "unless-stopped"
+    assert docker("ca-missing").runners[0].cert_file == "/etc/blink-lab/missing-ca.pem"
