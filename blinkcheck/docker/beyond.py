@@ -191,8 +191,9 @@ def judge_ca(cid: str, c: ContainerFacts, files: ContainerFiles, blink_host: str
     if not files.ca_certs:
         return Finding(cid, Outcome.FAILED, f"The CA bundle {files.ca_path} of {c.label} holds no certificate.",
                        c.label, evidence, values, variant="empty")  # fmt: skip
-    return Finding(cid, Outcome.PASSED, f"{c.label} has a CA bundle: {files.ca_path} ({files.ca_certs} "
-                   "certificates).", c.label, evidence, values)  # fmt: skip
+    count = f"{files.ca_certs} certificate" + ("s" if files.ca_certs != 1 else "")
+    return Finding(cid, Outcome.PASSED, f"{c.label} has a CA bundle: {files.ca_path} ({count}).", c.label, evidence,
+                   values)  # fmt: skip
 
 
 def judge_clock(cid: str, c: ContainerFacts, result: ProbeResult, max_skew_s: float, blink_host: str,

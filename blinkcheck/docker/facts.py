@@ -143,9 +143,9 @@ def engine_info(info: Mapping[str, Any]) -> EngineInfo:
         name=str(info.get("Name", "")),
         data_root=str(info.get("DockerRootDir", "")),
         mem_total=int(info.get("MemTotal") or 0),
-        http_proxy=str(info.get("HTTPProxy", "")),
-        https_proxy=str(info.get("HTTPSProxy", "")),
-        no_proxy=str(info.get("NoProxy", "")),
+        http_proxy=str(info.get("HttpProxy") or ""),  # the Engine API's spelling (the CLI shows "HTTP Proxy")
+        https_proxy=str(info.get("HttpsProxy") or ""),
+        no_proxy=str(info.get("NoProxy") or ""),
         operating_system=str(info.get("OperatingSystem", "")),
     )
 

@@ -27,7 +27,7 @@ from blinkcheck.run import RunState
 ENGINE = "engine"
 LISTED = ("Id", "Names", "Image", "State", "Status")  # of `docker ps -a`: labels and command are left out
 # of `docker info`: what the beyond checks read
-INFO = ("Name", "DockerRootDir", "MemTotal", "HTTPProxy", "HTTPSProxy", "NoProxy", "OperatingSystem")
+INFO = ("Name", "DockerRootDir", "MemTotal", "HttpProxy", "HttpsProxy", "NoProxy", "OperatingSystem")
 HOST = "host (testinfra)"
 
 

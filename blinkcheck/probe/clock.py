@@ -25,12 +25,12 @@ def judge_clock_of(cid: str, label: str, values: Mapping[str, str], result: Prob
     offset = clock_offset(result)
     if offset is None:
         return Finding(cid, Outcome.SKIPPED, f"Not checked: {_why_no_offset(result)}.", label, values=values)
-    values.update(offset=human(abs(offset)), direction="ahead of" if offset > 0 else "behind",
+    values.update(offset=human(round(abs(offset))), direction="ahead of" if offset > 0 else "behind",
                   server_date=result.server_date, time_service=advice)  # fmt: skip
     evidence = (Evidence("Clocks", f"Blink's Date header: {result.server_date}\nthe runner's clock then: "
                          f"{_http_date(result.clock_at)}\noffset: {offset:+.1f}s", label),)  # fmt: skip
     if abs(offset) > max_skew_s:
-        return Finding(cid, Outcome.FAILED, f"The clock of {label}'s host is {human(abs(offset))} "
+        return Finding(cid, Outcome.FAILED, f"The clock of {label}'s host is {values['offset']} "
                        f"{values['direction']} Blink's.", label, evidence, values)  # fmt: skip
     return Finding(cid, Outcome.PASSED, f"The clock of {label}'s host is within {human(max_skew_s)} of Blink's "
                    f"({offset:+.0f}s).", label, evidence, values)  # fmt: skip

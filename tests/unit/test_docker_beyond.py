@@ -176,6 +176,8 @@ def test_clock_skew_fails_past_the_limit_and_names_the_time_service():
     assert text.startswith("The clock of blink-runner's host is 5m behind Blink's (the Date of Blink's answer: "
                            f"{date}); more than 1m off")
     assert "Its time service is chronyd" in text
+    rounded = beyond.judge_clock(cid, RUNNER, _answered(date, epoch - 299.6), 60, "b", "", "")
+    assert rounded.summary.endswith("is 5m behind Blink's.")  # Date has whole seconds
     none = beyond.judge_clock(cid, RUNNER, _answered(date, epoch + 90), 60, "b", "", "ssh://ops@h")
     assert none.outcome is Outcome.FAILED and "ahead of" in remedy(none)
     assert "No time service (chronyd, systemd-timesyncd, ntpd) runs on ssh://ops@h" in remedy(none)
@@ -194,7 +196,7 @@ def test_inspect_and_info_into_facts():
         "always", 16777216, ("10.0.0.2",), "/etc/ca.pem", True)
     assert container_facts({"HostConfig": {}}).restart_policy == ""
     info = engine_info({"Name": "h", "DockerRootDir": "/data/docker", "MemTotal": 25275990016,
-                        "HTTPSProxy": "http://127.0.0.1:9"})  # fmt: skip
+                        "HttpsProxy": "http://127.0.0.1:9"})  # fmt: skip
     assert (info.data_root, info.mem_total, info.https_proxy, info.http_proxy) == (
         "/data/docker", 25275990016, "http://127.0.0.1:9", "")
 
