@@ -204,11 +204,21 @@ def test_inspect_and_info_into_facts():
 # ------------------------------------------------------------------ the host through testinfra (blinkcheck/docker/host.py)
 
 
-def test_the_local_host_through_testinfra(tmp_path):
+def test_the_local_host_through_testinfra(tmp_path, monkeypatch):
     import os
+    import subprocess
     import time
 
     from blinkcheck.docker import host as dhost
+
+    ran: list[str] = []
+    real = subprocess.Popen
+
+    def popen(cmd, *args, **kwargs):
+        ran.append(cmd.decode() if isinstance(cmd, bytes) else str(cmd))
+        return real(cmd, *args, **kwargs)
+
+    monkeypatch.setattr(dhost.subprocess, "Popen", popen)
 
     name = os.uname().nodename
     facts = dhost.read_host("unix:///var/run/docker.sock", EngineInfo(name=name, data_root=str(tmp_path)), 10)
@@ -217,6 +227,7 @@ def test_the_local_host_through_testinfra(tmp_path):
     assert facts.disk_total == st.f_frsize * st.f_blocks and facts.inodes_total == st.f_files
     assert abs(facts.disk_free - st.f_frsize * st.f_bavail) < 64 * 1024**2  # the disk is shared: it moves a little
     assert facts.systemd == os.path.isdir("/run/systemd/system")
+    assert ran and all(c.startswith(dhost.READ_COMMANDS) for c in ran), ran  # reads only
     elsewhere = dhost.read_host("unix:///var/run/docker.sock", EngineInfo(name="another-host"), 10)
     assert elsewhere.unavailable.startswith(f"the local host is '{name}', but the engine's host is 'another-host'")
     host, _, _ = dhost.testinfra_host("unix:///var/run/docker.sock", 0.5)
