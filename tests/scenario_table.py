@@ -107,8 +107,8 @@ tls-inspected        1    P                P                P                 P 
 proxy-dead           1    P                P                P                 P             F                 F               M            P          S                     P  P P S P P P P P B
 egress-recovered     0    P                P                P                 P             W                 P               M            P          S                     P  P P S P P P P P P
 runner-misconfigured 1    P                P                P                 P             F                 P               M            P          S                     P  P P S P P P P P P
-upgrade-healthy      0    P                P                P+P               P+P           P+P               P+P             M            P+P        P                     P+P  P P S P+P P+P P+W P+P P+P P+P
-upgrade-failed       1    P                P                P+W               P+P           P+P               P+B             M            P+P        F                     P+P  P P S P+P P+P P+W P+P P+P P+B
+upgrade-healthy      0    P                P                P+P               P+P           P+P               P+P             M            P+P        P                     P+P  P P S P+P P+P P+P P+P P+P P+P
+upgrade-failed       1    P                P                P+W               P+P           P+P               P+B             M            P+P        F                     P+P  P P S P+P P+P W+W P+P P+P P+B
 no-socket            1    P                P                P                 P             P                 P               M            P          S                     F  P P S P P P P P P
 runner-oom           1    P                P                F                 P             P                 B               M            P          S                     P              P P S P F W P P B
 restart-no           0    P                P                P                 P             P                 P               M            P          S                     P              P P S P P W P P P
@@ -136,7 +136,8 @@ small-host           1    P                P                P                 P 
     "runner-misconfigured": ("runner-misconfigured", "the runner's own Blink URL points at a closed port while the "
                              "path is open", ()),
     "upgrade-healthy": ("upgrade-healthy", "nothing: an upgrade to 1.0.995, the new container runs", ()),
-    "upgrade-failed": ("upgrade-failed", "the upgraded container exits with an error", ()),
+    "upgrade-failed": ("upgrade-failed", "the upgraded container exits with an error (the runner, and so the upgraded "
+                       "container, has no restart policy)", ()),
     "no-socket": ("no-socket", "the runner runs without the Docker socket mounted", ()),
     "runner-oom": ("runner-oom", "the runner outgrows its 16 MB memory limit: OOM-killed (State.OOMKilled)", ()),
     "restart-no": ("restart-no", "nothing, but the runner has no restart policy (`--restart no`)", ()),
@@ -221,7 +222,7 @@ CANNOT_FAIL = {
     "docker.host.dockerd-proxy": "the lab engine always has a proxy (scripts/engine.sh gives dockerd a dead loopback "
     "proxy so that it can never pull): a runner behind a proxy beside a dockerd without one is unit-tested",
     "docker.runner.restart-policy": "a warning by design, never a failure: the runner runs now, it only will not come "
-    "back after a reboot (restart-no and runner-exited show the warning)",
+    "back after a reboot (restart-no, runner-exited and upgrade-failed show the warning)",
     "docker.upgrade.indicators": "it reports what the runner's upgrade lines say (passed), or not-evaluable when the "
     "logs could not be read to the end; an upgrade it finds is judged by docker.upgrade.new-container-healthy",
     "k8s.cluster.api-reachable": "a precondition: an API server that does not answer, or refuses the credentials, "

@@ -34,7 +34,8 @@ HEADLINE = {
 
 def _section_outcome(results: list[CheckResult]) -> Outcome:
     judged = [r.outcome for r in results if r.outcome is not Outcome.MANUAL]
-    return worst(judged) if judged else Outcome.MANUAL
+    looked = [o for o in judged if o is not Outcome.SKIPPED]  # a check that did not apply says nothing of the rest
+    return worst(looked or judged) if judged else Outcome.MANUAL
 
 
 def section_conclusion(results: list[CheckResult]) -> tuple[str, str, CheckResult | None]:

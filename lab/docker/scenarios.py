@@ -396,8 +396,11 @@ def _upgrade_healthy(dc: docker.DockerClient) -> None:
 
 
 def _upgrade_failed(dc: docker.DockerClient) -> None:
+    """The runner has no restart policy here: the upgraded container takes the runner's configuration, and with one
+    it would be restarted again and again instead of staying exited."""
     ref = run_runner(
         dc,
+        restart="no",
         RUNNER_UPGRADE_TO="1.0.995",
         RUNNER_UPGRADE_IMAGE=UPGRADE_IMAGE,
         RUNNER_UPGRADE_FAIL="failed to start runner 1.0.995: cannot register with Blink: runner group not found",
