@@ -96,6 +96,7 @@ class DockerFacts:
         self._runners: list[ContainerFacts] | CouldNotLook | None = None
         self._listed: dict[str, tuple[tuple[str, ...], str]] = {}  # id -> (names, image) of every container
         self._files: dict[str, ContainerFiles] = {}
+        self._info: EngineInfo | CouldNotLook | None = None
 
     # -- the engine -------------------------------------------------------------------
 
@@ -151,10 +152,18 @@ class DockerFacts:
                 raise
             raise CouldNotLook(f"Docker API call {what} failed: {_why(exc)}") from None
 
-    @cached_property
+    @property
     def info(self) -> EngineInfo:
-        """`docker info`: the data root, the host's memory, the daemon's proxy."""
-        return engine_info(self._call("GET /info", self.client.info))
+        """`docker info`: the data root, the host's memory, the daemon's proxy. Asked once; a failure is remembered
+        too (a hanging engine costs one timeout, not one per check)."""
+        if self._info is None:
+            try:
+                self._info = engine_info(self._call("GET /info", self.client.info))
+            except CouldNotLook as exc:
+                self._info = exc
+        if isinstance(self._info, CouldNotLook):
+            raise self._info
+        return self._info
 
     @cached_property
     def host(self) -> HostFacts:
