@@ -21,6 +21,8 @@ def _c(c: ContainerFacts) -> dict[str, str]:
 
 def host_unavailable(cid: str, host: HostFacts, strict: bool, why: str = "") -> Finding:
     """The host could not be looked at: skipped (--host-checks auto) or not-evaluable (--host-checks on)."""
+    if host.error:  # it should have answered: could not look, whatever --host-checks says
+        return Finding(cid, Outcome.NOT_EVALUABLE, f"Could not look at the Docker host: {host.error}", host.where)
     why = why or host.unavailable
     if strict:
         return Finding(cid, Outcome.NOT_EVALUABLE, f"Could not look at the Docker host: {why}", host.where)

@@ -156,7 +156,8 @@ class HostFacts:
     look at the host from here; then the rest is empty."""
 
     where: str  # "the local host", "ssh://ops@10.0.0.5"
-    unavailable: str = ""
+    unavailable: str = ""  # the host cannot be looked at from here by its nature (tcp://, another machine)
+    error: str = ""  # it should have answered and did not (timed out, ssh failed): could not look
     data_root: str = ""
     disk_total: int = 0  # bytes of the data root's filesystem
     disk_free: int = 0  # bytes available to unprivileged users (df's Avail)

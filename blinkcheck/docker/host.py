@@ -103,8 +103,8 @@ def read_host(docker_host: str, info: EngineInfo, timeout_s: float) -> HostFacts
         return HostFacts(where, unavailable=why)
     try:
         return _read(host, where, info)
-    except CouldNotLook as exc:
-        return HostFacts(where, unavailable=f"could not read the host ({where}): {exc.reason}")
+    except CouldNotLook as exc:  # a host the suite should be able to read, that did not answer: could not look
+        return HostFacts(where, error=f"could not read the host ({where}): {exc.reason}")
 
 
 def _read(host: Any, where: str, info: EngineInfo) -> HostFacts:

@@ -24,7 +24,7 @@ def _host(docker_host_facts, spec, record):
     """The host's facts, or None when they cannot be had here (recorded: skipped, or not-evaluable with --host-checks
     on)."""
     host = docker_host_facts
-    if host.unavailable:
+    if host.unavailable or host.error:
         record(host_unavailable(record.condition_id, host, spec.host_checks == "on"))
         return None
     return host
@@ -93,7 +93,7 @@ def test_runner_clock(runner_containers, docker_facts, docker_probe, spec, recor
     if not spec.probe:
         pytest.skip("the egress probe is switched off (--probe off): Blink's clock is read from its answer")
     host = docker_facts.host if spec.host_checks != "off" else None
-    service, where = (host.time_service, host.where) if host and not host.unavailable else ("", "")
+    service, where = (host.time_service, host.where) if host and not (host.unavailable or host.error) else ("", "")
     for c in runner_containers:
         if c.status != "running":
             record.blocked_by(DOCKER_CONTAINER_RUNNING, f"{c.label} is {c.status}: it is probed only while it runs.",

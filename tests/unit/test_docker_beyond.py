@@ -84,6 +84,8 @@ def test_a_host_that_cannot_be_looked_at():
     assert beyond.host_unavailable("docker.host.disk-space", host, strict=False).outcome is Outcome.SKIPPED
     strict = beyond.host_unavailable("docker.host.disk-space", host, strict=True)
     assert strict.outcome is Outcome.NOT_EVALUABLE and "no shell" in strict.summary
+    silent = HostFacts("ssh://ops@h", error="could not read the host (ssh://ops@h): timed out")
+    assert beyond.host_unavailable("docker.host.disk-space", silent, strict=False).outcome is Outcome.NOT_EVALUABLE
 
 
 def test_dockerd_proxy_only_fails_when_the_runner_uses_one_and_dockerd_does_not():
