@@ -244,3 +244,13 @@ def test_objects_of_other_kinds_keep_their_own_noun():
         Finding(exist, Outcome.FAILED, "no pods", "deployment b/blink-runner", values={"namespace": "b"}),
     )
     assert "1 of 2 deployments is failing: " in "".join(verdict_html(st))
+
+
+def test_a_check_that_did_not_apply_leaves_the_sections_verdict_to_the_rest():
+    """Beyond the runbook on a host without systemd: eight checks passed and the service check was skipped; the
+    section is healthy, not "nothing to judge". Only a section where nothing applied says that."""
+    passed = [Finding(cid, Outcome.PASSED, "ok", "h") for cid in ("docker.host.disk-space", "docker.host.memory")]
+    skipped = Finding("docker.host.service-enabled", Outcome.SKIPPED, "Not checked: no systemd", "h")
+    beyond = "blink-checks verdict: Beyond the runbook: the host and cluster causes behind it: "
+    assert verdict_lines(state_with(*passed, skipped)) == [beyond + "healthy"]
+    assert verdict_lines(state_with(skipped)) == [beyond + "nothing to judge"]
