@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("--remediate", "BLINK_REMEDIATE", "off", "on | off: after the checks, list the runbook's recovery steps "
            "for what failed (a dry run; --yes performs them)"),
     Option("--yes", "BLINK_YES", "off", "on | off: with --remediate, perform the steps without asking"),
+    # many targets in one run (blinkcheck.many)
+    Option("--targets", "BLINK_TARGETS", None, "YAML file listing Docker hosts and kube contexts, each with its own "
+           "options: all checked in parallel, one report grouped by target"),
+    Option("--targets-parallel", "BLINK_TARGETS_PARALLEL", "8", "with --targets: at most this many targets at once"),
 )
 # Flags that take no value (`--remediate`, `--yes`): given, they mean "on".
 SWITCHES = frozenset({"--remediate", "--yes"})
@@ -144,17 +149,41 @@ def _url(flag: str, text: str, schemes: tuple[str, ...]) -> str:
 
 def _raw(config: pytest.Config, opt: Option) -> str | None:
     value: Any = config.getoption(_dest(opt.flag))
-    if value is None:
-        value = os.environ.get(opt.env) or opt.default
-    return None if value is None else str(value)
+    return _value(None if value is None else str(value), opt, os.environ)
+
+
+def _value(given: str | None, opt: Option, environ: Mapping[str, str]) -> str | None:
+    """The value given, else the option's environment variable, else its default."""
+    return given if given is not None else (environ.get(opt.env) or opt.default)
 
 
 def from_packet(config: pytest.Config) -> str | None:
-    return _raw(config, next(o for o in OPTIONS if o.flag == "--from-packet"))
+    return raw_value(config, "--from-packet")
+
+
+def raw_value(config: pytest.Config, flag: str) -> str | None:
+    """One option's value: given, else its environment variable, else its default."""
+    return _raw(config, next(o for o in OPTIONS if o.flag == flag))
+
+
+def int_value(config: pytest.Config, flag: str, lo: int, hi: int) -> int:
+    return _int(flag, raw_value(config, flag) or "", lo, hi)
+
+
+def cli_values(config: pytest.Config) -> dict[str, str | None]:
+    """flag -> the value given on the command line (None: not given)."""
+    values = {opt.flag: config.getoption(_dest(opt.flag)) for opt in OPTIONS}
+    return {flag: None if value is None else str(value) for flag, value in values.items()}
 
 
 def parse_target_spec(config: pytest.Config) -> TargetSpec:
-    raw = {opt.flag: _raw(config, opt) for opt in OPTIONS}
+    return target_spec(cli_values(config), os.environ)
+
+
+def target_spec(given: Mapping[str, str | None], environ: Mapping[str, str]) -> TargetSpec:
+    """The spec from the options given (flag -> value; None: not given), else their environment variables, else the
+    defaults: the command line's, and each entry of a --targets file (blinkcheck.many)."""
+    raw = {opt.flag: _value(given.get(opt.flag), opt, environ) for opt in OPTIONS}
 
     def get(flag: str) -> str:
         value = raw[flag]
@@ -164,7 +193,7 @@ def parse_target_spec(config: pytest.Config) -> TargetSpec:
     target = get("--target").lower()
     if target not in TARGETS:
         raise pytest.UsageError(f"--target: '{target}' is not one of {', '.join(TARGETS)}")
-    docker = _docker_endpoint(config, target)
+    docker = _docker_endpoint(given, environ, target)
     blink_url = _url("--blink-url", get("--blink-url"), ("https", "http"))
     runner_name = get("--runner-name").strip()
     if not re.match(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$", runner_name):
@@ -252,13 +281,13 @@ def _writable_dir(flag: str, path: Path, create: bool) -> None:
         raise pytest.UsageError(f"{flag}: cannot write to '{path}': {exc.strerror or exc}") from None
 
 
-def _docker_endpoint(config: pytest.Config, target: str) -> docker_context.DockerEndpoint:
+def _docker_endpoint(
+    given: Mapping[str, str | None], environ: Mapping[str, str], target: str
+) -> docker_context.DockerEndpoint:
     """The engine the docker CLI would use: flags, DOCKER_HOST, DOCKER_CONTEXT, the docker config's context."""
     flag = "--docker-context"
     try:
-        found = docker_context.resolve(
-            config.getoption(_dest("--docker-host")), config.getoption(_dest("--docker-context")), os.environ
-        )
+        found = docker_context.resolve(given.get("--docker-host"), given.get("--docker-context"), environ)
         flag = "--docker-context" if found.context else "--docker-host"
         host = _url(flag, found.host, ("unix", "tcp", "ssh", "http", "https", "npipe"))
         if host.startswith("ssh://"):

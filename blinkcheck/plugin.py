@@ -23,6 +23,7 @@ import pytest
 from blinkcheck.artifacts import json_text
 from blinkcheck.blocking import per_object, record_of, whole_blocker
 from blinkcheck.catalog import SECTIONS, CatalogError, load_catalog, step_numbers
+from blinkcheck.many import pytest_cmdline_main as pytest_cmdline_main  # --targets: the parent of many runs
 from blinkcheck.model import CouldNotLook, Finding, Outcome, Recorder, worst
 from blinkcheck.options import add_options, from_packet, parse_schedule_spec, parse_target_spec
 from blinkcheck.redact import Redactor
