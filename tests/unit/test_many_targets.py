@@ -304,3 +304,26 @@ def test_junit_has_one_suite_per_target(tmp_path: Path):
     assert text.count("<testsuite ") == 2 and '<testsuite name="a"' in text and '<testsuite name="b"' in text
     assert 'classname="b.checks.docker.test_x"' in text
     assert report.combined_junit(runs[2:]) is None
+
+
+@pytest.mark.parametrize("ignores_sigterm", [False, True])
+def test_a_target_past_its_bound_is_stopped_and_could_not_look(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], ignores_sigterm: bool
+):
+    """A run that does not end at its own --deadline: SIGTERM after the grace (it writes its partial report, as
+    under a CI's SIGTERM), killed after another grace when it does not end."""
+    import sys
+    import time
+
+    monkeypatch.setattr(many, "GRACE_S", 0.5)
+    (e,) = load(tmp_path, "- {name: stuck, deadline: 0.5s}")
+    ignore = "signal.signal(signal.SIGTERM, signal.SIG_IGN); " if ignores_sigterm else ""
+    r = runner(tmp_path, ["checks/"])
+    monkeypatch.setattr(r, "command", lambda entry: [sys.executable, "-c", "import signal, time; "
+                        f"{ignore}print('looking', flush=True); time.sleep(30)"])  # fmt: skip
+    started = time.monotonic()
+    run = r.run_one(e)
+    assert time.monotonic() - started < (5 if ignores_sigterm else 4)
+    assert run.timed_out and run.results is None and run.exit_code == (-9 if ignores_sigterm else -15)
+    assert report.status_of(run) == ("could not look", "its run did not end within 0.5 s and was stopped: looking")
+    assert "blink-checks target stuck: could not look (exit" in capsys.readouterr().out
