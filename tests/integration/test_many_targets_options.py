@@ -31,7 +31,7 @@ def closed_port() -> int:
         return int(s.getsockname()[1])
 
 
-NO_SOCKET = {"name": "no-socket", "target": "docker", "docker-host": "unix:///nonexistent/docker.sock"}
+NO_SOCKET: dict[str, object] = {"name": "no-socket", "target": "docker", "docker-host": "unix:///nonexistent/docker.sock"}
 
 
 @pytest.mark.parametrize(
