@@ -88,7 +88,7 @@ def test_three_targets_one_report_grouped_by_target(lab: Any, tmp_path: Path):
     for name in groups:
         assert f'id="target-{name}"' in html and f'href="targets/{name}/report.html"' in html
     assert "docker container restart" in html  # the Docker group's remedy, filled
-    assert re.search(r"gone \(docker\): could not look: docker\.host\.daemon-reachable: Could not reach", html)
+    assert re.search(r"gone</a> \(docker\): could not look: docker\.host\.daemon-reachable: Could not reach", html)
     # the counts are the groups' sum; the exit code the worst of theirs
     assert sum(data["counts"].values()) == sum(len(g["checks"]) for g in groups.values())
     # the terminal: progress per target as each finishes, then one verdict line per target
