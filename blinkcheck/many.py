@@ -163,7 +163,7 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
 
 def wanted(config: pytest.Config) -> bool:
     """A --targets run of the checks (not --help, not the project's own tests)."""
-    if options.raw_value(config, "--targets") is None or config.option.help:
+    if options.raw_value(config, "--targets") is None or config.option.help or config.option.collectonly:
         return False
     for arg in config.args:
         p = Path(arg.split("::", 1)[0]).resolve()
@@ -192,7 +192,7 @@ def run_targets(config: pytest.Config) -> int:
     """The parent of a --targets run: validate, run every target, write the combined reports; its exit code."""
     cli = options.cli_values(config)
     for flag, why in REFUSED.items():
-        if options.raw_value(config, flag) not in (None, "off"):
+        if (options.raw_value(config, flag) or "off").strip().lower() not in ("off", "false", "0", "no", ""):
             raise pytest.UsageError(why)
     targets_file = Path(options.raw_value(config, "--targets") or "")
     entries = load_targets(targets_file, {k: v for k, v in cli.items() if k not in WHOLE_RUN}, os.environ)

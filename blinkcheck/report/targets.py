@@ -18,8 +18,9 @@ from typing import Any
 from blinkcheck.model import Outcome
 from blinkcheck.report.verdict import STYLE
 
-# The exit codes of a run, the least bad first: the run's code is the worst of its targets' (README "Exit code").
-EXIT_ORDER = (0, 5, 1, 2, 4, 3)
+# The exit codes of a run, the least bad first: the run's code is the worst of its targets' (README "Exit code");
+# 5 (nothing selected, e.g. `-m kubernetes` on a Docker host) only when no target had anything selected.
+EXIT_ORDER = (0, 1, 2, 4, 3)
 HEALTHY, PROBLEM, COULD_NOT_LOOK = "healthy", "problem found", "could not look"
 CSS = {HEALTHY: "blink-ok", PROBLEM: "blink-bad", COULD_NOT_LOOK: "blink-bad"}
 
@@ -41,9 +42,12 @@ class TargetRun:
 
 
 def worst_exit(codes: Iterable[int | None]) -> int:
-    """The worst exit code: a leak, a usage error, an interruption, a failure, nothing selected, all well."""
+    """The worst exit code: a leak, a usage error, an interruption, a failure, all well; nothing selected anywhere."""
     known = [1 if c is None else c for c in codes]
-    return max(known, key=lambda c: EXIT_ORDER.index(c) if c in EXIT_ORDER else len(EXIT_ORDER), default=0)
+    selected = [c for c in known if c != 5]
+    if not selected:
+        return 5 if known else 0
+    return max(selected, key=lambda c: EXIT_ORDER.index(c) if c in EXIT_ORDER else len(EXIT_ORDER))
 
 
 def _lead(checks: list[dict[str, Any]], outcome: str) -> dict[str, Any] | None:
@@ -71,12 +75,14 @@ def status_of(run: TargetRun) -> tuple[str, str]:
     verdict = res.get("verdict", [])
     if code == 2:
         return "interrupted", "the run was interrupted; unfinished checks are not-evaluable"
+    if code == 5:
+        return "nothing selected", "no check of this target was selected (-k, -m, node ids)"
     if (failed := _lead(checks, str(Outcome.FAILED))) is not None:
         bad = next((v for v in verdict if v["outcome"] == str(Outcome.FAILED)), None)
         return PROBLEM, f"{bad['title']}: {bad['conclusion']}" if bad else f"{failed['id']}: {failed['summary']}"
     if (blind := _lead(checks, str(Outcome.NOT_EVALUABLE))) is not None:
         return COULD_NOT_LOOK, f"{blind['id']}: {blind['summary']}"
-    if code not in (0, None) and code != 5:
+    if code not in (0, None):
         return COULD_NOT_LOOK, run.tail or f"its run ended with exit code {code}"
     return HEALTHY, ""
 

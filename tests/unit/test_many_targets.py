@@ -228,6 +228,7 @@ FAILED_VERDICT = [{"section": "disconnected", "title": "Runner Disconnected", "o
         (3, None, {}, "leak gate", "a secret was found in a file its run wrote; the file was removed"),
         (2, results(check("docker.disconnected.container-running", "not-evaluable"), exit_code=2), {}, "interrupted",
          "the run was interrupted; unfinished checks are not-evaluable"),
+        (5, results(exit_code=5), {}, "nothing selected", "no check of this target was selected (-k, -m, node ids)"),
         (-15, None, {"timed_out": True, "bound_s": 90.0}, "could not look",
          "its run did not end within 90 s and was stopped"),
     ],
@@ -238,7 +239,8 @@ def test_a_groups_status_says_what_its_run_found_or_why_it_could_not_look(tmp_pa
 
 def test_the_worst_exit_code_wins():
     assert report.worst_exit([0, 1, 0]) == 1
-    assert report.worst_exit([0, 5]) == 5 and report.worst_exit([5, 1]) == 1
+    assert report.worst_exit([0, 5]) == 0 and report.worst_exit([5, 1]) == 1  # nothing selected there: no failure
+    assert report.worst_exit([5, 5]) == 5
     assert report.worst_exit([1, 2]) == 2 and report.worst_exit([2, 4]) == 4 and report.worst_exit([4, 3]) == 3
     assert report.worst_exit([0, None]) == 1  # a target that could not be started could not look
     assert report.worst_exit([]) == 0
