@@ -95,3 +95,39 @@ def test_targets_run_in_parallel_each_bounded_each_with_its_history_and_message(
     assert key.decode() not in out
     print("verdict lines:", [line for line in run.stdout.splitlines() if line.startswith("blink-checks")])
     print(f"wall {run.wall_s:.1f} s; per target {durations}")
+
+
+def test_sigterm_ends_every_targets_run_with_its_reports_and_then_the_combined_ones(tmp_path: Path):
+    """A CI's SIGTERM to the parent: each target's run ends as one run would (exit 2, its partial report), then the
+    combined reports are written, saying so; the run's exit code is 2."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    with tcp_server("127.0.0.1", lambda conn: None) as silent:
+        entries: list[dict[str, object]] = [
+            {"name": "silent", "target": "docker", "docker-host": f"tcp://127.0.0.1:{silent}", "api-timeout": 60},
+            {"name": "refused", "target": "docker", "docker-host": f"tcp://127.0.0.1:{closed_port()}"},
+        ]  # fmt: skip
+        env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
+        proc = subprocess.Popen([sys.executable, "-m", "pytest", "checks/", "-q", "-p", "no:randomly", "--targets",
+                                 targets_file(tmp_path, *entries), "--report-dir", str(tmp_path / "r")], cwd=ROOT,
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+        try:
+            deadline = time.monotonic() + 60
+            while not (tmp_path / "r" / "targets" / "refused" / "results.json").exists():  # the quick one is done
+                assert time.monotonic() < deadline and proc.poll() is None
+                time.sleep(0.2)
+            time.sleep(1)
+            proc.send_signal(signal.SIGTERM)
+            out, _ = proc.communicate(timeout=60)
+        finally:
+            proc.kill()
+    assert proc.returncode == 2, out[-3000:]
+    data = json.loads((tmp_path / "r" / "results.json").read_text())
+    assert [(g["name"], g["status"], g["exit_code"]) for g in data["targets"]] == [
+        ("silent", "interrupted", 2), ("refused", "could not look", 1)], out[-3000:]  # fmt: skip
+    assert data["exit_code"] == 2 and "blink-checks: 2 targets: 1 interrupted, 1 could not look (exit 2)" in out
+    assert (tmp_path / "r" / "targets" / "silent" / "report.html").is_file()
