@@ -102,6 +102,7 @@ class PodFacts:
     message: str = ""
     owner: str = ""  # ReplicaSet/... name
     probe_env: tuple[EnvVar, ...] = ()
+    ip: str = ""  # status.podIP (Blink's view matches a runner by IP too)
 
     @property
     def label(self) -> str:

@@ -84,6 +84,7 @@ def pod_facts(raw: Mapping[str, Any]) -> PodFacts:
         message=str(status.get("message") or ""),
         owner=str(owners[0].get("name", "")) if owners else "",
         probe_env=probe_env(spec),
+        ip=str(status.get("podIP") or ""),
     )
 
 
