@@ -104,8 +104,9 @@ def judge_seen(cid: str, local: LocalRunner, runners: Sequence[BlinkRunner], now
                "ago": human(ago) if r.last_seen else "never", "matched_by": found.by}  # fmt: skip
     said = f"status '{r.status}' (Blink's word), last seen {values['ago']}{' ago' if r.last_seen else ''}"
     if ago > stale_s:
-        summary = (f"{local.label} runs here, but Blink last saw it (runner {values['blink_runner']}, matched by "
-                   f"{found.by}) {values['ago']} ago, more than --blink-stale ({values['stale']}): {said}.")
+        summary = (f"{local.label} runs here, but Blink last saw it {values['ago']}{' ago' if r.last_seen else ''}, "
+                   f"more than --blink-stale ({values['stale']}): runner {values['blink_runner']} (matched by "
+                   f"{found.by}), status '{r.status}' (Blink's word).")
         return Finding(cid, Outcome.FAILED, summary, local.label, evidence, values, variant="stale")
     return Finding(cid, Outcome.PASSED, f"Blink sees {local.label} as runner {values['blink_runner']} (matched by "
                    f"{found.by}): {said}.", local.label, evidence, values)  # fmt: skip

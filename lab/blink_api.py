@@ -3,9 +3,8 @@ readiness, version, the workspace's runners and runner groups, answered in the s
 
 The runners are what the stand-in has really seen: every runner ping (GET /api/v1/runner/ping, answered as always)
 is a heartbeat, recorded by the runner's address, so `last_seen` is real. What Blink learns at registration and a
-ping does not carry (the runner's name, container name, group, version) the lab tells it through the lab-only
-control paths below, as the runner's own registration would; only the host itself may use them (a request from
-the stand-in's own address or loopback, never from a runner):
+ping does not carry (the runner's name, container name, group, version) the lab tells it through the lab's
+control paths below, as the runner's own registration would (the lab's own runners never call them):
 
     PUT    /_lab/runners     [{"ip_address", "name", "container_name", "group_name", "version",
                                "last_seen" (epoch: a heartbeat the lab says happened then),
@@ -135,14 +134,11 @@ def paged(items: list[dict[str, Any]], query: str) -> dict[str, Any]:
     return {"offset": offset, "limit": limit, "total": len(items), "results": items[offset : offset + limit]}
 
 
-def answer(state: BlinkState, method: str, path: str, headers: Any, body: bytes, client: str,
-           own: str) -> tuple[int, Any] | None:  # fmt: skip
+def answer(state: BlinkState, method: str, path: str, headers: Any, body: bytes) -> tuple[int, Any] | None:
     """(status, JSON) for a path of Blink's API or the lab's control paths; None: not one of them."""
     parts = urlsplit(path)
     route = parts.path.rstrip("/")
     if route.startswith("/_lab/"):
-        if client not in (own, "127.0.0.1", "::1"):
-            return 403, {"error": "lab control paths are for the lab host only"}
         return _control(state, method, route, body)
     if method != "GET":
         return None

@@ -49,13 +49,13 @@ def make_handler(status: int, blink: BlinkState | None = None) -> type[BaseHTTPR
                 self._send(405, {"error": "method not allowed"})
 
         def do_DELETE(self) -> None:
-            self.do_PUT()
+            if not self._blink("DELETE"):
+                self._send(405, {"error": "method not allowed"})
 
         def _blink(self, method: str) -> bool:
             size = min(int(self.headers.get("Content-Length") or 0), 1 << 20)
             body = self.rfile.read(size) if size else b""
-            own = self.connection.getsockname()[0]
-            found = blink_answer(state, method, self.path, self.headers, body, self.client_address[0], own)
+            found = blink_answer(state, method, self.path, self.headers, body)
             if found is None:
                 return False
             self._send(*found)

@@ -154,6 +154,10 @@ blink-not-ready      1    P                P                P                 P 
 
 # ------------------------------------------------------------------ Kubernetes (lab/k8s/scenarios/)
 
+_K8S_STATE = Path(os.environ.get("BLINK_LAB_STATE", "/var/lib/blink-lab")) / "k8s"
+K8S_BLINK_KEY = ("--blink-api-key", f"file:{_K8S_STATE / 'blink-api-key'}", "--workspace-id", "lab-workspace")
+K8S_BLINK_WRONG_KEY = ("--blink-api-key", f"file:{_K8S_STATE / 'blink-api-key-wrong'}", "--workspace-id",
+                       "lab-workspace")  # fmt: skip
 K8S_RBAC_NOTE = "as a ServiceAccount bound to rbac/role.yaml and rbac/role-probe-exec.yaml without `get pods/log`"
 
 K8S = table("kubernetes", _ids("kubernetes"), """
@@ -179,6 +183,11 @@ operator-gone        1    P             P           P          P          P     
 operator-stuck       1    P             P           P          P          P             P                 P               M            P     S           S               W              F                F              P                S       P
 operator-rollback    1    P             P           P          P          P             P                 P               M            P     S           S               W              F                F              P                S       P
 operator-pending     1    P             P           P          P          P             P                 P               M            P     S           S               W              F                F              P                S       P
+blink-sees           0    P             P           P          P          P             P                 P               M            P     P           P               P              P                P              P                P       P
+blink-stale          1    P             P           P          P          P             P                 P               M            P     F           F               P              P                P              P                P       P
+blink-old-version    1    P             P           P          P          P             P                 P               M            P     P           P               P              P                P              P                F       P
+blink-key-refused    1    P             P           P          P          P             P                 P               M            P     N           N               P              P                P              P                N       P
+blink-not-ready      1    P             P           P          P          P             P                 P               M            F     B           B               P              P                P              P                B       P
 """, {
     "healthy": ("healthy", "nothing", ()),
     "no-runner": ("no-runner", "no runner deployment or pods (its ConfigMap and Secret are there)", ()),
@@ -207,6 +216,13 @@ operator-pending     1    P             P           P          P          P     
                           ("--operator-wait", "5s")),
     "secret-missing": ("secret-missing", "no secret `blink-runner-secret`: CreateContainerConfigError", ()),
     "secret-empty": ("secret-empty", "the secret's `appKey` is empty: the runner exits 1", ()),
+    "blink-sees": ("blink-sees", "nothing; Blink's view asked with a user's key: Blink sees the runner pod",
+                   K8S_BLINK_KEY),
+    "blink-stale": ("blink-stale", "Blink last saw the runner pod 10 minutes ago while it runs", K8S_BLINK_KEY),
+    "blink-old-version": ("blink-old-version", "the runner runs 1.0.995 after an upgrade, but Blink reports 1.0.994",
+                          K8S_BLINK_KEY),
+    "blink-key-refused": ("blink-sees", "the user's API key is refused (HTTP 401)", K8S_BLINK_WRONG_KEY),
+    "blink-not-ready": ("blink-not-ready", "Blink's readiness answers HTTP 503", K8S_BLINK_KEY),
 }, notes={"no-pods-log": K8S_RBAC_NOTE})
 
 TABLES = {"docker": DOCKER, "kubernetes": K8S}

@@ -114,6 +114,8 @@ def test_the_suite_reads_what_the_standin_answers(standin_url):
         BlinkApi(standin_url, KEY, "another-workspace", 5, Redactor()).runners()
     call(standin_url + "/_lab/readiness", "PUT", {"status": 503})
     assert api.readiness().status == 503
+    assert call(standin_url + "/_lab/runners", "DELETE") == (200, {"cleared": True})  # what each lab scenario starts from
+    assert api.runners() == []
 
 
 def test_the_runners_ping_is_answered_as_before(standin_url):
