@@ -78,7 +78,7 @@ def test_blink_ready(blink_view, record):
 
 @pytest.mark.condition("docker.blink.sees-runner")
 def test_blink_sees_runner(runner_containers, blink_view, spec, record):
-    """Steps 1-3 as Blink sees them: each running runner container is one of Blink's runners, recently seen."""
+    """Step 3 as Blink sees it: each running runner container is one of Blink's runners, recently seen."""
     local = [local_runner(c, spec.runner_name) for c in runner_containers]
     runners, now = blink_view.runners_for(record.condition_id), blink_view.now()
     for r in local:

@@ -128,7 +128,7 @@ def test_blink_ready(blink_view, record):
 
 @pytest.mark.condition("k8s.blink.sees-runner")
 def test_blink_sees_runner(runner_pods, blink_view, spec, record):
-    """Steps 1-3 as Blink sees them: each running runner pod is one of Blink's runners, recently seen."""
+    """Step 3 as Blink sees it: each running runner pod is one of Blink's runners, recently seen."""
     local = [local_runner(p, spec.runner_name) for p in runner_pods]
     runners, now = blink_view.runners_for(record.condition_id), blink_view.now()
     for r in local:
