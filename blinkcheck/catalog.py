@@ -18,7 +18,7 @@ import yaml
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DEFAULT_CATALOG = Path(__file__).with_name("catalog.yaml")
 
-SECTIONS = ("precondition", "disconnected", "upgrade", "deployment")
+SECTIONS = ("precondition", "disconnected", "upgrade", "deployment", "beyond")
 PLATFORMS = ("docker", "kubernetes")
 KINDS = ("precondition", "check", "manual")
 # The named groups each upgrade pattern must capture (the checks read them).
@@ -66,6 +66,8 @@ class Condition:
     # What the check reads through the Kubernetes API (keys of blinkcheck.kubernetes.reads.READS): the
     # permission check names this condition as the one a missing read stops.
     reads: tuple[str, ...] = ()
+    # The runbook's recovery steps that answer it (--remediate): {"failed" | variant: keys of Catalog.recovery}.
+    recovery: Mapping[str, tuple[str, ...]] = dataclass_field(default_factory=dict)
 
     def remedy_for(self, variant: str) -> str:
         return self.variants[variant].remedy if variant in self.variants else self.remedy
@@ -129,6 +131,7 @@ class Catalog:
     probe_layers: Mapping[str, str] = dataclass_field(default_factory=dict)
     # How to let the suite look where it could not (a grant, an image with curl), by key.
     advice: Mapping[str, str] = dataclass_field(default_factory=dict)
+    recovery: Mapping[str, Any] = dataclass_field(default_factory=dict)  # key -> remediate.catalog.RecoveryStep
 
     def __getitem__(self, condition_id: str) -> Condition:
         for c in self.conditions:
@@ -274,6 +277,7 @@ def _need(entry: Mapping[str, Any], field: str, where: str, kind: type = str) ->
 
 
 def _condition(entry: Any, index: int, links: Mapping[str, str]) -> Condition:
+    from blinkcheck.remediate.catalog import condition_recovery  # it reads this module's checks
     where = f"conditions[{index}]"
     if not isinstance(entry, dict):
         raise CatalogError(f"{where}: must be a mapping")
@@ -336,6 +340,7 @@ def _condition(entry: Any, index: int, links: Mapping[str, str]) -> Condition:
         variants=variants,
         problems={str(k): v for k, v in problems.items()},
         reads=tuple(reads),
+        recovery=condition_recovery(entry, where, {*variants, *problems}),
     )
 
 
@@ -414,6 +419,8 @@ def load_catalog(path: Path | str = DEFAULT_CATALOG) -> Catalog:
         raise CatalogError("advice: must be a mapping of key to advice text")
     for key, text in advice.items():
         _check_placeholders(text, f"advice.{key}", "text")
+    from blinkcheck.remediate.catalog import check_keys, parse_recovery
+    check_keys(conditions, recovery := parse_recovery(raw.get("recovery")))
     layers = raw.get("probe_layers") or {}
     if not isinstance(layers, dict) or not all(isinstance(v, str) for v in layers.values()):
         raise CatalogError("probe_layers: must be a mapping of layer name to advice text")
@@ -428,4 +435,5 @@ def load_catalog(path: Path | str = DEFAULT_CATALOG) -> Catalog:
         success_patterns=success,
         probe_layers={str(k): v for k, v in layers.items()},
         advice={str(k): v for k, v in advice.items()},
+        recovery=recovery,
     )

@@ -48,6 +48,8 @@ class TargetSpec:
     workspace_id: str = ""
     readiness_path: str = "auto"
     blink_stale_s: float = 300.0
+    remediate: bool = False  # --remediate: list the runbook's recovery steps for what failed (a dry run)
+    assume_yes: bool = False  # --yes: perform them without asking
 
     @property
     def log_window(self) -> str:

@@ -19,6 +19,7 @@ import pytest
 from blinkcheck.catalog import DEFAULT_CATALOG
 from blinkcheck.config import TargetSpec
 from blinkcheck.docker import context as docker_context
+from blinkcheck.schedule import ScheduleSpec
 
 TARGETS = ("docker", "kubernetes", "auto")
 
@@ -63,13 +64,31 @@ OPTIONS: tuple[Option, ...] = (
     Option("--blink-readiness-path", "BLINK_READINESS_PATH", "auto", "auto (/api/v1/api/readiness, then "
            "/api/readiness) or a path"),
     Option("--blink-stale", "BLINK_STALE", "5m", "a runner Blink last saw longer ago than this is disconnected"),
+    # scheduled runs (blinkcheck.schedule)
+    Option("--history", "BLINK_HISTORY", None, "folder keeping each run's results.json: new/cleared/lasting failures"),
+    Option("--history-keep", "BLINK_HISTORY_KEEP", "50", "how many runs --history keeps"),
+    Option("--fail-after", "BLINK_FAIL_AFTER", "1", "fail only when a condition failed this many runs in a row"),
+    Option("--notify", "BLINK_NOTIFY_URL", None, "Slack-compatible webhook: a message on new failure, recovery"),
+    Option("--notify-timeout", "BLINK_NOTIFY_TIMEOUT", "5s", "time each --notify attempt may take (3 at most)"),
+    Option("--metrics", "BLINK_METRICS", None, "write the run as Prometheus text (node_exporter's textfile collector)"),
+    Option("--from-packet", "BLINK_FROM_PACKET", None, "re-judge an escalation packet's recorded facts offline "
+           "(escalation-….tar.gz): no target is contacted"),
+    Option("--remediate", "BLINK_REMEDIATE", "off", "on | off: after the checks, list the runbook's recovery steps "
+           "for what failed (a dry run; --yes performs them)"),
+    Option("--yes", "BLINK_YES", "off", "on | off: with --remediate, perform the steps without asking"),
 )
+# Flags that take no value (`--remediate`, `--yes`): given, they mean "on".
+SWITCHES = frozenset({"--remediate", "--yes"})
 
 
 def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("blink", "Blink runner health checks")
     for opt in OPTIONS:
         default = f" [env {opt.env}; default {opt.default}]" if opt.default else f" [env {opt.env}]"
+        if opt.flag in SWITCHES:
+            group.addoption(opt.flag, dest=_dest(opt.flag), default=None, action="store_const", const="on",
+                            help=opt.help + default)  # fmt: skip
+            continue
         group.addoption(opt.flag, dest=_dest(opt.flag), default=None, help=opt.help + default)
 
 
@@ -135,6 +154,10 @@ def _raw(config: pytest.Config, opt: Option) -> str | None:
     if value is None:
         value = os.environ.get(opt.env) or opt.default
     return None if value is None else str(value)
+
+
+def from_packet(config: pytest.Config) -> str | None:
+    return _raw(config, next(o for o in OPTIONS if o.flag == "--from-packet"))
 
 
 def parse_target_spec(config: pytest.Config) -> TargetSpec:
@@ -208,6 +231,8 @@ def parse_target_spec(config: pytest.Config) -> TargetSpec:
         workspace_id=workspace,
         readiness_path=readiness,
         blink_stale_s=parse_duration("--blink-stale", get("--blink-stale"), maximum=30 * 86400),
+        remediate=_on_off("--remediate", get("--remediate")),
+        assume_yes=_on_off("--yes", get("--yes")),
     )
 
 
@@ -237,6 +262,43 @@ def _api_key(config: pytest.Config) -> str:
     if any(ch.isspace() or not ch.isprintable() for ch in value):
         raise pytest.UsageError(f"{flag}: the key holds spaces or control characters (value not shown)")
     return value
+
+
+def parse_schedule_spec(config: pytest.Config) -> ScheduleSpec:
+    """The scheduling options (README "Running on a schedule"); folders and files checked writable up front."""
+    raw = {opt.flag: _raw(config, opt) for opt in OPTIONS}
+    history = Path(raw["--history"]) if raw["--history"] else None
+    if history is not None:
+        _writable_dir("--history", history, create=True)
+    fail_after = _int("--fail-after", raw["--fail-after"] or "1", 1, 1000)
+    notify = _url("--notify", raw["--notify"], ("https", "http")) if raw["--notify"] else None
+    for flag, given in (("--fail-after", fail_after > 1), ("--notify", notify)):
+        if given and history is None:
+            raise pytest.UsageError(f"{flag}: needs --history DIR (the earlier runs it compares with)")
+    metrics = Path(raw["--metrics"]) if raw["--metrics"] else None
+    if metrics is not None:
+        _writable_dir("--metrics", metrics.parent, create=False)
+    return ScheduleSpec(
+        history_dir=history,
+        history_keep=_int("--history-keep", raw["--history-keep"] or "50", 1, 100_000),
+        fail_after=fail_after,
+        notify_url=notify,
+        notify_timeout_s=parse_duration("--notify-timeout", raw["--notify-timeout"] or "5s", maximum=120),
+        metrics_file=metrics,
+    )
+
+
+def _writable_dir(flag: str, path: Path, create: bool) -> None:
+    import tempfile
+
+    try:
+        if create:
+            path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=path, prefix=".write-test.")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise pytest.UsageError(f"{flag}: cannot write to '{path}': {exc.strerror or exc}") from None
 
 
 def _docker_endpoint(config: pytest.Config, target: str) -> docker_context.DockerEndpoint:

@@ -8,6 +8,7 @@ terminal and pytest-html), into results.json, and into the run's exit code:
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import signal
@@ -23,14 +24,18 @@ from blinkcheck.artifacts import json_text
 from blinkcheck.blocking import per_object, record_of, whole_blocker
 from blinkcheck.catalog import SECTIONS, CatalogError, load_catalog, step_numbers
 from blinkcheck.model import CouldNotLook, Finding, Outcome, Recorder, worst
-from blinkcheck.options import add_options, parse_target_spec
+from blinkcheck.options import add_options, from_packet, parse_schedule_spec, parse_target_spec
 from blinkcheck.redact import Redactor
 from blinkcheck.report import html as report_html
 from blinkcheck.report.leak_gate import leak_gate
 from blinkcheck.report.results_json import results_data, write_results_json
 from blinkcheck.report.rows import shape_pytest_report
+from blinkcheck.report.verdict import verdict_lines
 from blinkcheck.results import build_result, one_line_summary
 from blinkcheck.run import STATE, DeadlineExceeded, RunState, state_of
+from blinkcheck.schedule import SCHEDULE, ScheduleRun
+from blinkcheck.schedule.session import after_reports, before_reports
+from blinkcheck.streaming import reads_left_behind
 
 CHECKS_DIR = Path(__file__).resolve().parent.parent / "checks"
 
@@ -74,6 +79,17 @@ def pytest_configure(config: pytest.Config) -> None:
     for name, text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
     spec = parse_target_spec(config)
+    replay = None
+    if packet := from_packet(config):  # the recorded run's options and facts; only the report dir and catalog are ours
+        from blinkcheck.replay import PacketError, load_packet
+
+        try:
+            replay = load_packet(Path(packet), spec)
+        except PacketError as exc:
+            raise pytest.UsageError(f"--from-packet: {exc}") from None
+        if spec.remediate:
+            raise pytest.UsageError("--from-packet re-judges a recorded run: there is nothing to --remediate")
+        spec = dataclasses.replace(replay.spec, remediate=False, assume_yes=False)  # never acts, whatever was recorded
     try:
         catalog = load_catalog(spec.catalog_path)
     except CatalogError as exc:
@@ -83,7 +99,9 @@ def pytest_configure(config: pytest.Config) -> None:
     enabled = _runs_checks(config)
     redactor = Redactor()
     redactor.add(spec.blink_api_key)  # a user's Blink API key: known before anything is said or asked
-    config.stash[STATE] = RunState(spec=spec, catalog=catalog, redactor=redactor, enabled=enabled)
+    config.stash[STATE] = RunState(spec=spec, catalog=catalog, redactor=redactor, enabled=enabled, replay=replay)
+    if replay is not None:
+        config.stash[STATE].notes.append(replay.note)
     if not enabled:
         return
     # The project's own tests turn warnings into errors; a user's run must not (an SDK's
@@ -97,6 +115,11 @@ def pytest_configure(config: pytest.Config) -> None:
         os.unlink(probe)
     except OSError as exc:
         raise pytest.UsageError(f"--report-dir: cannot write to '{spec.report_dir}': {exc.strerror}") from None
+    schedule = parse_schedule_spec(config)  # --history, --notify, --metrics
+    if replay is not None and schedule.active:
+        # a replay is last week's run: it must not page anyone or enter the history as a run of today
+        raise pytest.UsageError("--from-packet re-judges a recorded run: --history, --notify, --metrics do not apply")
+    config.stash[SCHEDULE] = ScheduleRun(schedule)
     # pytest-html and junitxml read these in their own pytest_configure, which runs after this one.
     if hasattr(config.option, "htmlpath") and not config.option.htmlpath:
         config.option.htmlpath = str(spec.report_dir / "report.html")
@@ -140,12 +163,20 @@ def _install_signals(state: RunState) -> None:
         signal.setitimer(signal.ITIMER_REAL, state.spec.deadline_s)
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(STATE, None)
     if state is not None and state.spec.deadline_s:
         signal.setitimer(signal.ITIMER_REAL, 0)
     if state is not None and state.private_dir is not None:
         shutil.rmtree(state.private_dir, ignore_errors=True)
+    if state is not None and state.enabled and reads_left_behind():
+        # A read abandoned at its deadline may still sit in an SSL read of a half-sent answer; the interpreter's
+        # teardown would free the connection under it (seen: SIGABRT after every report was written). The
+        # reports are written: end here, with the run's exit code.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(state.exit_code if state.exit_code is not None else 1)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -192,10 +223,13 @@ def pytest_collection_modifyitems_platforms(config: pytest.Config, items: list[p
     checks = [i for i in items if condition_of(i)]
     if not checks or not state.enabled:
         return
-    from blinkcheck.platforms import choose_platforms  # late: may contact the targets (auto)
+    from blinkcheck.platforms import TargetChoice, choose_platforms  # late: may contact the targets (auto)
 
     wanted = tuple(sorted({state.catalog[condition_of(i) or ""].platform for i in checks}))
-    choice = choose_platforms(state.spec, wanted, state.redactor, state.catalog)
+    if (replay := state.replay) is not None:  # the recorded run's choice: nothing is contacted
+        choice = TargetChoice(replay.platforms, replay.platform_notes, replay.skipped_platforms)
+    else:
+        choice = choose_platforms(state.spec, wanted, state.redactor, state.catalog)
     state.selected_platforms, state.platform_notes = choice.platforms, list(choice.notes)
     state.skipped_platforms = list(choice.skipped)
     keep = [i for i in items if not (cid := condition_of(i)) or state.catalog[cid].platform in choice.platforms]
@@ -316,11 +350,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[
     if stop and not state.interrupted:
         state.stopped = str(stop)
     _account_for_unfinished(state)
+    if state.spec.remediate and not state.interrupted and not state.deadline_hit:
+        from blinkcheck.remediating import remediate  # after the checks, before the reports: they show it
+
+        remediate(session.config, state, lambda text: _say(session.config, text))
     if state.results and code in (0, 1):
         code = 1 if any(r.outcome.fails_run for r in state.results) else 0
     state.exit_code = code
-    session.exitstatus = code
+    scheduled = before_reports(state, session.config.stash.get(SCHEDULE, None))  # may hold back exit 1
+    session.exitstatus = state.exit_code
     results = results_data(state)  # built once, written once: after the leak gate, saying how the run ended
+    results.update(scheduled)
     yield
     _publish_junit(session.config, state)
     wanted = state.spec.bundle == "on" or (state.spec.bundle == "on-failure" and state.exit_code != 0)
@@ -335,6 +375,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[
         results.update(exit_code=3, leak_gate=leaks)
     if not write_results_json(state, results):  # its own text is gated too: a secret in it, and it is not written
         session.exitstatus = state.exit_code = 3
+    after_reports(state, session.config.stash.get(SCHEDULE, None), lambda text: _say(session.config, text))
     return None
 
 
@@ -392,4 +433,6 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         return
     for note in state.notes:
         terminalreporter.write_line(f"blink-checks note: {state.redactor(note)}")
+    for line in verdict_lines(state):
+        terminalreporter.write_line(line)
     terminalreporter.write_line(one_line_summary(state))

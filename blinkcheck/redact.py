@@ -21,6 +21,7 @@ import os
 import re
 import stat
 import tarfile
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -266,8 +267,8 @@ class Redactor:
         self.strict = False
 
     def add(self, value: str | None) -> None:
-        if not value or len(value.strip()) < MIN_SECRET:
-            return
+        if not value or len(value.strip()) < MIN_SECRET or value.strip() in (WITHHELD, MASK):
+            return  # a placeholder (a replayed packet's withheld or masked value) is not a secret
         if value in self._values:
             return
         self._values.add(value)
@@ -375,9 +376,12 @@ def find_leaks(paths: Iterable[Path], secrets: Iterable[str]) -> list[tuple[Path
     for path in paths:
         try:
             data = read_no_follow(path)
-            blobs = _archive_blobs(data) if path.name.endswith(".tar.gz") else [data]
-        except (OSError, tarfile.TarError, EOFError):
+        except OSError:
             continue
+        try:
+            blobs = _archive_blobs(data) if path.name.endswith(".tar.gz") else [data]
+        except (OSError, tarfile.TarError, EOFError, zlib.error):  # not a readable archive: its bytes as they are
+            blobs = [data]
         found = next((n for n in wanted if any(n in blob for blob in blobs)), None)
         if found is not None:
             hits.append((path, found.decode("utf-8", "replace")[:3] + "…"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
@@ -49,6 +50,9 @@ class CheckResult:
     duration_s: float
     verdict: str = ""
     details: dict[str, Any] = field(default_factory=dict)
+    # What --remediate plans from (blinkcheck.remediate.plan): the judge's chosen variant and the values it filled.
+    variant: str = ""
+    values: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -160,6 +164,8 @@ def build_result(state: RunState, nodeid: str, finding: Finding, duration: float
         duration_s=duration,
         verdict=cond.verdict_for(finding.variant),
         details=json.loads(red(json.dumps(dict(finding.details), default=str))) if finding.details else {},
+        variant=finding.variant,
+        values=values,
     )
 
 

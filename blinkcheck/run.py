@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import pytest
 
@@ -22,7 +22,11 @@ from blinkcheck.catalog import Catalog
 from blinkcheck.config import TargetSpec
 from blinkcheck.model import CouldNotLook
 from blinkcheck.redact import Redactor
+from blinkcheck.replay import Replay
 from blinkcheck.results import CheckResult
+
+if TYPE_CHECKING:
+    from blinkcheck.remediate.perform import Remediation
 
 
 class BundleSource(Protocol):
@@ -52,6 +56,8 @@ class RunState:
     in_check: bool = False
     interrupted: str = ""
     bundle_sources: list[BundleSource] = field(default_factory=list)  # gatherers that add files to the packet
+    # platform -> how many API requests its gatherer made so far (results.json's target.api_requests)
+    api_requests: dict[str, Callable[[], int]] = field(default_factory=dict)
     bundle_path: Path | None = None
     # Every file this run wrote (written without following links); the leak gate judges only these.
     artifacts: Artifacts = field(default_factory=Artifacts)
@@ -60,6 +66,8 @@ class RunState:
     finishing: bool = False  # the reports are being written: a late SIGTERM must not interrupt them
     # Notes about the run itself (e.g. a Secret the redactor could not learn); shown in every report.
     notes: list[str] = field(default_factory=list)
+    replay: Replay | None = None  # --from-packet: the packet whose recorded facts this run re-judges
+    remediation: Remediation | None = None  # --remediate: the steps planned or performed, and the before/after
 
 
 class DeadlineExceeded(CouldNotLook):

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One-time (idempotent) set-up on a fresh Debian 12 machine, as root:
-#   Debian packages (docker.io, containerd, busybox-static, curl, iptables, CNI plugins, openssh-server),
+#   Debian packages (docker.io, containerd, busybox-static, curl, iptables, CNI plugins, mmdebstrap for the
+#   image of scripts/build-image.sh, shellcheck, openssh-server), actionlint (Go) into .venv/bin,
 #   a running Docker engine, the virtualenv at .venv with the project installed, the lab images.
 # Sourced or run by scripts/demo.sh and scripts/test.sh; safe to run again.
 set -euo pipefail
@@ -8,7 +9,7 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 log() { printf '[setup %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 
 need_pkgs=()
-for p in python3 python3-venv docker.io containerd busybox-static curl iptables containernetworking-plugins chromium; do
+for p in python3 python3-venv docker.io containerd busybox-static curl iptables containernetworking-plugins chromium mmdebstrap shellcheck; do
   dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then
@@ -57,6 +58,13 @@ if [ ! -f "$stamp" ]; then
   "$top/.venv/bin/pip" install -q -e "$top[dev,lab]"
   rm -f "$top"/.venv/.installed-*
   touch "$stamp"
+fi
+
+# actionlint lints the GitHub Actions template (tests/unit/test_deploy_templates.py): built from the Go module proxy.
+actionlint_version=v1.7.12
+if [ "$("$top/.venv/bin/actionlint" -version 2>/dev/null | sed -n 1p)" != "$actionlint_version" ]; then
+  log "installing actionlint $actionlint_version into .venv/bin (go install)"
+  GOBIN="$top/.venv/bin" go install "github.com/rhysd/actionlint/cmd/actionlint@$actionlint_version"
 fi
 
 bash "$top/lab/images/build.sh"

@@ -266,7 +266,11 @@ class DockerFacts:
             # An allow-list: what diagnosis needs; env, command and label values withheld at the source.
             files[f"docker/{c.name}.inspect.json"] = redact(packet_json(docker_inspect_for_packet(raw)))
             newest = NewestBytes(self.BUNDLE_LOG_BYTES)
-            cut = self._stream_logs(c, {"tail": self.BUNDLE_LOG_TAIL}, newest.feed)
+            try:
+                cut = self._stream_logs(c, {"tail": self.BUNDLE_LOG_TAIL}, newest.feed)
+            except Exception as exc:  # a logging driver that cannot be read: the rest of the packet stays
+                files[f"docker/{c.name}.log"] = redact(f"(could not read: {_why(exc)})\n")
+                continue
             text = newest.text()
             note = f"…[older lines dropped: the newest {self.BUNDLE_LOG_BYTES} bytes kept]\n" if newest.dropped else ""
             files[f"docker/{c.name}.log"] = redact(note + text + (f"…[{cut}]\n" if cut else ""))

@@ -19,6 +19,8 @@ from typing import Any
 
 from blinkcheck.config import TargetSpec
 
+PARALLEL_READS = 8  # log windows read at the same time (blinkcheck.kubernetes.gather)
+POOL_SIZE = PARALLEL_READS + 2  # connections kept open to the API server: one per parallel read, and spare
 IN_CLUSTER_NS = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 DEFAULT_KUBECONFIG = Path("~/.kube/config").expanduser()
 
@@ -75,6 +77,13 @@ class Kube:
         self.api_client = api_client
         self.target = target
         self.timeout_s = timeout_s
+        self.requests = 0  # API requests made (results.json's target.api_requests)
+        self._count_lock = threading.Lock()
+
+    def count(self, n: int = 1) -> None:
+        """n more API requests (`call` counts its own; an exec stream opened outside it counts here)."""
+        with self._count_lock:
+            self.requests += n
 
     @property
     def request_timeout(self) -> tuple[float, float]:
@@ -90,6 +99,7 @@ class Kube:
         from kubernetes.client.exceptions import ApiException
 
         timeout = self.request_timeout if timeout_s is None else (min(timeout_s, 5.0), timeout_s)
+        self.count()
         try:
             return fn(*args, _request_timeout=timeout, **kwargs)
         except ApiException as exc:
@@ -157,6 +167,8 @@ def connect(spec: TargetSpec, timeout_s: float | None = None) -> Kube:
     except (OSError, ValueError) as exc:
         raise KubeConfigError(f"cannot read kubeconfig {path}: {exc}") from None
     cfg.retries = False  # one attempt per call: --api-timeout is the whole budget
+    # log windows are read PARALLEL_READS at a time: each keeps its connection (urllib3 drops what is over)
+    cfg.connection_pool_maxsize = max(cfg.connection_pool_maxsize or 0, POOL_SIZE)
     if cfg.refresh_api_key_hook is not None:
         cfg.refresh_api_key_hook = BoundedRefresh(cfg.refresh_api_key_hook, timeout)
     return Kube(client.ApiClient(configuration=cfg), target, timeout)

@@ -11,8 +11,7 @@ from blinkcheck.model import Evidence, Finding, Outcome
 
 def secret_refs_to_check(deployment: DeploymentFacts | None) -> list[tuple[str, str]]:
     """The secret/key the runner reads (from its pod template), else Blink's documented default."""
-    refs = [r for r in (deployment.secret_refs if deployment else ()) if r[0] == DEFAULT_SECRET or r[1]]
-    keyed = [(n, k) for n, k in refs if k]
+    keyed = [(n, k) for n, k in (deployment.secret_refs if deployment else ()) if k]
     if keyed:
         return list(dict.fromkeys(keyed))
     return [(DEFAULT_SECRET, DEFAULT_SECRET_KEY)]

@@ -99,13 +99,12 @@ def judge_pod_ready(
                                      source=f"{window.source} --previous"))  # fmt: skip
         if window.tail:
             evidence.append(Evidence("Last log lines", last_lines(window), source=f"{window.source}, {window.window}"))
-    note = {
-        Outcome.WARNING: " Not yet a failure: " + ("it is terminating." if p.deleting else "judged again later."),
-        Outcome.FAILED: "",
-    }.get(outcome, "")
-    if outcome is Outcome.WARNING and not p.deleting and p.ready:
+    note = ""  # a warning says why it is not (yet) a failure: on its way out, an old restart, or just started
+    if outcome is Outcome.WARNING and p.deleting:
+        note = " Not yet a failure: it is terminating."
+    elif outcome is Outcome.WARNING and p.ready:
         note = " The last restart is more than an hour old."
-    elif outcome is Outcome.WARNING and not p.deleting:
+    elif outcome is Outcome.WARNING:
         note = f" It started less than {human(STARTUP_GRACE_S)} ago: it may still become Ready."
     return Finding(cid, outcome, f"{p.label} is {state}.{note}", p.label, tuple(evidence), values)
 

@@ -34,7 +34,7 @@ def parse_time(text: str | None) -> datetime | None:
     if not text:
         return None
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+        return datetime.fromisoformat(text).astimezone(UTC)  # Python 3.11 reads the API's "Z" itself
     except ValueError:
         return None
 
@@ -49,7 +49,7 @@ def _age(start: datetime | None, now: datetime) -> float | None:
 @dataclass(frozen=True)
 class ContainerStatus:
     name: str
-    image: str = ""
+    image: str = ""  # the image the container runs (Blink's view compares its tag with Blink's version)
     ready: bool = False
     restart_count: int = 0
     state: str = ""  # running | waiting | terminated | "" (no status yet)
@@ -100,7 +100,6 @@ class PodFacts:
     deleting: bool = False
     reason: str = ""  # status.reason: Evicted, NodeLost, ...
     message: str = ""
-    owner: str = ""  # ReplicaSet/... name
     probe_env: tuple[EnvVar, ...] = ()
     ip: str = ""  # status.podIP (Blink's view matches a runner by IP too)
 
@@ -164,6 +163,7 @@ class DeploymentFacts:
     conditions: tuple[PodCondition, ...] = ()
     # (secret name, key) the pod template reads; key "" for envFrom (the whole secret)
     secret_refs: tuple[tuple[str, str], ...] = ()
+    selector_query: str = ""  # the whole selector (matchLabels and matchExpressions) as `kubectl get pods -l` takes it
 
     @property
     def label(self) -> str:
@@ -179,7 +179,6 @@ class HpaFacts:
     min_replicas: int = 1
     max_replicas: int = 1
     current_replicas: int = 0
-    desired_replicas: int = 0
 
     def targets(self, deployment: DeploymentFacts) -> bool:
         return (
@@ -290,6 +289,8 @@ def describe_state(p: PodFacts) -> str:
     for c in p.init_containers:
         if c.state == "waiting" and c.reason in WAITING_FAILURES:
             return f"Init:{c.reason} (init container {c.name}{': ' + c.message if c.message else ''})"
+        if c.state == "terminated" and c.exit_code:  # failed, until the kubelet runs it again
+            return f"Init:{c.reason or 'Error'} (init container {c.name} exited with code {c.exit_code})"
     for c in p.containers:
         if c.state == "waiting" and c.reason in WAITING_FAILURES:
             text = f"{c.reason} ({WAITING_FAILURES[c.reason]}"
@@ -307,8 +308,8 @@ def describe_state(p: PodFacts) -> str:
         waiting = next((c for c in p.containers if c.state == "waiting" and c.reason), None)
         return f"Pending ({waiting.reason})" if waiting else "Pending"
     if p.phase in ("Failed", "Succeeded", "Unknown"):
-        why = f" ({p.reason}: {p.message})" if p.reason or p.message else ""
-        return f"{p.phase}{why}"
+        why = ": ".join(x for x in (p.reason, p.message) if x)
+        return f"{p.phase} ({why})" if why else p.phase
     oom = next((c for c in p.containers if c.last_reason == "OOMKilled" or c.reason == "OOMKilled"), None)
     if oom:
         return f"OOMKilled (container {oom.name} ran out of memory; restarts {oom.restart_count})"

@@ -1,11 +1,15 @@
 """Kubernetes facts: a thin, lazy, memoizing layer over the official client. Fetches once per session.
 
-Each kind is listed once per namespace per run (deployments, pods, HPAs), like `kubectl get pods`
-and `kubectl get deployment`; runner pods are then those the runner deployment's selector picks
-(default app=<runner-name>), operators those named blink-operator* (the runbook's grep). Events
-are listed per object that needs them as evidence (field selector involvedObject.name), logs per
-pod (tail, since, byte cap), once each. The operator re-check is the one deliberate re-read: it
-polls with a deadline.
+Each kind is listed once per namespace per run, paged (PAGE objects a page, at most MAX_OBJECTS,
+MAX_PAGES pages and LIST_DEADLINE_CALLS x --api-timeout a list), like `kubectl get deployment`:
+deployments and HPAs whole; pods never whole, only by label selector on the API server (`kubectl
+get pods -l ...`): the runner's pods by the runner deployment's whole selector (else
+app=<runner-name>), the operators' pods by the selectors of the deployments named blink-operator*
+(the runbook's grep), so a namespace of thousands of unrelated pods costs nothing. Events are
+listed per object that needs them as evidence (field selector involvedObject.name). Log windows
+are read once per pod, LOG_WORKERS at a time (each read bounded by --log-timeout, each call by
+--api-timeout). The operator re-check is the one deliberate re-read: it polls with a deadline.
+Every API request is counted (results.json's target.api_requests).
 
 Every call is bounded by --api-timeout (blinkcheck.kubernetes.client). Anything that stops us from looking
 raises CouldNotLook naming the precondition that stood in the way: the API server
@@ -29,7 +33,7 @@ from blinkcheck.catalog import KUBERNETES_API as PRECONDITION
 from blinkcheck.catalog import KUBERNETES_PERMISSIONS as PERMISSIONS
 from blinkcheck.catalog import Catalog
 from blinkcheck.config import TargetSpec
-from blinkcheck.kubernetes.client import ApiError, Kube, KubeConfigError, connect_bounded
+from blinkcheck.kubernetes.client import PARALLEL_READS, ApiError, Kube, KubeConfigError, connect_bounded
 from blinkcheck.kubernetes.deployment import secret_refs_to_check
 from blinkcheck.kubernetes.facts import (
     OPERATOR_PREFIX,
@@ -40,7 +44,14 @@ from blinkcheck.kubernetes.facts import (
     PodFacts,
     SecretFacts,
 )
-from blinkcheck.kubernetes.parse import deployment_facts, event_facts, group_operators, hpa_facts, pod_facts, selects
+from blinkcheck.kubernetes.parse import (
+    deployment_facts,
+    event_facts,
+    group_operators,
+    hpa_facts,
+    pod_facts,
+    selector_text,
+)
 from blinkcheck.kubernetes.preconditions import Access, ApiFacts, subject_flag
 from blinkcheck.kubernetes.reads import READ, READS, Read
 from blinkcheck.kubernetes.upgrade import Wait
@@ -50,12 +61,13 @@ from blinkcheck.packet_objects import k8s_object_for_packet, packet_json
 from blinkcheck.probe.environment import proxy_for
 from blinkcheck.redact import Redactor
 from blinkcheck.run import DeadlineExceeded
-from blinkcheck.streaming import read_whole
+from blinkcheck.streaming import bounded_parallel, read_whole
 
 PAGE = 500
 MAX_OBJECTS = 5000  # per kind and namespace: a bound, not an expectation
 MAX_PAGES = MAX_OBJECTS // PAGE + 2  # a list takes at most this many calls...
 LIST_DEADLINE_CALLS = 3  # ...and at most this many --api-timeout in all
+LOG_WORKERS = PARALLEL_READS  # log windows read at the same time (the client's connection pool is sized to match)
 BUNDLE_LOG_BYTES = 16 * 1024 * 1024  # the newest bytes of each log kept in the escalation packet
 POLL_EVERY_S = 3.0
 
@@ -78,7 +90,8 @@ class KubernetesFacts:
         self.patterns = LogPatterns.from_catalog(catalog)
         self.catalog = catalog
         self._clock_offset = timedelta(0)
-        self._logs: dict[tuple[str, str], LogWindow] = {}
+        self._logs: dict[tuple[str, str], LogWindow | CouldNotLook] = {}
+        self._pod_lists: dict[tuple[str, str], list[PodFacts]] = {}  # (namespace, label selector) -> pods
         self._events: dict[tuple[str, str], list[EventFacts] | None] = {}
         self._secrets: dict[tuple[str, str], SecretFacts] = {}
         self._deployments: dict[str, list[DeploymentFacts]] = {}
@@ -115,6 +128,12 @@ class KubernetesFacts:
             return ApiFacts(False, t.server, t.context, ns, error=why)
         self._set_clock(date)
         return ApiFacts(True, t.server, t.context, ns, version=str(version.get("gitVersion", "")))
+
+    @property
+    def api_requests(self) -> int:
+        """The API requests made so far (every call, list page, log read and exec stream); never connects."""
+        kube = self.__dict__.get("_client_or_error", (None, ""))[0]
+        return kube.requests if kube is not None else 0
 
     @property
     def client(self) -> Kube:
@@ -291,19 +310,25 @@ class KubernetesFacts:
             self._set_clock(date)
             items += data.get("items") or []
             cont = (data.get("metadata") or {}).get("continue")
-            if not cont or len(items) >= MAX_OBJECTS:
+            if not cont:
                 return items
-        self._endless[memo] = CouldNotLook(
-            f"listing {what} in {namespace} did not end: the API server still answered with a `continue` token "
-            f"after {pages} page(s) and {len(items)} object(s) "
-            f"(limits: {MAX_PAGES} pages, {LIST_DEADLINE_CALLS * self.spec.api_timeout_s:g}s per list)"
-        )
+            if len(items) >= MAX_OBJECTS:
+                break
+        limits = f"limits: {MAX_OBJECTS} objects, {MAX_PAGES} pages, {LIST_DEADLINE_CALLS * self.spec.api_timeout_s:g}s"
+        if len(items) >= MAX_OBJECTS:  # never judged on a part of the list
+            why = f"more than {len(items)} {what} in {namespace}: listed only in part ({limits} per list)"
+        else:
+            why = (f"listing {what} in {namespace} did not end: the API server still answered with a `continue` "
+                   f"token after {pages} page(s) and {len(items)} object(s) ({limits} per list)")  # fmt: skip
+        self._endless[memo] = CouldNotLook(why)
         raise self._endless[memo]
 
     def _deployments_in(self, namespace: str, check: bool = True) -> list[DeploymentFacts]:
+        if check:  # first: the access reviews read the deployments themselves (the Secret's name)
+            self.require("deployments", namespace)
         if namespace not in self._deployments:
             apps = self.client.api("AppsV1Api")
-            raw = self._list("deployments", "deployments", apps.list_namespaced_deployment, namespace, check=check)
+            raw = self._list("deployments", "deployments", apps.list_namespaced_deployment, namespace, check=False)
             self._keep_raw("deployment", raw)
             self._deployments[namespace] = [deployment_facts(d) for d in raw]
         return self._deployments[namespace]
@@ -312,15 +337,27 @@ class KubernetesFacts:
     def deployments(self) -> list[DeploymentFacts]:
         return [d for ns in self.namespaces for d in self._deployments_in(ns)]
 
-    @cached_property
-    def pods(self) -> list[PodFacts]:
-        core = self.client.api("CoreV1Api")
-        out = []
-        for ns in self.namespaces:
-            raw = self._list("pods", "pods", core.list_namespaced_pod, ns)
+    def _pods_in(self, namespace: str, selector: str, fresh: bool = False) -> list[PodFacts]:
+        """`kubectl get pods -l <selector>`: filtered by the API server, one paged list per selector and namespace
+        (remembered; `fresh`: a new look, for the operator re-check)."""
+        key = (namespace, selector)
+        if fresh or key not in self._pod_lists:
+            core = self.client.api("CoreV1Api")
+            raw = self._list("pods", f"pods -l {selector}", core.list_namespaced_pod, namespace,
+                             label_selector=selector)  # fmt: skip
+            pods = sorted((pod_facts(p) for p in raw), key=lambda p: p.name)
+            if fresh:
+                return pods
             self._keep_raw("pod", raw)
-            out += [pod_facts(p) for p in raw]
-        return sorted(out, key=lambda p: (p.namespace, p.name))
+            self._pod_lists[key] = pods
+        return self._pod_lists[key]
+
+    @property
+    def pods(self) -> list[PodFacts]:
+        """The pods looked at: the runner's and the operators' (never every pod of the namespace)."""
+        seen = {(p.namespace, p.name): p for p in self.runner_pods()}
+        seen.update(((p.namespace, p.name), p) for o in self.operators for p in o.pods)
+        return sorted(seen.values(), key=lambda p: (p.namespace, p.name))
 
     def _keep_raw(self, kind: str, items: list[dict[str, Any]]) -> None:
         """Register every secret value an object shows (literal env values, secret-looking flags in command and
@@ -409,12 +446,16 @@ class KubernetesFacts:
         d = self.runner_deployment(namespace)
         return d.selector if d and d.selector else (("app", self.spec.runner_name),)
 
+    def runner_selector_query(self, namespace: str) -> str:
+        """The runner deployment's whole selector (`kubectl get pods -l ...`), else app=<runner-name>."""
+        d = self.runner_deployment(namespace)
+        return (d.selector_query if d else "") or selector_text(self.runner_selector(namespace))
+
     def runner_pods(self, namespace: str | None = None) -> list[PodFacts]:
         namespaces = (namespace,) if namespace else self.namespaces
         return [
-            p for p in self.pods
-            if p.namespace in namespaces and selects(self.runner_selector(p.namespace), p.labels)
-            and not p.name.startswith(OPERATOR_PREFIX)
+            p for ns in namespaces for p in self._pods_in(ns, self.runner_selector_query(ns))
+            if not p.name.startswith(OPERATOR_PREFIX)
         ]  # fmt: skip
 
     def hpa_for(self, deployment: DeploymentFacts | None) -> HpaFacts | None:
@@ -441,13 +482,40 @@ class KubernetesFacts:
                 self._events[key] = None
         return self._events[key]
 
+    def read_logs(self, pods: list[PodFacts]) -> None:
+        """Every window of these pods not read yet (their runner containers), LOG_WORKERS at a time: the reads
+        then cost about the slowest few, not their sum. Each stays bounded by --log-timeout and each call by
+        --api-timeout; what a read found (or why it could not look) is kept for log_window."""
+        todo = [(p, self.runner_container(p)) for p in pods if p.has_run]
+        todo = [(p, c) for p, c in todo if (f"{p.namespace}/{p.name}", c) not in self._logs]
+        if len(todo) < 2:
+            return
+        try:
+            for ns in sorted({p.namespace for p, _ in todo}):
+                self.require("logs", ns)  # the access review and the client, once, before the threads
+        except CouldNotLook:
+            return  # log_window says why, for each pod
+        for (p, container), window in bounded_parallel(self._window, todo, LOG_WORKERS):
+            self._logs[(f"{p.namespace}/{p.name}", container)] = window
+
     def log_window(self, p: PodFacts, container: str | None = None) -> LogWindow:
         """The whole window (--log-tail, --log-since), streamed through the pattern scan; after a restart the
-        previous container's window first (`kubectl logs --previous`), so one timeline spans both."""
+        previous container's window first (`kubectl logs --previous`), so one timeline spans both. Read once
+        per pod and container (read_logs reads many at a time); a read that could not look raises the same
+        CouldNotLook for every check that asks."""
         container = container or self.runner_container(p)
         key = (f"{p.namespace}/{p.name}", container)
         if key not in self._logs:
             self.require("logs", p.namespace)
+            self._logs[key] = self._window((p, container))
+        window = self._logs[key]
+        if isinstance(window, CouldNotLook):
+            raise window
+        return window
+
+    def _window(self, pod_container: tuple[PodFacts, str]) -> LogWindow | CouldNotLook:
+        p, container = pod_container
+        try:
             c = next((x for x in p.containers if x.name == container), None)
             source = f"pod {p.namespace}/{p.name}" + (f" container {container}" if len(p.containers) > 1 else "")
             scan = LogScan(self.patterns, stamped=True, clean=self.redactor)
@@ -464,8 +532,11 @@ class KubernetesFacts:
                 window = replace(window, error=why, gone=True)
             elif error:
                 window = replace(window, error=error)
-            self._logs[key] = window
-        return self._logs[key]
+            return window
+        except DeadlineExceeded:
+            raise
+        except CouldNotLook as exc:
+            return exc
 
     def _read_log(self, p: PodFacts, container: str, previous: bool, feed: Callable[[bytes], None],
                   tail: int | None = None) -> tuple[str, str]:  # fmt: skip
@@ -570,14 +641,22 @@ class KubernetesFacts:
 
     @property
     def operators(self) -> list[OperatorFacts]:
-        return group_operators(self.deployments, self.pods)
+        """`kubectl get deployment | grep blink-operator`, then each one's pods by its selector. An operator pod
+        without a deployment is not looked for: the suite never lists every pod of the namespace."""
+        return [o for ns in self.namespaces for o in self._operators_in(ns, self._deployments_in(ns))]
+
+    def _operators_in(self, namespace: str, deployments: list[DeploymentFacts],
+                      fresh: bool = False) -> list[OperatorFacts]:  # fmt: skip
+        ops = [d for d in deployments if d.name.startswith(OPERATOR_PREFIX)]
+        selectors = dict.fromkeys(d.selector_query or selector_text(d.selector) for d in ops)
+        pods = {p.name: p for sel in selectors if sel for p in self._pods_in(namespace, sel, fresh)}
+        return group_operators(ops, sorted(pods.values(), key=lambda p: p.name))
 
     def operators_now(self, namespace: str) -> list[OperatorFacts]:
         """A fresh look (not memoized): the runbook's "check again" after the wait."""
         kube = self.client
         deps = self._list("deployments", "deployments", kube.api("AppsV1Api").list_namespaced_deployment, namespace)
-        pods = self._list("pods", "pods", kube.api("CoreV1Api").list_namespaced_pod, namespace)
-        return group_operators([deployment_facts(d) for d in deps], [pod_facts(p) for p in pods])
+        return self._operators_in(namespace, [deployment_facts(d) for d in deps], fresh=True)
 
     def wait_for_operator(self, before: OperatorFacts) -> tuple[OperatorFacts | None, Wait]:
         """The runbook's "wait one minute, then check again", only as long as it can change the answer: the API's

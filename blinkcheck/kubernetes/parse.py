@@ -63,12 +63,10 @@ def pod_facts(raw: Mapping[str, Any]) -> PodFacts:
     status = raw.get("status") or {}
     statuses = {c.get("name"): c for c in status.get("containerStatuses") or []}
     containers = []
-    for c in spec.get("containers") or [{"name": n} for n in statuses]:
+    for c in spec.get("containers") or []:
         s = statuses.get(c.get("name"))
-        containers.append(
-            _container_status(s) if s else ContainerStatus(str(c.get("name", "")), str(c.get("image", "")))
-        )
-    owners = meta.get("ownerReferences") or []
+        name, image = str(c.get("name", "")), str(c.get("image", ""))
+        containers.append(_container_status(s) if s else ContainerStatus(name, image))
     return PodFacts(
         namespace=str(meta.get("namespace", "")),
         name=str(meta.get("name", "")),
@@ -82,7 +80,6 @@ def pod_facts(raw: Mapping[str, Any]) -> PodFacts:
         deleting=bool(meta.get("deletionTimestamp")),
         reason=str(status.get("reason") or ""),
         message=str(status.get("message") or ""),
-        owner=str(owners[0].get("name", "")) if owners else "",
         probe_env=probe_env(spec),
         ip=str(status.get("podIP") or ""),
     )
@@ -150,6 +147,7 @@ def deployment_facts(raw: Mapping[str, Any]) -> DeploymentFacts:
         images=tuple(str(c.get("image", "")) for c in tmpl.get("containers") or []),
         conditions=_conditions(status.get("conditions")),
         secret_refs=_secret_refs(tmpl),
+        selector_query=label_selector(spec.get("selector")),
     )
 
 
@@ -166,7 +164,6 @@ def hpa_facts(raw: Mapping[str, Any]) -> HpaFacts:
         min_replicas=int(spec.get("minReplicas") or 1),
         max_replicas=int(spec.get("maxReplicas") or 1),
         current_replicas=int(status.get("currentReplicas") or 0),
-        desired_replicas=int(status.get("desiredReplicas") or 0),
     )
 
 
@@ -188,14 +185,24 @@ def selects(selector: Iterable[tuple[str, str]], labels: Iterable[tuple[str, str
     return bool(sel) and sel.items() <= dict(labels).items()
 
 
-def parse_selector(text: str) -> tuple[tuple[str, str], ...]:
-    """`app=blink-runner,release=blink-runner` -> pairs (equality selectors only)."""
-    pairs = []
-    for part in text.split(","):
-        key, sep, value = part.strip().partition("=")
-        if sep and key:
-            pairs.append((key.strip(), value.lstrip("=").strip()))
-    return tuple(sorted(pairs))
+def label_selector(raw: Mapping[str, Any] | None) -> str:
+    """A LabelSelector (matchLabels, matchExpressions) as the API's `labelSelector` parameter takes it (`kubectl get
+    pods -l ...`): `app=x,tier in (a,b),!legacy`. "" for an empty selector or one the API would refuse (an unknown
+    operator): then nothing is selected on the server rather than more than the deployment selects."""
+    raw = raw or {}
+    parts = [f"{k}={v}" for k, v in _pairs(raw.get("matchLabels"))]
+    for e in raw.get("matchExpressions") or []:
+        key, op = str(e.get("key") or ""), str(e.get("operator") or "")
+        values = ",".join(sorted(str(v) for v in e.get("values") or []))
+        if key and op in ("In", "NotIn") and values:
+            parts.append(f"{key} {op.lower()} ({values})")
+        elif key and op == "Exists":
+            parts.append(key)
+        elif key and op == "DoesNotExist":
+            parts.append(f"!{key}")
+        else:
+            return ""
+    return ",".join(parts)
 
 
 def selector_text(pairs: Iterable[tuple[str, str]]) -> str:

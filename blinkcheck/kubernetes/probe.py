@@ -168,6 +168,7 @@ class KubernetesProbe:
 
         kube = self.facts.client
         core = client.CoreV1Api(kube.api_client)
+        kube.count()  # the exec stream does not go through Kube.call
         try:
             ws = stream(
                 core.connect_get_namespaced_pod_exec, p.name, p.namespace, container=container or None,

@@ -32,6 +32,7 @@ TAIL_LINES = 50  # the newest lines kept for evidence
 TAIL_BYTES = 1024 * 1024  # ... from at most this many newest bytes
 SAMPLE_HEAD = 10
 SAMPLE_TAIL = 20
+_NEWEST = 4096  # a block whose newest bytes hold a success takes the path for frequent successes
 
 NET = "net:"  # hit keys: "net:<family>", "upgrade:<kind>", SUCCESS
 UPGRADE = "upgrade:"
@@ -118,10 +119,8 @@ def parse_stamp(raw: bytes) -> tuple[datetime | None, bytes]:
     m = _STAMP.match(raw)
     if not m:
         return None, raw
-    frac = (m[2] or b".0")[1:7].ljust(6, b"0")  # nanoseconds -> microseconds
-    zone = b"+00:00" if m[3] == b"Z" else m[3]
-    try:
-        at = datetime.fromisoformat((m[1] + b"." + frac + zone).decode())
+    try:  # Python 3.11 reads 'Z' and any number of fraction digits (nanoseconds: cut to microseconds)
+        at = datetime.fromisoformat((m[1] + (m[2] or b"") + m[3]).decode())
     except ValueError:
         return None, raw
     return at, raw[m.end() :]
@@ -218,18 +217,16 @@ class _Cursor:
         self.pos = 0
         self.index = base
 
-    def line_at(self, start: int, end: int, make: Callable[[int, bytes], LogLine]) -> tuple[LogLine, int]:
-        """The line around [start, end), and where the next line begins. Calls go forward through the block."""
+    def line_at(self, start: int, end: int) -> tuple[int, bytes, int]:
+        """The number and bytes of the line around [start, end), and where the next line begins. Calls go forward
+        through the block."""
         block = self.block
         s = block.rfind(b"\n", 0, start) + 1
         e = block.find(b"\n", end)
         e = len(block) if e < 0 else e
-        if s >= self.pos:
-            self.index += block.count(b"\n", self.pos, s)
-        else:  # a search back from the newest bytes
-            self.index -= block.count(b"\n", s, self.pos)
+        self.index += block.count(b"\n", self.pos, s)
         self.pos = s
-        return make(self.index, block[s:e]), e + 1
+        return self.index, block[s:e], e + 1
 
 
 class LogScan:
@@ -244,7 +241,6 @@ class LogScan:
         self.stamped = stamped
         self.clean = clean
         self.lines = 0
-        self.bytes = 0
         self._carry = b""
         self._tail: deque[bytes] = deque()
         self._tail_size = 0
@@ -262,7 +258,6 @@ class LogScan:
     def feed(self, chunk: bytes) -> None:
         if not chunk:
             return
-        self.bytes += len(chunk)
         data = self._carry + chunk if self._carry else chunk
         end = data.rfind(b"\n")
         if end < 0:
@@ -331,7 +326,7 @@ class LogScan:
         if self._first_at is None and self.stamped:
             self._first_at = parse_stamp(block[:64])[0]
         pats = self.patterns
-        frequent_ok = bool(pats.success) and pats.ok.search(block, max(0, len(block) - 4096)) is not None
+        frequent_ok = bool(pats.success) and pats.ok.search(block, max(0, len(block) - _NEWEST)) is not None
         finder = pats.rare if frequent_ok or not pats.success else pats.any
         cursor = _Cursor(block, self.lines)
         pos = 0
@@ -340,14 +335,17 @@ class LogScan:
             m = finder.search(block, pos)
             if m is None:
                 break
-            line, pos = cursor.line_at(m.start(), m.end(), self._line)
-            keys = pats.classify(line.text)
+            index, raw, pos = cursor.line_at(m.start(), m.end())
+            line = self._line(index, raw)
+            # Judged on the whole line: the kept text is cut at MAX_LINE_CHARS, an error further on counts too.
+            whole = (parse_stamp(raw)[1] if self.stamped else raw).decode("utf-8", "replace")
+            keys = pats.classify(whole)
             for key in keys:
                 self._hits.setdefault(key, _HitsBuilder()).add(line)
             if any(key.startswith(NET) for key in keys):
                 self._last_error, error_end = line, pos
                 self._recovered = None
-            elif finder is pats.any and pats.is_success(line.text):
+            elif finder is pats.any and pats.is_success(whole):
                 self._last_success = line
                 if self._last_error is not None and self._recovered is None:
                     self._recovered = line
@@ -366,20 +364,13 @@ class LogScan:
         if self._last_error is not None and self._recovered is None:
             m = ok.search(block, max(error_end, 0))
             if m is not None:
-                self._recovered = _Cursor(block, self.lines).line_at(m.start(), m.end(), self._line)[0]
-        # The last success of the block: in the newest bytes (that is where one was seen).
-        size = 4096
-        while True:
-            start = max(0, len(block) - size)
-            last = None
-            for last in ok.finditer(block, start):  # noqa: B007 - the last one is wanted
-                pass
-            if last is not None:
-                self._last_success = _Cursor(block, self.lines).line_at(last.start(), last.end(), self._line)[0]
-                return
-            if start == 0:
-                return
-            size *= 16
+                self._recovered = self._line(*_Cursor(block, self.lines).line_at(m.start(), m.end())[:2])
+        # The last success of the block: in its newest 4 KiB, where _block saw one (why it came here).
+        last = None
+        for last in ok.finditer(block, max(0, len(block) - _NEWEST)):  # noqa: B007 - the last one is wanted
+            pass
+        if last is not None:
+            self._last_success = self._line(*_Cursor(block, self.lines).line_at(last.start(), last.end())[:2])
 
     def _keep_tail(self, block: bytes) -> None:
         self._tail.append(block[-TAIL_BYTES:])

@@ -23,8 +23,9 @@ class ResolvConf:
 
     def candidates(self, name: str) -> list[str]:
         """The names a resolver asks for, in order (search list and ndots, as glibc and Go do)."""
-        name = name.rstrip(".")
-        if name.endswith(".") or name.count(".") >= self.ndots:
+        if name.endswith("."):  # rooted: that name only, never the search list
+            return [name.rstrip(".")]
+        if name.count(".") >= self.ndots:
             return [name, *(f"{name}.{s}" for s in self.search)]
         return [*(f"{name}.{s}" for s in self.search), name]
 
@@ -146,7 +147,7 @@ TYPE_A, TYPE_AAAA, TYPE_CNAME = 1, 28, 5
 
 def dns_query(name: str, qtype: int, qid: int) -> bytes:
     header = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0)  # recursion desired, one question
-    labels = b"".join(bytes([len(p)]) + p.encode("idna") for p in name.rstrip(".").split(".") if p)
+    labels = b"".join(bytes([len(p)]) + p.encode("idna") for p in name.split(".") if p)  # a root dot: no label
     return header + labels + b"\x00" + struct.pack(">HH", qtype, 1)
 
 
@@ -186,6 +187,8 @@ def dns_answer(data: bytes, qid: int) -> DnsAnswer:
     addrs = []
     for _ in range(an):
         pos = _skip_name(data, pos)
+        if pos + 10 > len(data):  # a cut datagram: no answer (the probe keeps listening)
+            raise ValueError("record runs past the end")
         rtype, _cls, _ttl, rdlen = struct.unpack(">HHIH", data[pos : pos + 10])
         pos += 10
         rdata = data[pos : pos + rdlen]

@@ -75,15 +75,14 @@ def steps_from_curl(rc: int, stdout: str, stderr: str, url: str, proxied: bool) 
             name = "tcp"
         else:
             name = "http"
-        if proxied and name in ("dns", "tcp"):
-            name = "proxy" if "CONNECT" in stderr else name
+        if proxied and name in ("dns", "tcp"):  # curl resolves and connects to the proxy: that is what hung
+            name = "proxy"
         return (*_steps_before(name, https, proxied), Step(name, False, msg, timed_out=True)), ""
     name, meaning = _CURL.get(rc, ("http", f"curl exit code {rc}"))
     if rc == 56 and proxied and "CONNECT" in stderr:
         name, meaning = "proxy", "the proxy refused the tunnel"
-    if proxied and name in ("dns", "tcp") and rc != 6:
-        # curl connects to the proxy first: its name and port are what failed
-        name, meaning = "proxy", "could not connect to the proxy" if rc == 7 else meaning
+    if proxied and rc == 7:  # curl connects to the proxy first: its address is what failed
+        name, meaning = "proxy", "could not connect to the proxy"
     return (*_steps_before(name, https, proxied), Step(name, False, f"{meaning}: {msg}")), ""
 
 
@@ -133,7 +132,7 @@ def from_tool_output(
     return _from_wget(base, rc, stderr, proxied, proxy)
 
 
-_WGET_CONNECTING = re.compile(r"^Connecting to (\S+)", re.M)
+_WGET_CONNECTING = re.compile(r"^Connecting to (\S+)(?=([^\n]*))", re.M)  # 2: the rest of the line
 _BUSYBOX_TLS_NOTE = "TLS certificate validation not implemented"
 
 
@@ -142,10 +141,10 @@ def _from_wget(base: ProbeResult, rc: int, stderr: str, proxied: bool, proxy: Pr
     https even with https_proxy set: then its answer is not about the runner's path, and another tool is asked."""
     https = base.url.startswith("https://")
     went = _WGET_CONNECTING.search(stderr)
-    if proxy is not None and went and not _is_proxy(went[1], proxy):
+    if proxy is not None and went and not _is_proxy(went[1] + went[2], proxy):
         why = (f"wget went straight to {went[1].split('|')[0]}, not through the runner's proxy {proxy.shown} "
                "(busybox wget uses no proxy for https): its answer is not about the runner's path")  # fmt: skip
-        return replace(base, unavailable=why, steps=())
+        return replace(base, unavailable=why)
     lines = [ln for ln in stderr.splitlines() if _BUSYBOX_TLS_NOTE not in ln]  # not an error: said on every https
     said = "\n".join(lines)
     unverified = ("TLS: busybox wget does not check certificates, so a TLS-inspecting proxy would not show here"
@@ -167,10 +166,11 @@ def _from_wget(base: ProbeResult, rc: int, stderr: str, proxied: bool, proxy: Pr
         if proxied and name in ("dns", "tcp"):
             name = "proxy"
         return replace(base, steps=(*_steps_before(name, https, proxied), Step(name, False, detail, timed_out=True)))
-    mapped = next((code for pat, code in _TOOL_ERRORS if pat.search(said)), None) or rc or 1
+    mapped = next((code for pat, code in _TOOL_ERRORS if pat.search(said)), None) or rc
     name, meaning = _CURL.get(mapped, ("http", f"wget exit code {rc}"))
-    if mapped == 28:
-        return replace(base, steps=(*_steps_before("tcp", https, proxied), Step("tcp", False, text, timed_out=True)))
+    if mapped == 28:  # its own timeout: at the connection (through a proxy: the proxy's)
+        name = "proxy" if proxied else "tcp"
+        return replace(base, steps=(*_steps_before(name, https, proxied), Step(name, False, text, timed_out=True)))
     if proxied and name in ("dns", "tcp"):
         name, meaning = "proxy", ("could not resolve the proxy's name" if name == "dns" else
                                   "could not connect to the proxy")  # fmt: skip
@@ -178,8 +178,17 @@ def _from_wget(base: ProbeResult, rc: int, stderr: str, proxied: bool, proxy: Pr
 
 
 def _is_proxy(where: str, proxy: Proxy) -> bool:
-    """Does wget's 'Connecting to X' name the proxy? busybox: host:port; GNU: host (host)|ip|:port..."""
-    return where.split("|")[0].split("(")[0].rstrip(".").split(":")[0] == proxy.host and str(proxy.port) in where
+    """Does wget's 'Connecting to X' line name the proxy? busybox: `host:port (ip:port)`; GNU: `host (host)|ip|:port...
+    connected.`, `host|ip|:port... connected.` (older) or `ip:port... connected.`"""
+    host = where.lower().split("|")[0].split("(")[0].strip().split(":")[0].rstrip(".")
+    return host == proxy.host.lower().rstrip(".") and re.search(rf":{proxy.port}(?!\d)", where) is not None
+
+
+_NC_TIMED_OUT = re.compile(r"timed out|timeout", re.I)
+_NC_BAD_ADDRESS = re.compile(r"bad address", re.I)  # busybox
+# busybox; GNU and OpenBSD nc on glibc; on musl (Alpine): "Name does not resolve"
+_NC_NO_NAME = re.compile(r"bad address|unable to resolve|Name or service not known|name resolution|does not resolve",
+                         re.I)  # fmt: skip
 
 
 def _steps_from_nc(rc: int, stderr: str, url: str, proxy: Proxy | None) -> tuple[Step, ...]:
@@ -190,16 +199,16 @@ def _steps_from_nc(rc: int, stderr: str, url: str, proxy: Proxy | None) -> tuple
         where = f"the proxy {proxy.host}:{proxy.port}"
         if rc == 0:
             return (Step("proxy", True, f"TCP connect to {where} succeeded (nc)"),)
-        timed_out = bool(re.search(r"timed out|timeout", stderr, re.I))
-        meaning = "could not resolve the proxy's name" if re.search(r"bad address", stderr, re.I) else (
+        timed_out = bool(_NC_TIMED_OUT.search(stderr))
+        meaning = "could not resolve the proxy's name" if _NC_BAD_ADDRESS.search(stderr) else (
             f"no connection to {where}" if timed_out else f"could not connect to {where}")  # fmt: skip
         return (Step("proxy", False, f"{meaning}: {text}", timed_out=timed_out),)
     resolved = () if is_ip(host) else (Step("dns", True, "resolved"),)
     if rc == 0:
         return (*resolved, Step("tcp", True, "TCP connect succeeded (nc)"))
-    if re.search(r"bad address|unable to resolve|Name or service not known|name resolution", stderr, re.I):
+    if _NC_NO_NAME.search(stderr):
         return (Step("dns", False, f"could not resolve the host: {text}"),)
-    if re.search(r"timed out|timeout", stderr, re.I):
+    if _NC_TIMED_OUT.search(stderr):
         if resolved:  # nc's -w covers the name lookup and the connect alike, and its message is the same
             return (Step("tcp", False, f"{text}: nc does not say whether the name lookup of {host} or the "
                          "connect hung", timed_out=True, or_step="dns"),)  # fmt: skip
@@ -244,7 +253,7 @@ _USAGE = re.compile(r"invalid option|unrecognized option|unknown option|illegal 
 def options_rejected(rc: int | None, stdout: str, stderr: str) -> bool:
     """The tool did not take this form of the command (a usage error, or a crash before it did anything, as
     Debian's busybox wget on -T): the next form of the same tool is tried, nothing is judged from this one."""
-    if rc is None or rc == 0 or stdout.strip():
+    if stdout.strip():  # it answered (no exit code, or 0, is in neither list below either)
         return False
     if rc in (132, 134, 139) and not stderr.strip():  # SIGILL, SIGABRT, SIGSEGV before a word
         return True

@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from blinkcheck.report.remediation import remediation_html
 from blinkcheck.report.verdict import verdict_html
 from blinkcheck.results import CheckResult, deselected_ids, run_platforms, tool_version
 from blinkcheck.run import RunState
@@ -52,6 +53,7 @@ class HtmlHooks:
     ) -> None:
         state = self._state()
         prefix.extend(verdict_html(state))
+        prefix.extend(remediation_html(state.remediation, state.redactor))
         prefix.extend(target_html(state))
 
 

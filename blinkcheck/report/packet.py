@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 from blinkcheck.model import Outcome
 from blinkcheck.redact import read_no_follow
+from blinkcheck.replay import packet_info
+from blinkcheck.report.remediation import text_lines
 from blinkcheck.results import counts
 
 if TYPE_CHECKING:
@@ -29,6 +31,8 @@ def steps_text(state: RunState) -> str:
         obj = f" [{r.object}]" if r.object else ""
         lines.append(f"{r.section_title} / {r.platform} / step {r.step}: {r.title}{obj}")
         lines.append(f"    {str(r.outcome).upper()}: {r.summary}")
+    if state.remediation is not None:  # --remediate: what was tried, and what it changed
+        lines += ["", *text_lines(state.remediation)]
     return "\n".join(lines) + "\n"
 
 
@@ -49,6 +53,8 @@ def ticket_text(state: RunState, versions: str) -> str:
     manual = [r for r in state.results if r.outcome is Outcome.MANUAL]
     if manual:
         lines += ["", "Manual steps still to confirm:"] + [f"- {r.summary}" for r in manual]
+    if state.remediation is not None:
+        lines += ["", "Recovery steps tried (--remediate), and the re-check:", *text_lines(state.remediation)]
     lines += ["", "Versions:", versions.strip() or "(unknown)", "", "Attached: see MANIFEST.txt."]
     return "\n".join(lines) + "\n"
 
@@ -65,8 +71,11 @@ def collect_files(state: RunState, results_text: str = "") -> dict[str, str]:
     versions = "\n".join(v for k, v in sorted(files.items()) if k.endswith("versions.txt"))
     files["steps.txt"] = red(steps_text(state))
     files["ticket.txt"] = red(ticket_text(state, versions))
-    # Everything passes the redactor once more: one pass over every artifact.
-    files = {name: red(text) for name, text in files.items()}
+    files["packet.json"] = packet_info(state)
+    # Everything passes the redactor once more: one pass over every artifact. The recorded facts (JSON, each string
+    # redacted when taped) get the known values only: the log shapes would cut through their JSON.
+    files = {name: red.known(text) if name == "packet.json" or name.startswith("facts/") else red(text)
+             for name, text in files.items()}  # fmt: skip
     # The reports were built from redacted text; their known values are masked once more (shapes are not:
     # the patterns are for log text, and report.html's own script must stay intact).
     for name, path in state.reports.items():

@@ -34,12 +34,15 @@ def results_data(state: RunState) -> dict[str, Any]:
             "runner_name": spec.runner_name,
             "namespace": spec.namespace,
             "log_window": spec.log_window,
+            "api_requests": {platform: count() for platform, count in state.api_requests.items()},
         },
         "catalog": str(spec.catalog_path),
         "notes": [state.redactor(n) for n in state.notes],
         "counts": dict(counts(state)),
         "checks": [r.as_json() for r in state.results],
         "deselected": deselected_ids(state),
+        **({"replayed_from": state.replay.as_json()} if state.replay is not None else {}),
+        **({"remediation": state.remediation.as_json(state.redactor)} if state.remediation is not None else {}),
     }
 
 

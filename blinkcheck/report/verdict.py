@@ -37,34 +37,45 @@ def _section_outcome(results: list[CheckResult]) -> Outcome:
     return worst(judged) if judged else Outcome.MANUAL
 
 
-def verdict_html(state: RunState) -> list[str]:
-    e = html.escape
+def section_conclusion(results: list[CheckResult]) -> tuple[str, str, CheckResult | None]:
+    """A runbook section's verdict: its css class, its conclusion, and the result it rests on (None: all well)."""
+    css, word = HEADLINE[_section_outcome(results)]
+    bad = [r for r in results if r.outcome in (Outcome.FAILED, Outcome.NOT_EVALUABLE)]
+    # The first own failure (not one caused by another condition) is the section's conclusion.
+    lead = next((r for r in bad if not r.because_of), bad[0] if bad else None)
+    if lead is None:
+        return css, word, None
+    # a failure is a diagnosis; could not look is none, and says so
+    failed = lead.outcome is Outcome.FAILED
+    conclusion = (lead.verdict or lead.title) if failed else f"could not look ({lead.title})"
+    return css, some_of(lead, results) + conclusion, lead
+
+
+def _by_section(state: RunState) -> list[list[CheckResult]]:
+    """The run's results per runbook section that has any, in the catalog's order."""
     by_section: dict[str, list[CheckResult]] = defaultdict(list)
     for r in state.results:
         by_section[r.section].append(r)
+    return [by_section[s] for s in state.catalog.sections if by_section.get(s)]
+
+
+def verdict_lines(state: RunState) -> list[str]:
+    """The verdict as plain lines for the terminal (and a scheduled run's log): one per runbook section."""
+    return [f"blink-checks verdict: {results[0].section_title}: {state.redactor(section_conclusion(results)[1])}"
+            for results in _by_section(state)]  # fmt: skip
+
+
+def verdict_html(state: RunState) -> list[str]:
+    e = html.escape
     out = [STYLE, '<div class="blink-verdict">', "<h2>Verdict</h2>"]
     out += [f'<p class="blink-meh"><b>Note:</b> {e(state.redactor(n))}</p>' for n in state.notes]
     if not state.results:
         out.append("<p>No checks ran.</p></div>")
         return out
-    for section in state.catalog.sections:
-        results = by_section.get(section, [])
-        if not results:
-            continue
-        outcome = _section_outcome(results)
-        css, word = HEADLINE[outcome]
+    for results in _by_section(state):
+        css, conclusion, lead = section_conclusion(results)
         title = results[0].section_title
         bad = [r for r in results if r.outcome in (Outcome.FAILED, Outcome.NOT_EVALUABLE)]
-        # The first own failure (not one caused by another condition) is the section's conclusion.
-        lead = next((r for r in bad if not r.because_of), bad[0] if bad else None)
-        if lead is None:
-            conclusion = word
-        elif lead.outcome is Outcome.FAILED:
-            conclusion = lead.verdict or lead.title
-        else:  # could not look: no diagnosis, say so
-            conclusion = f"could not look ({lead.title})"
-        if lead is not None:
-            conclusion = some_of(lead, results) + conclusion
         out.append(f'<h3 class="{css}">{e(title)}: {e(conclusion)}</h3>')
         if lead:
             out.append(f"<p>{e(lead.summary)}</p>")

@@ -7,7 +7,6 @@ from blinkcheck.catalog import KUBERNETES_PODS_READY
 from blinkcheck.kubernetes.blink import local_runner
 from blinkcheck.kubernetes.disconnected import judge_logs_readable, judge_pod_ready, judge_pods_exist
 from blinkcheck.kubernetes.facts import describe_state
-from blinkcheck.kubernetes.parse import selector_text
 from blinkcheck.logs.judge import has_network_errors, judge_network_errors
 from blinkcheck.logs.scan import LogWindow
 from blinkcheck.model import CouldNotLook, Outcome
@@ -39,7 +38,7 @@ def test_runner_pods_exist(kubernetes_facts, spec, record):
     for ns in kubernetes_facts.namespaces:
         deployment = kubernetes_facts.runner_deployment(ns)
         pods = kubernetes_facts.runner_pods(ns)
-        selector = selector_text(kubernetes_facts.runner_selector(ns))
+        selector = kubernetes_facts.runner_selector_query(ns)
         hpa = kubernetes_facts.hpa_for(deployment)
         record(judge_pods_exist(record.condition_id, deployment, pods, spec.runner_name, ns, selector,
                                 kubernetes_facts.now(), hpa))  # fmt: skip
@@ -68,6 +67,7 @@ def test_runner_logs_readable(kubernetes_facts, spec, record):
         deployment = kubernetes_facts.runner_deployment(ns)
         hpa = kubernetes_facts.hpa_for(deployment)
         pods = kubernetes_facts.runner_pods(ns)
+        kubernetes_facts.read_logs(pods)  # every pod's window at once (bounded parallelism), then judged one by one
         for pod in pods:
             window = kubernetes_facts.log_window(pod) if pod.has_run else LogWindow(pod.label, spec.log_window)
             name = deployment.name if deployment else spec.runner_name
@@ -81,6 +81,7 @@ def test_runner_logs_readable(kubernetes_facts, spec, record):
 def test_no_network_errors(kubernetes_facts, kubernetes_probe, runner_pods, catalog, spec, record):
     """Step 3: diagnose the error — failures reaching Blink in each pod's logs (as on Docker)."""
     judged = False
+    kubernetes_facts.read_logs(runner_pods)
     for pod in runner_pods:
         if not pod.has_run:
             continue

@@ -42,6 +42,7 @@ def test_operator_handoff(kubernetes_facts, runner_pods, operators, catalog, spe
     """Step 3: "Operator has been deployed with version: ..." while the runner runs and no operator is alive."""
     pattern = catalog.upgrade_patterns["operator_handoff"]
     judged = False
+    kubernetes_facts.read_logs(runner_pods)
     for pod in runner_pods:
         if not pod.has_run:
             continue

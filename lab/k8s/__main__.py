@@ -1,4 +1,5 @@
-"""python3 -m lab.k8s up [--kwok-nodes N] | down | status | kwok N | scenario NAME|clear|list | kubeconfig"""
+"""python3 -m lab.k8s up [--kwok-nodes N] | down | status | kwok N | scenario NAME|clear|list | scale up|down |
+kubeconfig"""
 from __future__ import annotations
 
 import argparse
@@ -24,9 +25,15 @@ def main(argv: list[str] | None = None) -> int:
     p_sc.add_argument("name")
     p_sc.add_argument("-n", "--namespace", default=None, help="namespace (default: blink or $BLINK_LAB_NAMESPACE)")
     p_sc.add_argument("--timeout", type=float, default=120)
+    p_scale = sub.add_parser("scale", help="the scale scene on kwok nodes (lab/k8s/scale.py): up or down")
+    p_scale.add_argument("action", choices=("up", "down"))
+    p_scale.add_argument("--pods", type=int, default=5000, help="unrelated pods (default 5000)")
+    p_scale.add_argument("--runners", type=int, default=50, help="the HPA's minReplicas (default 50)")
+    p_scale.add_argument("-n", "--namespace", default=None, help="namespace (default blink-scale; down: every one)")
+    p_scale.add_argument("--timeout", type=float, default=300)
     a = ap.parse_args(argv)
     s = Settings()
-    if a.cmd in ("up", "down", "kwok"):
+    if a.cmd in ("up", "down", "kwok", "scale"):
         # one up/down at a time on this machine (a second `up` waits, then finds the lab up)
         s.state_root.mkdir(parents=True, exist_ok=True)
         lock = open(s.state_root / "k8s.lock", "w")  # noqa: SIM115 - held until the process exits
@@ -49,6 +56,12 @@ def main(argv: list[str] | None = None) -> int:
             down(s)
         elif a.cmd == "status":
             return status(s)
+        elif a.cmd == "scale":
+            from . import scale
+            if a.action == "up":
+                print(scale.up(s, a.pods, a.runners, a.namespace or scale.NAMESPACE, a.timeout))
+            else:
+                print(scale.down(s, a.namespace, a.timeout))
         elif a.cmd == "kubeconfig":
             print(s.admin_kubeconfig)
         elif a.cmd == "scenario":

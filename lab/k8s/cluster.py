@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 
 from .. import blink_api
@@ -345,7 +346,9 @@ def kubelet_config(s: Settings) -> dict:
 KUBELET_HOST_PATHS = ["/var/lib/kubelet", "/var/log/containers", "/var/log/pods", "/usr/libexec/kubernetes"]
 
 
-def kwok_config(s: Settings) -> str:
+def kwok_config(s: Settings, pod_logs: Sequence[tuple[str, str, Path]] = ()) -> str:
+    """kwok's configuration; `pod_logs`: (namespace, pod, file) whose container blink-runner logs that file instead
+    (the scale scene's pod with a network error)."""
     docs = [f"""apiVersion: config.kwok.x-k8s.io/v1alpha1
 kind: KwokConfiguration
 options:
@@ -363,6 +366,8 @@ options:
   nodePlayStageParallelism: 4
   podPlayStageParallelism: 4
   podsOnNodeSyncParallelism: 4
+  enableDebuggingHandlers: true
+  enableProfilingHandler: false
 """]
     # the "fast" node/pod stages (nodes Ready at once, pods Running at once, no chaos) and the
     # lease-based node heartbeat; never the stages' testdata files
@@ -372,7 +377,36 @@ options:
             continue
         if rel.startswith(("node_fast_", "pod_fast_", "node_heartbeat-with-lease_")):
             docs.append(f.read_text())
+    # kwok pods have no containers: their logs (`kubectl logs`, through the API server to kwok's own server)
+    # are read from a file in CRI format, the same for every kwok pod's container `blink-runner`
+    docs.append(f"""apiVersion: kwok.x-k8s.io/v1alpha1
+kind: ClusterLogs
+metadata:
+  name: blink-lab-runner-logs
+spec:
+  logs:
+  - containers: [blink-runner]
+    logsFile: {kwok_runner_log(s)}
+    previousLogsFile: {kwok_runner_log(s)}
+""")
+    for namespace, pod, path in pod_logs:
+        docs.append(f"""apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Logs
+metadata:
+  name: {pod}
+  namespace: {namespace}
+spec:
+  logs:
+  - containers: [blink-runner]
+    logsFile: {path}
+    previousLogsFile: {path}
+""")
     return "\n---\n".join(d.strip() + "\n" for d in docs)
+
+
+def kwok_runner_log(s: Settings) -> Path:
+    """The log file kwok serves for every kwok pod's `blink-runner` container (written by whoever needs it)."""
+    return s.state / "kwok-logs" / "blink-runner.log"
 
 
 # ------------------------------------------------------------------------------ host network
@@ -768,10 +802,10 @@ def kwok_node(name: str) -> dict:
     }
 
 
-def start_kwok(s: Settings, procs: Procs, n: int) -> None:
+def start_kwok(s: Settings, procs: Procs, n: int, config: str | None = None) -> None:
     api = Api(s)
     if not procs.pid("kwok"):
-        (s.state / "kwok.yaml").write_text(kwok_config(s))
+        (s.state / "kwok.yaml").write_text(config or kwok_config(s))
         log(f"starting kwok {s.kwok_version} (out of cluster) for {n} fake nodes")
         procs.spawn("kwok", [str(s.bin("kwok")), f"--kubeconfig={s.state / 'kwok.kubeconfig'}",
                              f"--config={s.state / 'kwok.yaml'}"])
@@ -786,8 +820,9 @@ def start_kwok(s: Settings, procs: Procs, n: int) -> None:
     log(f"{n} kwok nodes Ready (label type=kwok, taint kwok.x-k8s.io/node=fake:NoSchedule)")
 
 
-def set_kwok_nodes(s: Settings, n: int) -> None:
-    """Scale the kwok fake nodes to n on a running lab (0 removes them and stops kwok)."""
+def set_kwok_nodes(s: Settings, n: int, config: str | None = None) -> None:
+    """Scale the kwok fake nodes to n on a running lab (0 removes them and stops kwok); `config`: kwok's
+    configuration when it starts (default kwok_config)."""
     if not is_up(s):
         raise LabError("the lab cluster is not up: run `python3 -m lab.k8s up` first")
     procs = Procs(s)
@@ -797,7 +832,7 @@ def set_kwok_nodes(s: Settings, n: int) -> None:
         if int(name.rsplit("-", 1)[1]) >= n:
             api.request("DELETE", f"/api/v1/nodes/{name}")
     if n > 0:
-        start_kwok(s, procs, n)
+        start_kwok(s, procs, n, config)
     else:
         procs.stop("kwok", 5)
         log("kwok stopped, fake nodes removed")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -137,3 +138,18 @@ def plain_kubeconfig(tmp: Path, server: str, user: dict[str, Any] | None = None)
     }))  # fmt: skip
     path.chmod(0o600)
     return path
+
+
+def audit_verbs(lab: Any, user: str, since: dt.datetime) -> set[tuple[str, str]]:
+    """(verb, resource[/subresource]) of every request `user` made since `since`, from the lab's audit log."""
+    out = set()
+    for line in (lab.state / "logs" / "audit.log").read_text(errors="replace").splitlines():
+        if user not in line:
+            continue
+        ev = json.loads(line)
+        when = dt.datetime.fromisoformat(ev["requestReceivedTimestamp"].replace("Z", "+00:00"))
+        if ev["user"]["username"] != user or when < since:
+            continue
+        ref = ev.get("objectRef") or {}
+        out.add((ev["verb"], ref.get("resource", "") + (f"/{ref['subresource']}" if ref.get("subresource") else "")))
+    return out

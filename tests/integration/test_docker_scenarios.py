@@ -17,6 +17,7 @@ import pytest
 
 from lab.docker import scenarios as lab
 from tests.harness import ROOT, CheckRun, run_checks
+from tests.replaying import replay_of
 from tests.scenario_table import DOCKER, assert_row
 
 pytestmark = pytest.mark.docker_lab
@@ -103,6 +104,7 @@ def test_scenario(scenario: str):
         "--target", "docker",
         "--blink-url", lab.BLINK_URL,
         "--probe-timeout", "4",
+        "--bundle", "on",  # the packet, re-judged offline below
         *row.options,
         report_dir=report_dir,
     )  # fmt: skip
@@ -136,6 +138,9 @@ def test_scenario(scenario: str):
     assert 'name="condition" value="docker.host.daemon-reachable"' in (report_dir / "junit.xml").read_text()
     if scenario == "stale-runner":
         _each_runner_on_its_own(run)
+    # The packet re-judged offline (--from-packet): the same outcome per condition and container, the same exit code,
+    # with every connection and child process refused.
+    replay_of(run)
 
 
 def _each_runner_on_its_own(run: CheckRun) -> None:

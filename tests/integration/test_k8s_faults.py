@@ -19,7 +19,17 @@ import yaml
 
 from tests.faultproxy import FaultProxy, Rule
 from tests.harness import CheckRun
-from tests.integration.k8s_lab import NS, RUNNERS, apply, check, kubectl, kubectl_proxy, plain_kubeconfig, pods
+from tests.integration.k8s_lab import (
+    NS,
+    RUNNERS,
+    apply,
+    audit_verbs,
+    check,
+    kubectl,
+    kubectl_proxy,
+    plain_kubeconfig,
+    pods,
+)
 from tests.integration.test_k8s_scenarios import _sa_kubeconfig
 from tests.reliability import Sees
 
@@ -220,19 +230,3 @@ def run_as_read_only_role(lab: Any, tmp_path: Path, scenario: str, *extra: str) 
     finally:
         kubectl(lab, "-n", NS, "delete", "serviceaccount,role,rolebinding", "-l",
                 "app.kubernetes.io/name=blink-health-check", "--ignore-not-found", check=False)  # fmt: skip
-
-
-def audit_verbs(lab: Any, user: str, since: dt.datetime) -> set[tuple[str, str]]:
-    import json
-
-    out = set()
-    for line in (lab.state / "logs" / "audit.log").read_text(errors="replace").splitlines():
-        if user not in line:
-            continue
-        ev = json.loads(line)
-        when = dt.datetime.fromisoformat(ev["requestReceivedTimestamp"].replace("Z", "+00:00"))
-        if ev["user"]["username"] != user or when < since:
-            continue
-        ref = ev.get("objectRef") or {}
-        out.add((ev["verb"], ref.get("resource", "") + (f"/{ref['subresource']}" if ref.get("subresource") else "")))
-    return out

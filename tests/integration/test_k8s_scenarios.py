@@ -29,6 +29,7 @@ import yaml
 from tests.harness import ROOT, CheckRun, run_checks
 from tests.integration.k8s_lab import NS, apply, check, kubectl, lab_command, names, pods
 from tests.reliability import Sees
+from tests.replaying import replay_of
 from tests.scenario_table import K8S, Row, assert_row
 
 pytestmark = pytest.mark.k8s_lab
@@ -164,7 +165,7 @@ def run_row(lab: Any, row: Row, tmp_path: Path) -> CheckRun:
     report_dir = ROOT / "reports" / "integration" / f"k8s-{row.name}"
     if row.name == "no-pods-log":
         return run_without_pods_log(lab, tmp_path, report_dir)
-    return check(lab, report_dir, *row.options)
+    return check(lab, report_dir, "--bundle", "on", *row.options)  # the packet is re-judged offline after
 
 
 HPA_VERDICT = ("the crashing pod's probe is blocked by its own pods-ready failure; report.html's verdict says \"1 of 3 "
@@ -199,6 +200,9 @@ def test_scenario(lab: Any, scenario: str, tmp_path: Path, sees):
     assert user_key not in run.stdout + run.stderr
     assert 'name="condition" value="k8s.cluster.api-reachable"' in (run.report_dir / "junit.xml").read_text()
     EXTRA.get(scenario, lambda *_: None)(lab, run, sees)
+    # The packet re-judged offline (--from-packet): the same outcome per condition and pod/operator, the same exit
+    # code, with every connection and child process refused (no API server, no exec, the wait not waited again).
+    replay_of(run)
 
 
 def _per_pod(run: CheckRun, cid: str) -> dict[str, str]:
@@ -378,7 +382,7 @@ def run_without_pods_log(lab: Any, tmp_path: Path, report_dir: Path) -> CheckRun
     try:
         kubeconfig = _sa_kubeconfig(lab, tmp_path, "blink-check-nolog")
         started = datetime.now(UTC)
-        run = check(lab, report_dir, kubeconfig=kubeconfig)
+        run = check(lab, report_dir, "--bundle", "on", kubeconfig=kubeconfig)
         time.sleep(1)  # the audit backend flushes in batches of at most a second
         _assert_audit(lab, "system:serviceaccount:blink:blink-check-nolog", started)
         return run

@@ -258,7 +258,7 @@ def test_a_minimal_catalog_loads_field_by_field(tmp_path: Path):
 
     cat, path = _load(tmp_path, _minimal())
     assert cat.path == path and cat.site == {"status_channel": "#c"} and cat.links == {"t": "https://docs.example/t"}
-    assert cat.sections == {"precondition": "", "disconnected": "Runner Disconnected", "upgrade": "", "deployment": ""}
+    assert cat.sections == {"precondition": "", "disconnected": "Runner Disconnected", "upgrade": "", "deployment": "", "beyond": ""}
     assert cat.conditions[0] == Condition(
         id="docker.a.b", section="disconnected", platform="docker", step="3-4", kind="check", title="T", checks="C",
         remedy="R {container_id}", link="t", requires=(), verdict="V",
@@ -320,7 +320,7 @@ def _cond(**kw):
         (_cond(id=None), "conditions[0]: missing field 'id'"),
         (_cond(id=5), "conditions[0]: field 'id' must be a str, got int"),
         (_cond(id="docker.a"), "condition 'docker.a': field 'id' must look like docker.<group>.<name> or k8s.<group>.<name>"),
-        (_cond(section="other"), "condition 'docker.a.b': field 'section' must be one of precondition, disconnected, upgrade, deployment"),
+        (_cond(section="other"), "condition 'docker.a.b': field 'section' must be one of precondition, disconnected, upgrade, deployment, beyond"),
         (_cond(platform="nomad"), "condition 'docker.a.b': field 'platform' must be one of docker, kubernetes"),
         (_cond(kind="x"), "condition 'docker.a.b': field 'kind' must be one of precondition, check, manual"),
         (_cond(kind=None), "condition 'docker.a.b': missing field 'kind'"),
@@ -365,6 +365,19 @@ def _cond(**kw):
         (lambda d: d["network_error_families"][0].pop("hint"), "network error family 'f': missing field 'hint'"),
         (lambda d: d["network_error_families"][0].update(hint="{h:>3}"), "network error family 'f': field 'hint' has placeholder '{h:>3}': only plain {name} placeholders are allowed"),
         (lambda d: d["network_error_families"][0].pop("label"), "network error family 'f': missing field 'label'"),
+        # advice, and errors that name every entry at fault at once
+        (lambda d: d.update(advice=["grant"]), "advice: must be a mapping of key to advice text"),
+        (lambda d: d.update(advice={"grant": 1}), "advice: must be a mapping of key to advice text"),
+        (lambda d: d.update(advice={"grant": "Grant {verb:>9}"}),
+         "advice.grant: field 'text' has placeholder '{verb:>9}': only plain {name} placeholders are allowed"),
+        (lambda d: d["conditions"].extend([dict(d["conditions"][0]), {**d["conditions"][1]}, {**d["conditions"][1]}]),
+         "{path}: duplicate condition ids: docker.a.b, k8s.c.d"),
+        (_cond(requires=["docker.x.y", "docker.a.b", "k8s.x.z"]),
+         "condition 'docker.a.b': field 'requires' names unknown ids: docker.x.y, k8s.x.z"),
+        (lambda d: d["upgrade_patterns"].update(creating="Creating (?P<name>x)"),
+         "upgrade_patterns: field 'creating' must have the named groups name, version, container_id (missing: version, "
+         "container_id)"),
+        (lambda d: d.update(links={"t": 5}), "links.t: field 'url' must be an http:// or https:// URL, got 5"),
     ],
 )
 def test_every_catalog_error_names_the_entry_and_field(tmp_path: Path, change, message):
@@ -479,3 +492,64 @@ def test_every_advice_key_the_code_gives_is_in_the_catalog_and_every_one_is_used
     assert set(used) == set(CATALOG.advice), (sorted(used), sorted(CATALOG.advice))
     for key, given in used.items():  # every placeholder of the advice is given by the code that shows it
         assert placeholders(CATALOG.advice[key]) <= given, (key, placeholders(CATALOG.advice[key]) - given)
+
+
+# ------------------------------------------------------------------ literal braces, the text shown apart, advice
+
+
+def test_literal_braces_in_a_remedy_do_not_stop_the_placeholders_after_them(tmp_path: Path):
+    """A kubectl jsonpath in a remedy is written with doubled braces: it is shown as one brace, and every
+    placeholder after it is still filled (and still checked when the catalog loads)."""
+    template = "`kubectl get pods -n {namespace} -o jsonpath='{{.items[*].metadata.name}}'` then `kubectl logs {pod} -n {namespace}`"
+    assert fill(template, {"namespace": "blink", "pod": "blink-runner-7d9f8-abcde"}) == (
+        "`kubectl get pods -n blink -o jsonpath='{.items[*].metadata.name}'` then `kubectl logs "
+        "blink-runner-7d9f8-abcde -n blink`")  # fmt: skip
+    import yaml
+
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(_broken(_cond(remedy="jsonpath='{{.items}}' for {pod:>9}"))))
+    with pytest.raises(CatalogError) as caught:
+        load_catalog(path)
+    assert str(caught.value) == ("condition 'docker.a.b': field 'remedy' has placeholder '{pod:>9}': only plain {name} "
+                                 "placeholders are allowed")
+
+
+def test_an_empty_value_leaves_its_placeholder_visible():
+    assert fill("The logs could not be read: {reason}", {"reason": ""}) == "The logs could not be read: {reason}"
+    assert fill("The logs could not be read: {reason}", {"reason": "EOF"}) == "The logs could not be read: EOF"
+
+
+def test_values_shown_apart_say_why_each_one_is_not_in_the_command():
+    text = fill("Reproduce: `{reproduce}`, then `docker logs {container_id}`",
+                {"reproduce": "curl x; rm -rf /", "container_id": "3f2a;reboot"})  # fmt: skip
+    assert text == (
+        "Reproduce: `{reproduce}`, then `docker logs {container_id}`\n"
+        "Not filled in above (shown apart, never inside a command):\n"
+        "  reproduce = 'curl x; rm -rf /' (not a command line the suite built)\n"
+        "  container_id = '3f2a;reboot' (does not look like a container id)"
+    )
+
+
+def test_a_shown_value_is_cut_after_200_characters():
+    from blinkcheck.catalog import _shown
+
+    assert [_shown("x" * n) for n in (199, 200, 201)] == [repr("x" * 199), repr("x" * 200), repr("x" * 200 + "…")]
+
+
+def test_problems_reads_and_advice_load_and_fill(tmp_path: Path):
+    data = _minimal()
+    data["conditions"][1].update(remedy="{problem}\n- fix it in {namespace}", problems={"gone": "P {pod} is gone."},
+                                 reads=["pods", "logs"],
+                                 variants={"other": {"remedy": "V {problem} in {namespace}"}})  # fmt: skip
+    data["advice"] = {"grant": "Grant `{verb}` with rbac/role.yaml", "image": "Use an image with curl"}
+    cat, _ = _load(tmp_path, data)
+    c = cat["k8s.c.d"]
+    assert (c.problems, c.reads) == ({"gone": "P {pod} is gone."}, ("pods", "logs"))
+    assert c.remediation("gone", {"pod": "p1", "namespace": "blink"}) == "P p1 is gone.\n- fix it in blink"
+    assert c.remediation("other", {"namespace": "blink"}) == "V {problem} in blink"  # the variant's own remedy
+    assert cat.readers("logs") == ("k8s.c.d",) and cat.readers("events") == ()
+    assert cat.advice == {"grant": "Grant `{verb}` with rbac/role.yaml", "image": "Use an image with curl"}
+    assert cat.advise("grant", verb="get") == "Grant `get` with rbac/role.yaml"
+    with pytest.raises(KeyError) as caught:
+        cat["k8s.c.nope"]
+    assert caught.value.args == ("k8s.c.nope",)

@@ -3,6 +3,7 @@ the startup grace), logs readable, network errors per pod."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -324,3 +325,138 @@ def test_startup_grace_needs_a_running_container_with_a_start_time():
     raw["status"]["containerStatuses"][0]["state"]["running"] = {}  # running, no startedAt
     no_time = pod_facts(raw)
     assert judge_pod_ready("k8s.disconnected.pods-ready", no_time, [no_time], NOW).outcome is Outcome.FAILED
+
+
+# ------------------------------------------------------------------ pods-exist: each way of missing, in full
+
+SELECTOR = "app=blink-runner,release=blink-runner"
+QUOTA = [{"type": "ReplicaFailure", "status": "True", "reason": "FailedCreate", "message": "exceeded quota"}]
+
+
+@pytest.mark.parametrize(
+    ("replicas", "pods", "conditions", "outcome", "variant", "problem", "evidence"),
+    [
+        (None, 0, None, Outcome.FAILED, "missing",
+         f"No deployment blink-runner and no pods labelled {SELECTOR} in namespace blink.", []),
+        (None, 2, None, Outcome.WARNING, "other-name",
+         f"2 pod(s) labelled {SELECTOR} run in blink, but there is no deployment named blink-runner (installed under "
+         "another name? pass --runner-name).", ["kubectl get pods"]),
+        (0, 0, None, Outcome.FAILED, "scaled-to-zero",
+         "Deployment blink-runner in blink is scaled to 0 replicas: no runner pod runs.", ["kubectl get deployment"]),
+        (2, 0, None, Outcome.FAILED, "no-pods",
+         "Deployment blink-runner in blink wants 2 replica(s) but has no pods.", ["kubectl get deployment"]),
+        (3, 0, QUOTA, Outcome.FAILED, "no-pods-because",
+         "Deployment blink-runner in blink wants 3 replica(s) but has no pods: ReplicaFailure=True FailedCreate: "
+         "exceeded quota", ["kubectl get deployment"]),
+    ],
+    ids=["missing", "other-name", "scaled-to-zero", "no-pods", "no-pods-because"],
+)
+def test_pods_missing_say_why_in_the_summary_the_remedy_and_the_evidence(replicas, pods, conditions, outcome, variant,
+                                                                          problem, evidence):  # fmt: skip
+    d = deployment_facts(deployment(replicas=replicas, ready=0, conditions=conditions)) if replicas is not None else None
+    runner_pods = [pod_facts(pod(f"blink-runner-7d9f8-{i}")) for i in ("abcde", "fghij")[:pods]]
+    f = judge_pods_exist("k8s.disconnected.pods-exist", d, runner_pods, "blink-runner", NS, SELECTOR, NOW)
+    assert (f.condition_id, f.outcome, f.variant) == ("k8s.disconnected.pods-exist", outcome, variant)
+    assert f.summary == problem
+    assert f.object == "deployment blink/blink-runner"
+    assert remedy(f) == (
+        f"{problem}\n1. Check pod status: `kubectl get pods -n blink`\n2. `kubectl get deployment blink-runner -n blink`\n"
+        "3. If the runner was never installed in this namespace, install it with the Helm command from the Blink UI; "
+        "if it runs elsewhere, pass --namespace or --all-namespaces."
+    )
+    assert [e.title for e in f.evidence] == evidence
+    for e in f.evidence:
+        if e.title == "kubectl get deployment":
+            assert e.source == NS
+            assert e.text.splitlines()[1].split() == ["blink", "blink-runner", f"0/{replicas}", str(replicas), "0", "2h"]
+        else:
+            assert e.source == f"blink, -l {SELECTOR}"
+            assert [line.split()[1] for line in e.text.splitlines()[1:]] == [p.name for p in runner_pods]
+
+
+def test_pods_exist_passes_with_the_ready_count():
+    d = deployment_facts(deployment(replicas=3, ready=2))
+    pods = [pod_facts(pod(f"blink-runner-7d9f8-{i}")) for i in "abc"]
+    f = judge_pods_exist("k8s.disconnected.pods-exist", d, pods, "blink-runner", NS, SELECTOR, NOW)
+    assert (f.condition_id, f.outcome, f.object) == ("k8s.disconnected.pods-exist", Outcome.PASSED,
+                                                     "deployment blink/blink-runner")  # fmt: skip
+    assert f.summary == "Deployment blink-runner in blink has 3 pod(s) (2/3 ready)."
+
+
+# ------------------------------------------------------------------ pods-ready: why a warning is not a failure
+
+
+@pytest.mark.parametrize(
+    ("raw", "outcome", "summary"),
+    [
+        (pod(deleting=True), Outcome.WARNING,
+         "pod blink/blink-runner-7d9f8-abcde is Terminating. Not yet a failure: it is terminating."),
+        (pod(containers=[container(restarts=5, last_reason="Error", last_exit=2, last_finished_ago=3601)]),
+         Outcome.WARNING, "pod blink/blink-runner-7d9f8-abcde is Running and Ready, restarted 5 times (last exit code 2, "
+         "Error). The last restart is more than an hour old."),
+        (pod(containers=[container(restarts=1, last_reason="OOMKilled", last_exit=137, last_finished_ago=7200)]),
+         Outcome.WARNING, "pod blink/blink-runner-7d9f8-abcde is OOMKilled (container blink-runner ran out of memory; "
+         "restarts 1). The last restart is more than an hour old."),
+        (pod(containers=[container(restarts=5, last_reason="Error", last_exit=2, last_finished_ago=60)]),
+         Outcome.FAILED, "pod blink/blink-runner-7d9f8-abcde is Running and Ready, restarted 5 times (last exit code 2, "
+         "Error)."),
+        (pod(containers=[container(ready=False, started_ago=10)]), Outcome.WARNING,
+         "pod blink/blink-runner-7d9f8-abcde is Running but not Ready (its readiness probe fails). It started less "
+         "than 1m ago: it may still become Ready."),
+        (pod(containers=[container(ready=False, started_ago=600)]), Outcome.FAILED,
+         "pod blink/blink-runner-7d9f8-abcde is Running but not Ready (its readiness probe fails)."),
+    ],
+    ids=["terminating", "old-restarts", "old-oom-kill", "recent-restarts", "just-started", "not-ready"],
+)
+def test_pod_ready_says_why_a_warning_is_not_yet_a_failure(raw, outcome, summary):
+    p = pod_facts(raw)
+    f = judge_pod_ready("k8s.disconnected.pods-ready", p, [p], NOW)
+    assert (f.outcome, f.summary) == (outcome, summary)
+
+
+def test_pod_ready_shows_the_last_30_lines_of_the_previous_container():
+    p = pod_facts(pod(containers=[container("waiting", "CrashLoopBackOff", ready=False, restarts=3, last_reason="Error",
+                                            last_exit=1)]))  # fmt: skip
+    previous = tuple(f"previous line {i}" for i in range(1, 46))
+    f = judge_pod_ready("k8s.disconnected.pods-ready", p, [p], NOW, [], window("current", previous=previous))
+    shown = next(e for e in f.evidence if e.title == "Last log lines of the previous container")
+    assert shown.text.splitlines() == list(previous[-30:])
+    assert shown.source == "pod blink/blink-runner-7d9f8-abcde --previous"
+
+
+# ------------------------------------------------------------------ logs-readable: gone, cut, how they were read
+
+
+def test_logs_of_a_pod_gone_during_the_run_are_not_evaluable_not_failed():
+    p = pod_facts(pod())
+    why = "pod blink/blink-runner-7d9f8-abcde was gone during the run (deleted after it was listed; its log read answered 404)"
+    w = replace(window(), error=why, gone=True)
+    f = judge_logs_readable("k8s.disconnected.logs-readable", p, w, "blink-runner", None, 1)
+    assert (f.condition_id, f.outcome, f.object) == ("k8s.disconnected.logs-readable", Outcome.NOT_EVALUABLE,
+                                                     "pod blink/blink-runner-7d9f8-abcde")  # fmt: skip
+    assert f.summary == f"Could not read the logs of pod blink/blink-runner-7d9f8-abcde: {why}"
+
+
+def test_logs_read_only_in_part_warn_with_why():
+    p = pod_facts(pod())
+    w = replace(window("a", "b", "c"), cut="the read stopped after 30s (--log-read-timeout)")
+    f = judge_logs_readable("k8s.disconnected.logs-readable", p, w, "blink-runner", None, 1)
+    assert (f.condition_id, f.outcome, f.object) == ("k8s.disconnected.logs-readable", Outcome.WARNING,
+                                                     "pod blink/blink-runner-7d9f8-abcde")  # fmt: skip
+    assert f.summary == ("Read 3 log lines of pod blink/blink-runner-7d9f8-abcde (last 2000 lines, since 1h); read as "
+                         "`kubectl logs deployment/blink-runner`, but not to the newest line: the read stopped after "
+                         "30s (--log-read-timeout).")
+    assert remedy(f).startswith("The logs of blink-runner-7d9f8-abcde could not be read: the read stopped after 30s "
+                                "(--log-read-timeout)\n")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("n_pods", "how"),
+    [(1, "`kubectl logs deployment/blink-runner`"), (2, "each of 2 pods' logs"), (5, "each of 5 pods' logs")],
+)
+def test_logs_of_several_pods_are_read_pod_by_pod(n_pods, how):
+    restarted = pod_facts(pod(containers=[container(restarts=2, last_reason="Error", last_exit=1)]))
+    f = judge_logs_readable("k8s.disconnected.logs-readable", restarted, window("x"), "blink-runner", None, n_pods)
+    assert f.outcome is Outcome.PASSED
+    assert f.summary == (f"Read 1 log lines of pod blink/blink-runner-7d9f8-abcde (last 2000 lines, since 1h); the "
+                         f"previous container's logs are gone; read as {how}.")  # fmt: skip

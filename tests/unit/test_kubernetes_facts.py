@@ -9,7 +9,7 @@ from blinkcheck.kubernetes.facts import OperatorFacts, parse_time
 from blinkcheck.kubernetes.parse import (
     deployment_facts,
     group_operators,
-    parse_selector,
+    label_selector,
     pod_facts,
     selector_text,
     selects,
@@ -34,9 +34,8 @@ def test_pod_without_container_statuses_has_not_run():
     assert not p.has_run and not p.ready and p.containers[0].name == "blink-runner"
 
 
-def test_parse_selector_and_text():
-    pairs = parse_selector("app=blink-runner, release==blink-runner")
-    assert pairs == (("app", "blink-runner"), ("release", "blink-runner"))
+def test_selector_text():
+    pairs = (("app", "blink-runner"), ("release", "blink-runner"))
     assert selector_text(pairs) == "app=blink-runner,release=blink-runner"
 
 
@@ -93,3 +92,20 @@ def test_group_operators_from_deployments_and_pods():
 def test_operator_version(name, labels, image, version):
     d = deployment_facts(deployment(name, labels=labels, image=image, secret=None))
     assert OperatorFacts(name, NS, d).version == version
+
+
+@pytest.mark.parametrize(
+    ("selector", "query"),
+    [
+        ({"matchLabels": {"release": "r", "app": "a"}}, "app=a,release=r"),
+        ({"matchLabels": {"app": "a"}, "matchExpressions": [{"key": "tier", "operator": "In", "values": ["y", "x"]}]},
+         "app=a,tier in (x,y)"),
+        ({"matchExpressions": [{"key": "t", "operator": "NotIn", "values": ["x"]}, {"key": "e", "operator": "Exists"},
+                               {"key": "legacy", "operator": "DoesNotExist"}]}, "t notin (x),e,!legacy"),
+        ({"matchExpressions": [{"key": "t", "operator": "Near", "values": ["x"]}]}, ""),  # never more than it selects
+        (None, ""),
+    ],
+)  # fmt: skip
+def test_a_deployments_whole_selector_becomes_the_api_servers_label_selector(selector, query):
+    raw = {"metadata": {"name": "d", "namespace": NS}, "spec": {"selector": selector}}
+    assert label_selector(selector) == query == deployment_facts(raw).selector_query

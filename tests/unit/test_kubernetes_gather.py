@@ -10,8 +10,8 @@ import pytest
 
 from blinkcheck.kubernetes.preconditions import judge_permissions
 from blinkcheck.model import Outcome
-from tests.unit.fake_kube_api import KUBECONFIG, EndlessListApi, spec_for
-from tests.unit.kubernetes_objects import CATALOG
+from tests.unit.fake_kube_api import KUBECONFIG, EndlessListApi, FakeApi, spec_for
+from tests.unit.kubernetes_objects import CATALOG, deployment, pod
 
 # ------------------------------------------------------------------ rbac/ and the client
 
@@ -126,3 +126,144 @@ def test_priming_without_get_secrets_turns_strict_and_says_so(fake_facts):
     assert len(notes) == 1 and "blink/blink-runner-secret could not be read" in notes[0]
     assert "stricter redaction" in notes[0] and "missing permission: get secrets" in notes[0]
     assert not any("/secrets/" in p for _, p in api.requests)
+
+
+# ------------------------------------------------------------------ at scale: selectors, parallel reads, requests
+
+
+class ScaleApi(FakeApi):
+    """A namespace where the API server filters pods by label selector (as a real one does): `runners` runner pods
+    of a deployment under an HPA among `others` unrelated pods, an operator deployment and its pod; each log read
+    takes a little while, and how many run at the same time is recorded."""
+
+    def __init__(self, runners: int, others: int) -> None:
+        import threading
+        import time
+
+        from tests.unit.kubernetes_objects import operator
+
+        labels = {"app": "blink-runner", "release": "blink-runner"}
+        self.pods = [pod(f"blink-runner-5c6d7-{i:05d}", labels=labels) for i in range(runners)]
+        self.pods += [pod(f"other-{i:05d}", labels={"app": f"other-{i % 7}"}) for i in range(others)]
+        op = operator()
+        self.operator_deployment = deployment(op.name, selector={"app": "blink-operator"}, secret=None)
+        self.pods.append(pod(f"{op.name}-6f7c9-xyz12", labels={"app": "blink-operator", "version": "1.0.995"}))
+        self.in_flight = self.most_in_flight = 0
+        self._lock = threading.Lock()
+        self._sleep = time.sleep
+        super().__init__()
+
+    def answer(self, path: str) -> tuple[int, Any, bytes | None]:
+        from urllib.parse import parse_qs, urlparse
+
+        url = urlparse(path)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        if url.path.endswith("/log"):
+            with self._lock:
+                self.in_flight += 1
+                self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            self._sleep(0.05)
+            with self._lock:
+                self.in_flight -= 1
+            name = url.path.split("/")[-2]
+            error = name.endswith("00007")  # one runner pod logs a network error
+            line = 'level=error msg="dial tcp 10.0.0.1:443: i/o timeout"' if error else "level=info msg=connected"
+            return 200, None, f"2026-11-28T11:59:00.000000000Z {line}\n".encode()
+        if url.path.endswith("/deployments"):
+            return 200, {"items": [deployment(), self.operator_deployment], "metadata": {}}, None
+        if url.path.endswith("/horizontalpodautoscalers"):
+            hpa = {"metadata": {"name": "blink-runner", "namespace": "blink"},
+                   "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "blink-runner"}, "minReplicas": 3,
+                            "maxReplicas": 60}, "status": {}}  # fmt: skip
+            return 200, {"items": [hpa], "metadata": {}}, None
+        if url.path.endswith("/pods"):
+            wanted = dict(part.split("=", 1) for part in query.get("labelSelector", "").split(",") if part)
+            items = [p for p in self.pods if wanted.items() <= p["metadata"]["labels"].items()]
+            return 200, {"items": items, "metadata": {}}, None
+        return super().answer(path)
+
+
+@pytest.fixture
+def scale(tmp_path):
+    from blinkcheck.kubernetes.gather import KubernetesFacts
+    from blinkcheck.redact import Redactor
+
+    api = ScaleApi(runners=50, others=500)
+    path = tmp_path / "kubeconfig"
+    path.write_text(KUBECONFIG.replace("https://127.0.0.1:1", api.url))
+    yield api, KubernetesFacts(spec_for(tmp_path, kubeconfig=str(path)), Redactor(), CATALOG)
+    api.close()
+
+
+def test_runner_pods_are_selected_by_the_api_server_and_every_request_is_counted(scale):
+    from blinkcheck.kubernetes.gather import LOG_WORKERS
+    from blinkcheck.logs.judge import has_network_errors
+
+    api, k8s = scale
+    k8s.prime_secrets()
+    pods = k8s.runner_pods()
+    assert len(pods) == 50 and all(p.name.startswith("blink-runner-") for p in pods)
+    assert [o.name for o in k8s.operators] == ["blink-operator-1.0.995"] and len(k8s.operators[0].pods) == 1
+    k8s.read_logs(pods)
+    windows = [k8s.log_window(p) for p in pods]  # read already: no second read
+    assert all(w.complete and w.line_count == 1 for w in windows)
+    assert [p.name for p, w in zip(pods, windows, strict=True) if has_network_errors(w)] == ["blink-runner-5c6d7-00007"]
+    pod_lists = [p for m, p in api.requests if "/pods?" in p]
+    # one list per selector: the runner deployment's, the operator deployment's; never the whole namespace
+    assert len(pod_lists) == 2 and all("labelSelector=" in p for p in pod_lists), pod_lists
+    assert sum("labelSelector=app%3Dblink-runner%2Crelease%3Dblink-runner" in p for p in pod_lists) == 1
+    assert sum("/log?" in p for _, p in api.requests) == 50  # each runner pod's window once
+    assert 2 <= api.most_in_flight <= LOG_WORKERS  # read side by side, never more than the bound
+    assert k8s.api_requests == len(api.requests)  # every request the server saw is counted, and only those
+    assert len(api.requests) < 50 + 20  # the windows, and a few lists, reviews and reads: not one per pod listed
+
+
+def test_a_list_longer_than_its_bound_is_could_not_look_never_a_part(tmp_path):
+    """More pods under one selector than MAX_OBJECTS: not judged on the first pages."""
+    from blinkcheck.kubernetes.gather import MAX_OBJECTS, PAGE, KubernetesFacts
+    from blinkcheck.model import CouldNotLook
+    from blinkcheck.redact import Redactor
+
+    class Crowded(FakeApi):
+        def answer(self, path: str) -> tuple[int, Any, bytes | None]:
+            if path.startswith("/api/v1/namespaces/blink/pods?"):
+                return 200, {"items": [pod(f"blink-runner-5c6d7-{i}") for i in range(PAGE)],
+                             "metadata": {"continue": "more"}}, None  # fmt: skip
+            return super().answer(path)
+
+    api = Crowded()
+    try:
+        path = tmp_path / "kubeconfig"
+        path.write_text(KUBECONFIG.replace("https://127.0.0.1:1", api.url))
+        k8s = KubernetesFacts(spec_for(tmp_path, kubeconfig=str(path)), Redactor(), CATALOG)
+        with pytest.raises(CouldNotLook) as err:
+            k8s.runner_pods()
+    finally:
+        api.close()
+    assert f"more than {MAX_OBJECTS} pods -l app=blink-runner,release=blink-runner in blink" in err.value.reason
+    assert "listed only in part" in err.value.reason
+
+
+def test_bounded_parallel_bounds_yields_everything_and_hands_errors_over():
+    import threading
+    import time
+
+    from blinkcheck.streaming import bounded_parallel
+
+    lock, running, most = threading.Lock(), [0], [0]
+
+    def work(n: int) -> int:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.02)
+        with lock:
+            running[0] -= 1
+        if n == 13:
+            raise ValueError("thirteen")
+        return n * n
+
+    assert sorted(r for _, r in bounded_parallel(work, range(12), 3)) == [n * n for n in range(12)]
+    assert most[0] == 3
+    with pytest.raises(ValueError, match="thirteen"):
+        list(bounded_parallel(work, range(20), 4))

@@ -6,6 +6,8 @@ import base64
 import json
 from pathlib import Path
 
+import pytest
+
 from blinkcheck.catalog import load_catalog
 from blinkcheck.redact import Redactor
 from blinkcheck.report.results_json import write_results_json
@@ -40,3 +42,24 @@ def test_results_holding_a_secret_in_any_form_never_reach_the_disk(tmp_path, cap
         err = capsys.readouterr().err
         assert f"LEAK GATE: a secret value ({form[:3]}…) was found in results.json; it was not written" in err
         assert SECRET not in err
+
+
+def test_results_say_how_many_api_requests_each_platform_made(tmp_path):
+    import jsonschema
+
+    from blinkcheck.report.results_json import results_data
+    from tests.unit.fake_kube_api import spec_for
+
+    state = RunState(spec=spec_for(tmp_path, log_window="last 2000 lines, since 1h"), catalog=load_catalog(),
+                     redactor=Redactor(), enabled=True)  # fmt: skip
+    made = [55]
+    state.api_requests["kubernetes"] = lambda: made[0]
+    made[0] += 2  # counted when results.json is built, not when the counter was registered
+    data = results_data(state)
+    assert data["target"]["api_requests"] == {"kubernetes": 57}
+    schema = json.loads((Path(__file__).resolve().parents[2] / "blinkcheck" / "results.schema.json").read_text())
+    jsonschema.validate(data, schema)
+    for wrong in ({"kubernetes": -1}, {"kubernetes": "57"}, {"vmware": 1}):
+        data["target"]["api_requests"] = wrong
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(data, schema)

@@ -7,7 +7,7 @@ from pathlib import Path
 from blinkcheck.catalog import load_catalog
 from blinkcheck.model import Finding, Outcome
 from blinkcheck.redact import Redactor
-from blinkcheck.report.verdict import verdict_html
+from blinkcheck.report.verdict import verdict_html, verdict_lines
 from blinkcheck.results import build_result
 from blinkcheck.run import RunState
 
@@ -34,6 +34,19 @@ def test_failed_check_gives_the_catalog_verdict():
     page = "".join(verdict_html(state_with(
         Finding("docker.disconnected.blink-reachable", Outcome.FAILED, "TCP connect timed out", "c"))))
     assert "Runner Disconnected: egress to Blink is blocked" in page
+
+
+def test_verdict_lines_say_the_same_as_the_report_one_per_section():
+    state = state_with(Finding("docker.disconnected.blink-reachable", Outcome.FAILED, "TCP connect timed out", "c"),
+                       Finding("docker.host.daemon-reachable", Outcome.PASSED, "answers", "h"))  # fmt: skip
+    lines = verdict_lines(state)
+    assert lines == ["blink-checks verdict: Before the runbook: can the suite look?: healthy",
+                     "blink-checks verdict: Runner Disconnected: egress to Blink is blocked - apply the outbound firewall rules"]  # fmt: skip
+    page = "".join(verdict_html(state))
+    assert all(line.split(": ", 1)[1].split(": ", 1)[1] in page for line in lines)
+    could_not = verdict_lines(state_with(Finding("docker.disconnected.blink-reachable", Outcome.NOT_EVALUABLE, "x", "c")))
+    assert could_not == ["blink-checks verdict: Runner Disconnected: could not look (Blink is reachable from the runner's "
+                         "network namespace)"]  # fmt: skip
 
 
 def test_not_evaluable_check_says_could_not_look():
