@@ -305,9 +305,12 @@ def check_secret_empty(c: Ctx) -> str | None:
 def block_egress(s: Settings) -> None:
     iptables("-N", EGRESS_CHAIN, check=False)
     iptables("-F", EGRESS_CHAIN)
+    # Pods only (in through the bridge): the suite's host asks the stand-in from the gateway's own address, which is
+    # in the pod CIDR too, and its way to Blink (Blink's readiness) is not the runner's.
     for port in (s.standin_port, s.standin_tls_port):
-        iptables("-A", EGRESS_CHAIN, "-s", s.pod_cidr, "-d", s.gateway, "-p", "tcp", "--dport", str(port),
-                 "-m", "comment", "--comment", "blink-lab k8s scenario egress-blocked", "-j", "DROP")
+        iptables("-A", EGRESS_CHAIN, "-i", s.bridge, "-s", s.pod_cidr, "-d", s.gateway, "-p", "tcp",
+                 "--dport", str(port), "-m", "comment", "--comment", "blink-lab k8s scenario egress-blocked",
+                 "-j", "DROP")
     if iptables("-C", "INPUT", "-j", EGRESS_CHAIN, check=False).returncode != 0:
         iptables("-I", "INPUT", "1", "-j", EGRESS_CHAIN)
 
