@@ -58,6 +58,13 @@ OPTIONS: tuple[Option, ...] = (
     Option("--rollback-window", "BLINK_ROLLBACK_WINDOW", "5m", "operator rollback window (runbook: 5 minutes)"),
     Option("--bundle", "BLINK_BUNDLE", "off", "off | on | on-failure: write the escalation packet (a .tar.gz)"),
     Option("--deadline", "BLINK_DEADLINE", "off", "end the whole run after this long with a partial report (e.g. 5m)"),
+    Option("--blink-api-url", "BLINK_API_URL", None, "the Blink URL the suite itself asks (default: --blink-url)"),
+    Option("--blink-api-key", "BLINK_API_KEY", None, "a user's Blink API key: env:NAME or file:PATH (the env "
+           "variable may hold the key itself); without it only Blink's readiness is checked"),
+    Option("--workspace-id", "BLINK_WORKSPACE_ID", None, "the Blink workspace of the runner's group (with the key)"),
+    Option("--blink-readiness-path", "BLINK_READINESS_PATH", "auto", "auto (/api/v1/api/readiness, then "
+           "/api/readiness) or a path"),
+    Option("--blink-stale", "BLINK_STALE", "5m", "a runner Blink last saw longer ago than this is disconnected"),
     # scheduled runs (blinkcheck.schedule)
     Option("--history", "BLINK_HISTORY", None, "folder keeping each run's results.json: new/cleared/lasting failures"),
     Option("--history-keep", "BLINK_HISTORY_KEEP", "50", "how many runs --history keeps"),
@@ -213,6 +220,14 @@ def target_spec(given: Mapping[str, str | None], environ: Mapping[str, str]) -> 
             probe = "on" if _on_off("--probe", probe) else "off"
         except pytest.UsageError:
             raise pytest.UsageError(f"--probe: '{probe}' must be auto, on or off") from None
+    api_key = _api_key(config)
+    workspace = (raw["--workspace-id"] or "").strip()
+    if api_key and not re.fullmatch(r"[A-Za-z0-9_.-]{1,128}", workspace):
+        raise pytest.UsageError("--workspace-id: needed with --blink-api-key (the workspace id from Blink's UI: "
+                                "letters, digits, '-', '_', '.')")
+    readiness = get("--blink-readiness-path").strip()
+    if readiness != "auto" and not re.fullmatch(r"/[A-Za-z0-9_./-]*", readiness):
+        raise pytest.UsageError(f"--blink-readiness-path: '{readiness}' must be auto or a path starting with /")
     return TargetSpec(
         target=target,
         docker_host=docker.host,
@@ -239,9 +254,43 @@ def target_spec(given: Mapping[str, str | None], environ: Mapping[str, str]) -> 
         deadline_s=None if get("--deadline") == "off" else parse_duration("--deadline", get("--deadline"), 86400),
         docker_context=docker.context,
         docker_tls=docker.tls,
+        blink_api_url=_url("--blink-api-url", raw["--blink-api-url"], ("https", "http")) if raw["--blink-api-url"]
+        else blink_url,
+        blink_api_key=api_key,
+        workspace_id=workspace,
+        readiness_path=readiness,
+        blink_stale_s=parse_duration("--blink-stale", get("--blink-stale"), maximum=30 * 86400),
         remediate=_on_off("--remediate", get("--remediate")),
         assume_yes=_on_off("--yes", get("--yes")),
     )
+
+
+def _api_key(config: pytest.Config) -> str:
+    """A user's Blink API key, from `env:NAME` or `file:PATH`, or the BLINK_API_KEY variable itself; never a value
+    typed on the command line (shell history, `ps`). Error messages never show the value."""
+    flag = "--blink-api-key"
+    given = config.getoption(_dest(flag))
+    text = str(given) if given is not None else os.environ.get("BLINK_API_KEY", "")
+    if text.startswith("env:"):
+        value = os.environ.get(text[4:], "")
+        if not value:
+            raise pytest.UsageError(f"{flag}: environment variable {text[4:]!r} is not set or empty")
+    elif text.startswith("file:"):
+        try:
+            value = Path(text[5:]).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            why = getattr(exc, "strerror", None) or exc
+            raise pytest.UsageError(f"{flag}: cannot read {text[5:]!r}: {why}") from None
+        if not value:
+            raise pytest.UsageError(f"{flag}: {text[5:]!r} is empty")
+    elif given is not None and text:
+        raise pytest.UsageError(f"{flag}: give env:NAME or file:PATH, not the key itself (a key on the command line "
+                                "stays in shell history and `ps`); or set BLINK_API_KEY")
+    else:
+        value = text.strip()
+    if any(ch.isspace() or not ch.isprintable() for ch in value):
+        raise pytest.UsageError(f"{flag}: the key holds spaces or control characters (value not shown)")
+    return value
 
 
 def parse_schedule_spec(config: pytest.Config) -> ScheduleSpec:

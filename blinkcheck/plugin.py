@@ -98,7 +98,9 @@ def pytest_configure(config: pytest.Config) -> None:
     for step in sorted({n for c in catalog.conditions for n in step_numbers(c.step)}):
         config.addinivalue_line("markers", f"step{step}: a check of the runbook's step {step} (from the catalog)")
     enabled = _runs_checks(config)
-    config.stash[STATE] = RunState(spec=spec, catalog=catalog, redactor=Redactor(), enabled=enabled, replay=replay)
+    redactor = Redactor()
+    redactor.add(spec.blink_api_key)  # a user's Blink API key: known before anything is said or asked
+    config.stash[STATE] = RunState(spec=spec, catalog=catalog, redactor=redactor, enabled=enabled, replay=replay)
     if replay is not None:
         config.stash[STATE].notes.append(replay.note)
     if not enabled:
