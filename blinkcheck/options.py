@@ -220,7 +220,7 @@ def target_spec(given: Mapping[str, str | None], environ: Mapping[str, str]) -> 
             probe = "on" if _on_off("--probe", probe) else "off"
         except pytest.UsageError:
             raise pytest.UsageError(f"--probe: '{probe}' must be auto, on or off") from None
-    api_key = _api_key(config)
+    api_key = _api_key(given.get("--blink-api-key"), environ)
     workspace = (raw["--workspace-id"] or "").strip()
     if api_key and not re.fullmatch(r"[A-Za-z0-9_.-]{1,128}", workspace):
         raise pytest.UsageError("--workspace-id: needed with --blink-api-key (the workspace id from Blink's UI: "
@@ -265,14 +265,13 @@ def target_spec(given: Mapping[str, str | None], environ: Mapping[str, str]) -> 
     )
 
 
-def _api_key(config: pytest.Config) -> str:
+def _api_key(given: str | None, environ: Mapping[str, str]) -> str:
     """A user's Blink API key, from `env:NAME` or `file:PATH`, or the BLINK_API_KEY variable itself; never a value
-    typed on the command line (shell history, `ps`). Error messages never show the value."""
+    typed on the command line (shell history, `ps`) or in a --targets file. Error messages never show the value."""
     flag = "--blink-api-key"
-    given = config.getoption(_dest(flag))
-    text = str(given) if given is not None else os.environ.get("BLINK_API_KEY", "")
+    text = given if given is not None else environ.get("BLINK_API_KEY", "")
     if text.startswith("env:"):
-        value = os.environ.get(text[4:], "")
+        value = environ.get(text[4:], "")
         if not value:
             raise pytest.UsageError(f"{flag}: environment variable {text[4:]!r} is not set or empty")
     elif text.startswith("file:"):
