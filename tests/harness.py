@@ -215,6 +215,7 @@ def run_checks_as(user: str, *args: str, timeout: float = 120) -> CheckRun:
     cmd = ["runuser", "-u", user, "--", python, "-m", "pytest", "checks/", "-q", "-p", "no:cacheprovider",
            "--report-dir", str(report_dir), *args]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k not in ("DOCKER_HOST", "PYTEST_ADDOPTS")}
+    env.update(lab_blink_api(args))
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env["PYTHONPATH"] = f"{src}:{sysconfig.get_paths()['purelib']}"
     started = time.monotonic()

@@ -98,6 +98,9 @@ def overlay(lab: Any, tmp_path: Path, reports: Path, relay_port: int, notify_url
     (d / "pv.yaml").write_text(yaml.safe_dump(pv))
     env = [
         {"name": "BLINK_URL", "value": lab.standin_url},
+        # Blink's readiness, asked by the suite itself: the stand-in's plain port (the suite's image does not trust
+        # the lab's CA, as it trusts a real Blink's public certificate)
+        {"name": "BLINK_API_URL", "value": lab.standin_http_url},
         {"name": "KUBERNETES_SERVICE_HOST", "value": lab.gateway},
         {"name": "KUBERNETES_SERVICE_PORT", "value": str(relay_port)},
         {"name": "BLINK_NOTIFY_URL", "value": notify_url},  # a receiver of the test, on the gateway
