@@ -45,6 +45,8 @@ class ContainerFacts:
     network_mode: str = ""
     # SSL_CERT_FILE of its environment: a trust store's path, the one environment value kept (never a secret).
     cert_file: str = ""
+    ips: tuple[str, ...] = ()  # its addresses on its networks (Blink's view matches a runner by IP too)
+    hostname: str = ""
 
     @property
     def short_id(self) -> str:
@@ -84,7 +86,14 @@ def container_facts(inspect: Mapping[str, Any]) -> ContainerFacts:
         dns=tuple(str(d) for d in host.get("Dns") or []),
         network_mode=str(host.get("NetworkMode", "")),
         cert_file=next((e.partition("=")[2] for e in config.get("Env") or [] if e.startswith("SSL_CERT_FILE=")), ""),
+        ips=_addresses(inspect),
+        hostname=str(config.get("Hostname") or ""),
     )
+
+
+def _addresses(inspect: Mapping[str, Any]) -> tuple[str, ...]:
+    networks = (inspect.get("NetworkSettings") or {}).get("Networks") or {}
+    return tuple(str(n["IPAddress"]) for n in networks.values() if isinstance(n, dict) and n.get("IPAddress"))
 
 
 def is_runner(names: Sequence[str], image: str, prefix: str) -> bool:

@@ -41,6 +41,11 @@ OOM = "docker.runner.oom-killed"
 RESTART = "docker.runner.restart-policy"
 # The host's own facts need only `docker info` and the host: read when the container list could not be.
 HOST_READ = {DISK: P, MEMORY: P, SERVICE: S}  # no systemd on the lab machines: the service is skipped
+# Blink's own view, without a key: Blink's readiness does not need the engine (asked from the suite's host), the
+# runner group is not asked (a user's choice); the checks of this host's runners follow container-exists.
+READY, SEEN, GROUP, VERSION = "docker.blink.ready", "docker.blink.sees-runner", "docker.blink.group-available", \
+    "docker.blink.version"  # fmt: skip
+BLINK_NO_KEY = {READY: "passed", GROUP: "skipped"}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -104,7 +109,8 @@ def test_docker_host_env_pointing_nowhere(tmp_path, sees):
 @pytest.mark.reliability(
     "the Docker API goes away in the middle of a run: when the logs are read, its socket stops accepting "
     "(connections refused, as from a stopped daemon)",
-    Sees(exit=1, outcomes={DAEMON: P, EXISTS: P, RUNNING: P, SOCKET: P, OOM: P, RESTART: P},
+    Sees(exit=1, outcomes={DAEMON: P, EXISTS: P, RUNNING: P, SOCKET: P, OOM: P, RESTART: P, **BLINK_NO_KEY, SEEN: S,
+                           VERSION: S},
          says={LOGS: "reading the logs of container blink-runner"}, others=N, report=True),
 )
 def test_daemon_stops_mid_run(tmp_path, proxy, sees):
@@ -134,8 +140,8 @@ LIST = "the container list (`GET /containers/json`, answered 6 s late)"
 
 @pytest.mark.reliability(
     "slow Docker API: the container list answers after `--api-timeout 2`",
-    Sees(exit=1, within_s=30, outcomes={DAEMON: P, EXISTS: N, **HOST_READ}, says={EXISTS: "timed out"},
-         took={EXISTS: 4}, others=N, naming=EXISTS, calls={LIST: 1}, report=True),
+    Sees(exit=1, within_s=30, outcomes={DAEMON: P, EXISTS: N, **HOST_READ, READY: P, GROUP: N},
+         says={EXISTS: "timed out"}, took={EXISTS: 4}, others=N, naming=EXISTS, calls={LIST: 1}, report=True),
 )
 def test_slow_api_times_out_bounded(tmp_path, proxy, sees):
     rule = Rule(r"GET /v[\d.]+/containers/json", delay_s=6)
@@ -147,8 +153,8 @@ def test_slow_api_times_out_bounded(tmp_path, proxy, sees):
 
 @pytest.mark.reliability(
     "the runner container removed between listing and inspecting (the engine's inspect answers 404)",
-    Sees(exit=1, outcomes={DAEMON: P, EXISTS: F, **HOST_READ}, says={EXISTS: "No container named blink-runner*"},
-         others=B, naming=EXISTS, report=True),
+    Sees(exit=1, outcomes={DAEMON: P, EXISTS: F, **HOST_READ, **BLINK_NO_KEY},
+         says={EXISTS: "No container named blink-runner*"}, others=B, naming=EXISTS, report=True),
 )
 def test_runner_removed_between_listing_and_inspecting(tmp_path, proxy, sees):
     def remove_runner(_):
