@@ -139,28 +139,32 @@ no-socket            1    P                P                P                 P 
 K8S_RBAC_NOTE = "as a ServiceAccount bound to rbac/role.yaml and rbac/role-probe-exec.yaml without `get pods/log`"
 
 K8S = table("kubernetes", _ids("kubernetes"), """
-run                         exit api-reachable permissions pods-exist pods-ready logs-readable no-network-errors blink-reachable blink-status operator-state operator-handoff operator-stuck rollback-overdue secret-present
-healthy                     0    P             P           P          P          P             P                 P               M            P              P                P              P                P
-no-pods-log                 1    P             F           P          P          N             N                 P               M            P              N                P              P                P
-no-runner                   1    P             P           F          B          B             B                 B               M            P              B                P              P                P
-crashloop                   1    P             P           P          F          P             P                 B               M            P              P                P              P                P
-pending                     1    P             P           P          F          B             B                 B               M            P              B                P              P                P
-hpa                         1    P             P           P          P+P+F      P+P+P         P+P+P             P+P+B           M            P              P+P+P            P              P                P
-logs-unreadable             1    P             P           P          P          F             B                 N               M            P              B                P              P                P
-egress-blocked              1    P             P           P          P          P             F                 F               M            P              P                P              P                P
-egress-recovered            0    P             P           P          P          P             W                 P               M            P              P                P              P                P
-runner-misconfigured        1    P             P           P          P          P             F                 P               M            P              P                P              P                P
-dns-dead                    1    P             P           P          P          P             F                 F               M            P              P                P              P                P
-tls-inspected               1    P             P           P          P          P             F                 F               M            P              P                P              P                P
-proxy-dead                  1    P             P           P          P          P             F                 F               M            P              P                P              P                P
-secret-missing              1    P             P           P          F          B             B                 B               M            P              B                P              P                F
-secret-empty                1    P             P           P          F          P             P                 B               M            P              P                P              P                F
-upgrade-in-progress         0    P             P           P          P          P             P                 P               M            W              P                P              P                P
-rollback-overdue            1    P             P           P          P          P             P                 P               M            W              P                P              F                P
-operator-gone               1    P             P           P          P          P             P                 P               M            P              F                P              P                P
-operator-stuck              1    P             P           P          P          P             P                 P               M            W              F                F              P                P
-operator-rollback           1    P             P           P          P          P             P                 P               M            W              F                F              P                P
-operator-pending            1    P             P           P          P          P             P                 P               M            W              F                F              P                P
+run                         exit api-reachable permissions pods-exist pods-ready logs-readable no-network-errors blink-reachable blink-status operator-state operator-handoff operator-stuck rollback-overdue secret-present network-policy node-pressure evicted-pods quota-blocks-upgrade
+healthy                     0    P             P           P          P          P             P                 P               M            P              P                P              P                P P              P             P            P
+no-pods-log                 1    P             F           P          P          N             N                 P               M            P              N                P              P                P P              S             P            P
+no-runner                   1    P             P           F          B          B             B                 B               M            P              B                P              P                P B              B             B            P
+crashloop                   1    P             P           P          F          P             P                 B               M            P              P                P              P                P P              P             P            P
+pending                     1    P             P           P          F          B             B                 B               M            P              B                P              P                P P              S             P            P
+hpa                         1    P             P           P          P+P+F      P+P+P         P+P+P             P+P+B           M            P              P+P+P            P              P                P P+P+P          P             P            P
+logs-unreadable             1    P             P           P          P          F             B                 N               M            P              B                P              P                P P              P             P            P
+egress-blocked              1    P             P           P          P          P             F                 F               M            P              P                P              P                P P              P             P            P
+egress-recovered            0    P             P           P          P          P             W                 P               M            P              P                P              P                P P              P             P            P
+runner-misconfigured        1    P             P           P          P          P             F                 P               M            P              P                P              P                P P              P             P            P
+dns-dead                    1    P             P           P          P          P             F                 F               M            P              P                P              P                P P              P             P            P
+tls-inspected               1    P             P           P          P          P             F                 F               M            P              P                P              P                P P              P             P            P
+proxy-dead                  1    P             P           P          P          P             F                 F               M            P              P                P              P                P P              P             P            P
+secret-missing              1    P             P           P          F          B             B                 B               M            P              B                P              P                F P              P             P            P
+secret-empty                1    P             P           P          F          P             P                 B               M            P              P                P              P                F P              P             P            P
+upgrade-in-progress         0    P             P           P          P          P             P                 P               M            W              P                P              P                P P              P             P            P
+rollback-overdue            1    P             P           P          P          P             P                 P               M            W              P                P              F                P P              P             P            P
+operator-gone               1    P             P           P          P          P             P                 P               M            P              F                P              P                P P              P             P            P
+operator-stuck              1    P             P           P          P          P             P                 P               M            W              F                F              P                P P              P             P            P
+operator-rollback           1    P             P           P          P          P             P                 P               M            W              F                F              P                P P              P             P            P
+operator-pending            1    P             P           P          P          P             P                 P               M            W              F                F              P                P P              P             P            P
+network-policy              1    P             P           P          P          P             P                 P               M            P              P                P              P                P              F              P             P            P
+node-pressure               1    P             P           P          P          P             P                 P               M            P              P                P              P                P              P              F             P            P
+evicted-pod                 1    P             P           P          P+F        P+P           P+P               P+B             M            P              P+P              P              P                P              P+P            P             F            P
+quota-exhausted             1    P             P           P          P          P             P                 P               M            W              F                F              P                P              P              P             P            F
 """, {
     "healthy": ("healthy", "nothing", ()),
     "no-runner": ("no-runner", "no runner deployment or pods (its ConfigMap and Secret are there)", ()),
@@ -189,6 +193,13 @@ operator-pending            1    P             P           P          P         
                           ("--operator-wait", "5s")),
     "secret-missing": ("secret-missing", "no secret `blink-runner-secret`: CreateContainerConfigError", ()),
     "secret-empty": ("secret-empty", "the secret's `appKey` is empty: the runner exits 1", ()),
+    "network-policy": ("network-policy", "a NetworkPolicy selects the runner pods and allows egress only to the "
+                       "cluster's DNS (not enforced by the lab's network: judged from the policy)", ()),
+    "node-pressure": ("node-pressure", "the runner's node reports DiskPressure (its status set by the lab, the "
+                      "kubelet kept from resetting it)", ()),
+    "evicted-pod": ("evicted-pod", "a runner pod Failed with reason Evicted beside the running one", ()),
+    "quota-exhausted": ("quota-exhausted", "a ResourceQuota on requests.cpu leaves no room for the operator's pod: "
+                        "its deployment cannot create it (exceeded quota)", ()),
 }, notes={"no-pods-log": K8S_RBAC_NOTE})
 
 TABLES = {"docker": DOCKER, "kubernetes": K8S}

@@ -32,14 +32,16 @@ def test_rbac_role_grants_exactly_what_the_checks_read():
 
     read_only = rules("role.yaml")
     exec_rules = rules("role-probe-exec.yaml")
+    node_rules = rules("clusterrole-nodes.yaml")
     for r in READS:
         resource = r.resource + (f"/{r.subresource}" if r.subresource else "")
-        pool = exec_rules if r.key == "exec" else read_only
+        pool = exec_rules if r.key == "exec" else (node_rules if r.cluster else read_only)
         assert any(
             r.group in rule["apiGroups"] and resource in rule["resources"] and r.verb in rule["verbs"] for rule in pool
         ), f"rbac/ does not grant {r.verb} {resource} ({r.group or 'core'})"
-    for rule in read_only:  # read-only means it
+    for rule in read_only + node_rules:  # read-only means it
         assert set(rule["verbs"]) <= {"get", "list"}, rule
+    assert [rule["resources"] for rule in node_rules] == [["nodes"]]  # the ClusterRole grants nodes only
     granted = {res for rule in read_only for res in rule["resources"]}
     needed = {r.resource + (f"/{r.subresource}" if r.subresource else "") for r in READS}
     assert granted <= needed, f"rbac/role.yaml grants more than the checks read: {granted - needed}"
