@@ -129,7 +129,7 @@ def judge_network_policy(cid: str, pod: PodFacts, policies: Sequence[NetworkPoli
         summary = (f"NetworkPolicy {names} allows {pod.label} TCP {port} only to {values['allowed']}: whether "
                    f"{blink_host} is in there cannot be told from the policies.")  # fmt: skip
         return Finding(cid, Outcome.WARNING, summary, pod.label, evidence, values, variant="unsure")
-    summary = f"NetworkPolicy {names} restricts the egress of {pod.label}; it allows TCP {port} to {blink_host} and DNS."
+    summary = f"NetworkPolicy {names} restricts the egress of {pod.label}; it allows TCP {port} to {blink_host}, DNS."
     return Finding(cid, Outcome.PASSED, summary, pod.label, evidence, values)
 
 
