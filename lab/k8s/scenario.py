@@ -373,7 +373,7 @@ def check_node_pressure(c: Ctx) -> str | None:
     if not p or not check_healthy(c):
         return None
     node = p["spec"]["nodeName"]
-    cond = next((x for x in c.api.get(f"/api/v1/nodes/{node}")["status"]["conditions"]
+    cond: dict = next((x for x in c.api.get(f"/api/v1/nodes/{node}")["status"]["conditions"]
                  if x["type"] == "DiskPressure"), {})  # fmt: skip
     if cond.get("status") == "True":
         return f"node {node} DiskPressure=True ({cond.get('message')}); runner pod {p['metadata']['name']} Ready"
