@@ -137,6 +137,8 @@ no-socket            1    P                P                P                 P 
 # ------------------------------------------------------------------ Kubernetes (lab/k8s/scenarios/)
 
 K8S_RBAC_NOTE = "as a ServiceAccount bound to rbac/role.yaml and rbac/role-probe-exec.yaml without `get pods/log`"
+K8S_OLDER_ROLE_NOTE = ("as a ServiceAccount bound to rbac/role.yaml and rbac/role-probe-exec.yaml without "
+                       "`list networkpolicies, resourcequotas, limitranges`, and no rbac/clusterrole-nodes.yaml")
 
 K8S = table("kubernetes", _ids("kubernetes"), """
 run                         exit api-reachable permissions pods-exist pods-ready logs-readable no-network-errors blink-reachable blink-status operator-state operator-handoff operator-stuck rollback-overdue secret-present network-policy node-pressure evicted-pods quota-blocks-upgrade
@@ -161,6 +163,7 @@ operator-gone               1    P             P           P          P         
 operator-stuck              1    P             P           P          P          P             P                 P               M            W              F                F              P                P P              P             P            P
 operator-rollback           1    P             P           P          P          P             P                 P               M            W              F                F              P                P P              P             P            P
 operator-pending            1    P             P           P          P          P             P                 P               M            W              F                F              P                P P              P             P            P
+older-role                  0    P             P           P          P          P             P                 P               M            P              P                P              P                P              S              S             P            S
 network-policy              1    P             P           P          P          P             P                 P               M            P              P                P              P                P              F              P             P            P
 node-pressure               1    P             P           P          P          P             P                 P               M            P              P                P              P                P              P              F             P            P
 evicted-pod                 1    P             P           P          P+F        P+P           P+P               P+B             M            P              P+P              P              P                P              P+P            P             F            P
@@ -174,6 +177,8 @@ quota-exhausted             1    P             P           P          P         
     "logs-unreadable": ("logs-unreadable", "the API server cannot reach the node's kubelet (port 10250 refused): "
                         "`kubectl logs` and `kubectl exec` fail", ()),
     "no-pods-log": ("healthy", "nothing; the suite may not `get pods/log`", ()),
+    "older-role": ("healthy", "nothing; the suite may not read NetworkPolicies, ResourceQuotas, LimitRanges or "
+                   "nodes (a Role from before the checks past the runbook)", ()),
     "egress-blocked": ("egress-blocked", "iptables drops pod traffic to the stand-in; the runner logs timeouts", ()),
     "egress-recovered": ("egress-recovered", "egress dropped until the runner logged timeouts, then allowed", ()),
     "runner-misconfigured": ("runner-misconfigured", "the runner's own Blink URL is refused while the path is open",
@@ -200,7 +205,7 @@ quota-exhausted             1    P             P           P          P         
     "evicted-pod": ("evicted-pod", "a runner pod Failed with reason Evicted beside the running one", ()),
     "quota-exhausted": ("quota-exhausted", "a ResourceQuota on requests.cpu leaves no room for the operator's pod: "
                         "its deployment cannot create it (exceeded quota)", ()),
-}, notes={"no-pods-log": K8S_RBAC_NOTE})
+}, notes={"no-pods-log": K8S_RBAC_NOTE, "older-role": K8S_OLDER_ROLE_NOTE})
 
 TABLES = {"docker": DOCKER, "kubernetes": K8S}
 
