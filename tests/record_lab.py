@@ -156,7 +156,7 @@ def record_kubernetes(name: str, secrets: list[str]) -> None:
     }
     got = {kind: api.get(path) for kind, path in lists.items()}
     # The runner pods' nodes, as the node-pressure check reads them (name, unschedulable, conditions: what it judges).
-    names = sorted({(p.get("spec") or {}).get("nodeName") for p in got["pods"]["items"]} - {None, ""})
+    names = sorted({str((p.get("spec") or {}).get("nodeName") or "") for p in got["pods"]["items"]} - {""})
     got["nodes"] = {"apiVersion": "v1", "kind": "NodeList", "items": [
         {"metadata": {"name": n["metadata"]["name"]}, "spec": {"unschedulable": n["spec"].get("unschedulable")},
          "status": {"conditions": n["status"].get("conditions")}} for n in (api.get(f"/api/v1/nodes/{x}") for x in names)]}
