@@ -269,3 +269,25 @@ def test_bounded_parallel_bounds_yields_everything_and_hands_errors_over():
     assert most[0] == 3
     with pytest.raises(ValueError, match="thirteen"):
         list(bounded_parallel(work, range(20), 4))
+
+
+def test_readme_says_what_each_check_reads():
+    """README's table of each Kubernetes check's reads is the catalog's `reads` (blinkcheck.kubernetes.reads)."""
+    import re
+    from pathlib import Path
+
+    from blinkcheck.kubernetes.reads import READ
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    lines = [x.strip() for x in readme.split("| check | reads |", 1)[1].splitlines()[2:]]
+    said: dict[str, set[str]] = {}
+    for line in lines[: next(i for i, x in enumerate(lines) if not x.startswith("|"))]:
+        checks, reads = line.strip("|").split("|")
+        words = {re.sub(r" \(.*", "", r.strip()).removesuffix("/blink-runner-secret") for r in reads.split(",")}
+        for cid in re.findall(r"`(k8s\.[a-z.-]+)`", checks):
+            said[cid] = words
+    for cond in CATALOG.conditions:
+        if cond.reads:
+            wanted = {f"{READ[r].verb} {READ[r].resource_text}".replace(".apps", "")
+                      .replace("horizontalpodautoscalers.autoscaling", "HPAs") for r in cond.reads}  # fmt: skip
+            assert said.get(cond.id, set()) == wanted, cond.id
