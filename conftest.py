@@ -9,4 +9,5 @@ pytest_plugins = [
     "fixtures.common",
     "fixtures.docker",
     "fixtures.kubernetes",
+    "fixtures.blink",
 ]

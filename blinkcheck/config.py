@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -41,6 +41,13 @@ class TargetSpec:
     bundle: str
     docker_context: str | None = None  # the docker context docker_host came from
     docker_tls: DockerTLS | None = None
+    # Blink's own view (its public API): the URL the suite asks (default: blink_url), a user's API key (never shown:
+    # repr=False), the workspace, the readiness path ("auto": both of the spec's readings), when a runner is stale.
+    blink_api_url: str = ""
+    blink_api_key: str = field(default="", repr=False)
+    workspace_id: str = ""
+    readiness_path: str = "auto"
+    blink_stale_s: float = 300.0
     remediate: bool = False  # --remediate: list the runbook's recovery steps for what failed (a dry run)
     assume_yes: bool = False  # --yes: perform them without asking
 

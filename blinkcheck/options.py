@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,13 @@ OPTIONS: tuple[Option, ...] = (
     Option("--rollback-window", "BLINK_ROLLBACK_WINDOW", "5m", "operator rollback window (runbook: 5 minutes)"),
     Option("--bundle", "BLINK_BUNDLE", "off", "off | on | on-failure: write the escalation packet (a .tar.gz)"),
     Option("--deadline", "BLINK_DEADLINE", "off", "end the whole run after this long with a partial report (e.g. 5m)"),
+    Option("--blink-api-url", "BLINK_API_URL", None, "the Blink URL the suite itself asks (default: --blink-url)"),
+    Option("--blink-api-key", "BLINK_API_KEY", None, "a user's Blink API key: env:NAME or file:PATH (the env "
+           "variable may hold the key itself); without it only Blink's readiness is checked"),
+    Option("--workspace-id", "BLINK_WORKSPACE_ID", None, "the Blink workspace of the runner's group (with the key)"),
+    Option("--blink-readiness-path", "BLINK_READINESS_PATH", "auto", "auto (/api/v1/api/readiness, then "
+           "/api/readiness) or a path"),
+    Option("--blink-stale", "BLINK_STALE", "5m", "a runner Blink last saw longer ago than this is disconnected"),
     # scheduled runs (blinkcheck.schedule)
     Option("--history", "BLINK_HISTORY", None, "folder keeping each run's results.json: new/cleared/lasting failures"),
     Option("--history-keep", "BLINK_HISTORY_KEEP", "50", "how many runs --history keeps"),
@@ -69,6 +77,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("--remediate", "BLINK_REMEDIATE", "off", "on | off: after the checks, list the runbook's recovery steps "
            "for what failed (a dry run; --yes performs them)"),
     Option("--yes", "BLINK_YES", "off", "on | off: with --remediate, perform the steps without asking"),
+    # many targets in one run (blinkcheck.many)
+    Option("--targets", "BLINK_TARGETS", None, "YAML file listing Docker hosts and kube contexts, each with its own "
+           "options: all checked in parallel, one report grouped by target"),
+    Option("--targets-parallel", "BLINK_TARGETS_PARALLEL", "8", "with --targets: at most this many targets at once"),
 )
 # Flags that take no value (`--remediate`, `--yes`): given, they mean "on".
 SWITCHES = frozenset({"--remediate", "--yes"})
@@ -144,17 +156,41 @@ def _url(flag: str, text: str, schemes: tuple[str, ...]) -> str:
 
 def _raw(config: pytest.Config, opt: Option) -> str | None:
     value: Any = config.getoption(_dest(opt.flag))
-    if value is None:
-        value = os.environ.get(opt.env) or opt.default
-    return None if value is None else str(value)
+    return _value(None if value is None else str(value), opt, os.environ)
+
+
+def _value(given: str | None, opt: Option, environ: Mapping[str, str]) -> str | None:
+    """The value given, else the option's environment variable, else its default."""
+    return given if given is not None else (environ.get(opt.env) or opt.default)
 
 
 def from_packet(config: pytest.Config) -> str | None:
-    return _raw(config, next(o for o in OPTIONS if o.flag == "--from-packet"))
+    return raw_value(config, "--from-packet")
+
+
+def raw_value(config: pytest.Config, flag: str) -> str | None:
+    """One option's value: given, else its environment variable, else its default."""
+    return _raw(config, next(o for o in OPTIONS if o.flag == flag))
+
+
+def int_value(config: pytest.Config, flag: str, lo: int, hi: int) -> int:
+    return _int(flag, raw_value(config, flag) or "", lo, hi)
+
+
+def cli_values(config: pytest.Config) -> dict[str, str | None]:
+    """flag -> the value given on the command line (None: not given)."""
+    values = {opt.flag: config.getoption(_dest(opt.flag)) for opt in OPTIONS}
+    return {flag: None if value is None else str(value) for flag, value in values.items()}
 
 
 def parse_target_spec(config: pytest.Config) -> TargetSpec:
-    raw = {opt.flag: _raw(config, opt) for opt in OPTIONS}
+    return target_spec(cli_values(config), os.environ)
+
+
+def target_spec(given: Mapping[str, str | None], environ: Mapping[str, str]) -> TargetSpec:
+    """The spec from the options given (flag -> value; None: not given), else their environment variables, else the
+    defaults: the command line's, and each entry of a --targets file (blinkcheck.many)."""
+    raw = {opt.flag: _value(given.get(opt.flag), opt, environ) for opt in OPTIONS}
 
     def get(flag: str) -> str:
         value = raw[flag]
@@ -164,7 +200,7 @@ def parse_target_spec(config: pytest.Config) -> TargetSpec:
     target = get("--target").lower()
     if target not in TARGETS:
         raise pytest.UsageError(f"--target: '{target}' is not one of {', '.join(TARGETS)}")
-    docker = _docker_endpoint(config, target)
+    docker = _docker_endpoint(given, environ, target)
     blink_url = _url("--blink-url", get("--blink-url"), ("https", "http"))
     runner_name = get("--runner-name").strip()
     if not re.match(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$", runner_name):
@@ -184,6 +220,14 @@ def parse_target_spec(config: pytest.Config) -> TargetSpec:
             probe = "on" if _on_off("--probe", probe) else "off"
         except pytest.UsageError:
             raise pytest.UsageError(f"--probe: '{probe}' must be auto, on or off") from None
+    api_key = _api_key(given.get("--blink-api-key"), environ)
+    workspace = (raw["--workspace-id"] or "").strip()
+    if api_key and not re.fullmatch(r"[A-Za-z0-9_.-]{1,128}", workspace):
+        raise pytest.UsageError("--workspace-id: needed with --blink-api-key (the workspace id from Blink's UI: "
+                                "letters, digits, '-', '_', '.')")
+    readiness = get("--blink-readiness-path").strip()
+    if readiness != "auto" and not re.fullmatch(r"/[A-Za-z0-9_./-]*", readiness):
+        raise pytest.UsageError(f"--blink-readiness-path: '{readiness}' must be auto or a path starting with /")
     return TargetSpec(
         target=target,
         docker_host=docker.host,
@@ -210,9 +254,42 @@ def parse_target_spec(config: pytest.Config) -> TargetSpec:
         deadline_s=None if get("--deadline") == "off" else parse_duration("--deadline", get("--deadline"), 86400),
         docker_context=docker.context,
         docker_tls=docker.tls,
+        blink_api_url=_url("--blink-api-url", raw["--blink-api-url"], ("https", "http")) if raw["--blink-api-url"]
+        else blink_url,
+        blink_api_key=api_key,
+        workspace_id=workspace,
+        readiness_path=readiness,
+        blink_stale_s=parse_duration("--blink-stale", get("--blink-stale"), maximum=30 * 86400),
         remediate=_on_off("--remediate", get("--remediate")),
         assume_yes=_on_off("--yes", get("--yes")),
     )
+
+
+def _api_key(given: str | None, environ: Mapping[str, str]) -> str:
+    """A user's Blink API key, from `env:NAME` or `file:PATH`, or the BLINK_API_KEY variable itself; never a value
+    typed on the command line (shell history, `ps`) or in a --targets file. Error messages never show the value."""
+    flag = "--blink-api-key"
+    text = given if given is not None else environ.get("BLINK_API_KEY", "")
+    if text.startswith("env:"):
+        value = environ.get(text[4:], "")
+        if not value:
+            raise pytest.UsageError(f"{flag}: environment variable {text[4:]!r} is not set or empty")
+    elif text.startswith("file:"):
+        try:
+            value = Path(text[5:]).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            why = getattr(exc, "strerror", None) or exc
+            raise pytest.UsageError(f"{flag}: cannot read {text[5:]!r}: {why}") from None
+        if not value:
+            raise pytest.UsageError(f"{flag}: {text[5:]!r} is empty")
+    elif given is not None and text:
+        raise pytest.UsageError(f"{flag}: give env:NAME or file:PATH, not the key itself (a key on the command line "
+                                "stays in shell history and `ps`); or set BLINK_API_KEY")
+    else:
+        value = text.strip()
+    if any(ch.isspace() or not ch.isprintable() for ch in value):
+        raise pytest.UsageError(f"{flag}: the key holds spaces or control characters (value not shown)")
+    return value
 
 
 def parse_schedule_spec(config: pytest.Config) -> ScheduleSpec:
@@ -252,13 +329,13 @@ def _writable_dir(flag: str, path: Path, create: bool) -> None:
         raise pytest.UsageError(f"{flag}: cannot write to '{path}': {exc.strerror or exc}") from None
 
 
-def _docker_endpoint(config: pytest.Config, target: str) -> docker_context.DockerEndpoint:
+def _docker_endpoint(
+    given: Mapping[str, str | None], environ: Mapping[str, str], target: str
+) -> docker_context.DockerEndpoint:
     """The engine the docker CLI would use: flags, DOCKER_HOST, DOCKER_CONTEXT, the docker config's context."""
     flag = "--docker-context"
     try:
-        found = docker_context.resolve(
-            config.getoption(_dest("--docker-host")), config.getoption(_dest("--docker-context")), os.environ
-        )
+        found = docker_context.resolve(given.get("--docker-host"), given.get("--docker-context"), environ)
         flag = "--docker-context" if found.context else "--docker-host"
         host = _url(flag, found.host, ("unix", "tcp", "ssh", "http", "https", "npipe"))
         if host.startswith("ssh://"):

@@ -23,6 +23,7 @@ import pytest
 from blinkcheck.artifacts import json_text
 from blinkcheck.blocking import per_object, record_of, whole_blocker
 from blinkcheck.catalog import SECTIONS, CatalogError, load_catalog, step_numbers
+from blinkcheck.many import pytest_cmdline_main as pytest_cmdline_main  # --targets: the parent of many runs
 from blinkcheck.model import CouldNotLook, Finding, Outcome, Recorder, worst
 from blinkcheck.options import add_options, from_packet, parse_schedule_spec, parse_target_spec
 from blinkcheck.redact import Redactor
@@ -97,7 +98,9 @@ def pytest_configure(config: pytest.Config) -> None:
     for step in sorted({n for c in catalog.conditions for n in step_numbers(c.step)}):
         config.addinivalue_line("markers", f"step{step}: a check of the runbook's step {step} (from the catalog)")
     enabled = _runs_checks(config)
-    config.stash[STATE] = RunState(spec=spec, catalog=catalog, redactor=Redactor(), enabled=enabled, replay=replay)
+    redactor = Redactor()
+    redactor.add(spec.blink_api_key)  # a user's Blink API key: known before anything is said or asked
+    config.stash[STATE] = RunState(spec=spec, catalog=catalog, redactor=redactor, enabled=enabled, replay=replay)
     if replay is not None:
         config.stash[STATE].notes.append(replay.note)
     if not enabled:

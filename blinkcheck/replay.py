@@ -177,6 +177,12 @@ def _spec_json(spec: TargetSpec) -> Json:
     return out
 
 
+def taped_besides(state: RunState) -> list[str]:
+    """Tapes kept besides the platforms' (Blink's own view: "blink")."""
+    return [s.platform for s in state.bundle_sources
+            if isinstance(s, Tape) and s.platform not in state.selected_platforms]  # fmt: skip
+
+
 def packet_info(state: RunState) -> str:
     """packet.json: what a replay needs besides the tapes (the format, the options, the platforms chosen)."""
     from blinkcheck.results import tool_version
@@ -190,7 +196,7 @@ def packet_info(state: RunState) -> str:
         "platforms": list(state.selected_platforms),
         "platform_notes": redact_tree(list(state.platform_notes), known),
         "skipped_platforms": redact_tree([list(s) for s in state.skipped_platforms], known),
-        "facts": [f"facts/{p}.json" for p in state.selected_platforms],
+        "facts": [f"facts/{p}.json" for p in (*state.selected_platforms, *taped_besides(state))],
     }
     return json.dumps(info, sort_keys=True, ensure_ascii=True, indent=1) + "\n"
 

@@ -15,6 +15,7 @@ from blinkcheck.catalog import Condition
 from blinkcheck.model import Evidence, Finding, Outcome
 
 if TYPE_CHECKING:
+    from blinkcheck.config import TargetSpec
     from blinkcheck.run import RunState
 
 
@@ -121,6 +122,16 @@ def global_values(state: RunState) -> dict[str, str]:
         "status_channel": str(state.catalog.site.get("status_channel", "")),
         "window": f"{spec.rollback_window_s:g}s",
         "wait": f"{spec.operator_wait_s:g}s",
+        **blink_values(spec),
+    }
+
+
+def blink_values(spec: TargetSpec) -> dict[str, str]:
+    """The values of Blink's own view (a stand-in spec of a test may not have them: defaults)."""
+    return {
+        "blink_api_url": getattr(spec, "blink_api_url", "") or spec.blink_url,
+        "workspace_id": getattr(spec, "workspace_id", "") or "{ws_id}",
+        "stale": f"{getattr(spec, 'blink_stale_s', 300.0):g}s",
     }
 
 

@@ -1,8 +1,10 @@
-"""The lab's stand-in for Blink: answers the runner's ping. Lab-only; binds to lab addresses.
+"""The lab's stand-in for Blink: answers the runner's ping, and Blink's public API (lab/blink_api.py). Lab-only;
+binds to lab addresses.
 
     python -m lab.standin --listen 172.30.251.1:18080 [--status 200]
         [--tls 172.30.251.1:18443,CERT,KEY ...]      HTTPS listeners (real TLS, a lab CA's certificate)
         [--dns 172.30.251.1:53 --record blink.lab.test=172.30.251.1 ...]   a tiny authoritative DNS
+        [--api-keys FILE]                              the lab's Blink API keys (KEY=WORKSPACE lines)
 
 The DNS answers only the lab's own names (NXDOMAIN for everything else, never forwarding), so a
 runner whose nameserver it is can resolve the Blink name and nothing outside the lab.
@@ -22,14 +24,46 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from lab.blink_api import BlinkState
+from lab.blink_api import answer as blink_answer
 
-def make_handler(status: int) -> type[BaseHTTPRequestHandler]:
+PING = "/api/v1/runner/ping"
+
+
+def make_handler(status: int, blink: BlinkState | None = None) -> type[BaseHTTPRequestHandler]:
+    """Every GET answers `status` as always (the runner's ping among them), except the paths of Blink's API
+    (lab/blink_api.py), which answer in the shapes of Blink's spec; a ping is a heartbeat of its sender."""
+    state = blink or BlinkState(readiness=status)
+
     class Handler(BaseHTTPRequestHandler):
         timeout = 10  # a client that connects and says nothing does not keep a thread forever
 
         def do_GET(self) -> None:
-            body = json.dumps({"status": "ok" if status == 200 else "error", "path": self.path}).encode()
-            self.send_response(status)
+            if self.path.split("?", 1)[0] == PING:
+                state.heartbeat(self.client_address[0])
+            if not self._blink("GET"):
+                self._send(status, {"status": "ok" if status == 200 else "error", "path": self.path})
+
+        def do_PUT(self) -> None:
+            if not self._blink("PUT"):
+                self._send(405, {"error": "method not allowed"})
+
+        def do_DELETE(self) -> None:
+            if not self._blink("DELETE"):
+                self._send(405, {"error": "method not allowed"})
+
+        def _blink(self, method: str) -> bool:
+            size = min(int(self.headers.get("Content-Length") or 0), 1 << 20)
+            body = self.rfile.read(size) if size else b""
+            found = blink_answer(state, method, self.path, self.headers, body)
+            if found is None:
+                return False
+            self._send(*found)
+            return True
+
+        def _send(self, code: int, data: object) -> None:
+            body = json.dumps(data).encode()
+            self.send_response(code)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -123,8 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tls", action="append", default=[], metavar="IP:PORT,CERT,KEY", help="an HTTPS listener")
     ap.add_argument("--dns", default="", metavar="IP:PORT", help="answer DNS here for the --record names")
     ap.add_argument("--record", action="append", default=[], metavar="NAME=IP")
+    ap.add_argument("--api-keys", default="", metavar="FILE", help="the lab's Blink API keys: KEY=WORKSPACE lines")
     args = ap.parse_args(argv)
-    handler = make_handler(args.status)
+    handler = make_handler(args.status, BlinkState.from_keys_file(args.api_keys, args.status))
     servers: list[ThreadingHTTPServer] = []
     plain = ThreadingHTTPServer(_addr(args.listen), handler)
     plain.daemon_threads = True

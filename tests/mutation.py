@@ -331,6 +331,10 @@ EQUIVALENT: tuple[tuple[str, str, str, str], ...] = (
     ("logs/scan", r"x\.NewestBytes\.feed", r"\+ while self\._size - len\(self\._kept\[0\]\) > self\.max_bytes:",
      "equivalent: one more chunk kept at the exact limit; text() cuts to max_bytes and drops the partial line either "
      "way"),
+    ("probe/judge", "_advice", r'\+ text = advice\.get\(key, (None)?\)',
+     "equivalent: a missing key gives a false value either way, and only its truth is tested before use"),
+    ("probe/judge", "_evidence", r"\+ after = .* STEPS\.index\(n\) >= STEPS\.index",
+     "equivalent: the failed step is always among the steps tried, so 'not in tried' already leaves it out"),
 )
 
 
@@ -425,7 +429,8 @@ def report(write: bool, modules: tuple[str, ...] = MODULES, seconds: float | Non
             new.append({"module": module, "function": function, "mutant": name, "change": change,
                         "status": res[name]["status"], "reason": reason_for(module, function, change)})  # fmt: skip
         else:
-            kept.append({**entry, "mutant": name, "status": res[name]["status"]})
+            reason = entry.get("reason") or reason_for(module, function, change)  # a reason written since
+            kept.append({**entry, "mutant": name, "status": res[name]["status"], "reason": reason})
     for e in new:
         if not e["reason"]:
             print(f"\nNOT LISTED: {e['mutant']} ({e['status']})\n{e['change']}")

@@ -13,6 +13,7 @@ condition fails in no row without a reason in CANNOT_FAIL.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -94,22 +95,33 @@ def _ids(platform: str) -> tuple[str, ...]:
 
 # ------------------------------------------------------------------ Docker (lab/docker/scenarios.py)
 
+# Blink's own view: a user's API key (lab/blink_api.py makes it), read from a file as a user gives it.
+_DOCKER_STATE = Path(os.environ.get("BLINK_LAB_STATE", "/var/lib/blink-lab")) / "docker"
+BLINK_KEY = ("--blink-api-key", f"file:{_DOCKER_STATE / 'blink-api-key'}", "--workspace-id", "lab-workspace")
+BLINK_WRONG_KEY = ("--blink-api-key", f"file:{_DOCKER_STATE / 'blink-api-key-wrong'}", "--workspace-id",
+                   "lab-workspace")  # fmt: skip
+
 DOCKER = table("docker", _ids("docker"), """
-run                  exit daemon-reachable container-exists container-running logs-readable no-network-errors blink-reachable blink-status indicators new-container-healthy socket-mounted
-healthy              0    P                P                P                 P             P                 P               M            P          S                     P
-no-runner            1    P                F                B                 B             B                 B               M            B          B                     B
-runner-exited        1    P                P                F                 P             P                 B               M            P          S                     P
-stale-runner         0    P                P                P+W               P+P           P+P               P+B             M            P+P        S                     P+P
-logs-unreadable      1    P                P                P                 F             B                 P               M            B          B                     P
-egress-blocked       1    P                P                P                 P             F                 F               M            P          S                     P
-dns-dead             1    P                P                P                 P             F                 F               M            P          S                     P
-tls-inspected        1    P                P                P                 P             F                 F               M            P          S                     P
-proxy-dead           1    P                P                P                 P             F                 F               M            P          S                     P
-egress-recovered     0    P                P                P                 P             W                 P               M            P          S                     P
-runner-misconfigured 1    P                P                P                 P             F                 P               M            P          S                     P
-upgrade-healthy      0    P                P                P+P               P+P           P+P               P+P             M            P+P        P                     P+P
-upgrade-failed       1    P                P                P+W               P+P           P+P               P+B             M            P+P        F                     P+P
-no-socket            1    P                P                P                 P             P                 P               M            P          S                     F
+run                  exit daemon-reachable container-exists container-running logs-readable no-network-errors blink-reachable blink-status ready sees-runner group-available indicators new-container-healthy version socket-mounted
+healthy              0    P                P                P                 P             P                 P               M            P     S           S               P          S                     S       P
+no-runner            1    P                F                B                 B             B                 B               M            P     B           S               B          B                     B       B
+runner-exited        1    P                P                F                 P             P                 B               M            P     S           S               P          S                     S       P
+stale-runner         0    P                P                P+W               P+P           P+P               P+B             M            P     S           S               P+P        S                     S       P+P
+logs-unreadable      1    P                P                P                 F             B                 P               M            P     S           S               B          B                     S       P
+egress-blocked       1    P                P                P                 P             F                 F               M            P     S           S               P          S                     S       P
+dns-dead             1    P                P                P                 P             F                 F               M            P     S           S               P          S                     S       P
+tls-inspected        1    P                P                P                 P             F                 F               M            P     S           S               P          S                     S       P
+proxy-dead           1    P                P                P                 P             F                 F               M            P     S           S               P          S                     S       P
+egress-recovered     0    P                P                P                 P             W                 P               M            P     S           S               P          S                     S       P
+runner-misconfigured 1    P                P                P                 P             F                 P               M            P     S           S               P          S                     S       P
+upgrade-healthy      0    P                P                P+P               P+P           P+P               P+P             M            P     S           S               P+P        P                     S       P+P
+upgrade-failed       1    P                P                P+W               P+P           P+P               P+B             M            P     S           S               P+P        F                     S       P+P
+no-socket            1    P                P                P                 P             P                 P               M            P     S           S               P          S                     S       F
+blink-sees           0    P                P                P                 P             P                 P               M            P     P           P               P          S                     P       P
+blink-stale          1    P                P                P                 P             P                 P               M            P     F           F               P          S                     P       P
+blink-old-version    1    P                P                P+P               P+P           P+P               P+P             M            P     P+P         P               P+P        P                     P+F     P+P
+blink-key-refused    1    P                P                P                 P             P                 P               M            P     N           N               P          S                     N       P
+blink-not-ready      1    P                P                P                 P             P                 P               M            F     B           B               P          S                     B       P
 """, {
     "healthy": ("healthy", "nothing", ()),
     "no-runner": ("no-runner", "no runner container", ()),
@@ -132,42 +144,57 @@ no-socket            1    P                P                P                 P 
     "upgrade-healthy": ("upgrade-healthy", "nothing: an upgrade to 1.0.995, the new container runs", ()),
     "upgrade-failed": ("upgrade-failed", "the upgraded container exits with an error", ()),
     "no-socket": ("no-socket", "the runner runs without the Docker socket mounted", ()),
+    "blink-sees": ("blink-sees", "nothing; Blink's view asked with a user's key: Blink sees the runner", BLINK_KEY),
+    "blink-stale": ("blink-stale", "Blink last saw the runner 10 minutes ago while it runs here", BLINK_KEY),
+    "blink-old-version": ("blink-old-version", "the upgrade to 1.0.995 ran, but Blink reports 1.0.994 for the new "
+                          "container", BLINK_KEY),
+    "blink-key-refused": ("blink-sees", "the user's API key is refused (HTTP 401)", BLINK_WRONG_KEY),
+    "blink-not-ready": ("blink-not-ready", "Blink's readiness answers HTTP 503", BLINK_KEY),
 })
 
 # ------------------------------------------------------------------ Kubernetes (lab/k8s/scenarios/)
 
+_K8S_STATE = Path(os.environ.get("BLINK_LAB_STATE", "/var/lib/blink-lab")) / "k8s"
+K8S_BLINK_KEY = ("--blink-api-key", f"file:{_K8S_STATE / 'blink-api-key'}", "--workspace-id", "lab-workspace")
+K8S_BLINK_WRONG_KEY = ("--blink-api-key", f"file:{_K8S_STATE / 'blink-api-key-wrong'}", "--workspace-id",
+                       "lab-workspace")  # fmt: skip
 K8S_RBAC_NOTE = "as a ServiceAccount bound to rbac/role.yaml and rbac/role-probe-exec.yaml without `get pods/log`"
 K8S_OLDER_ROLE_NOTE = ("as a ServiceAccount bound to rbac/role.yaml and rbac/role-probe-exec.yaml without "
                        "`list networkpolicies, resourcequotas, limitranges`, and no rbac/clusterrole-nodes.yaml")
 
 K8S = table("kubernetes", _ids("kubernetes"), """
-run                         exit api-reachable permissions pods-exist pods-ready logs-readable no-network-errors blink-reachable blink-status operator-state operator-handoff operator-stuck rollback-overdue secret-present network-policy node-pressure evicted-pods quota-blocks-upgrade
-healthy                     0    P             P           P          P          P             P                 P               M            P              P                P              P                P P              P             P            P
-no-pods-log                 1    P             F           P          P          N             N                 P               M            P              N                P              P                P P              S             P            P
-no-runner                   1    P             P           F          B          B             B                 B               M            P              B                P              P                P B              B             B            P
-crashloop                   1    P             P           P          F          P             P                 B               M            P              P                P              P                P P              P             P            P
-pending                     1    P             P           P          F          B             B                 B               M            P              B                P              P                P P              S             P            P
-hpa                         1    P             P           P          P+P+F      P+P+P         P+P+P             P+P+B           M            P              P+P+P            P              P                P P+P+P          P             P            P
-logs-unreadable             1    P             P           P          P          F             B                 N               M            P              B                P              P                P P              P             P            P
-egress-blocked              1    P             P           P          P          P             F                 F               M            P              P                P              P                P P              P             P            P
-egress-recovered            0    P             P           P          P          P             W                 P               M            P              P                P              P                P P              P             P            P
-runner-misconfigured        1    P             P           P          P          P             F                 P               M            P              P                P              P                P P              P             P            P
-dns-dead                    1    P             P           P          P          P             F                 F               M            P              P                P              P                P P              P             P            P
-tls-inspected               1    P             P           P          P          P             F                 F               M            P              P                P              P                P P              P             P            P
-proxy-dead                  1    P             P           P          P          P             F                 F               M            P              P                P              P                P P              P             P            P
-secret-missing              1    P             P           P          F          B             B                 B               M            P              B                P              P                F P              P             P            P
-secret-empty                1    P             P           P          F          P             P                 B               M            P              P                P              P                F P              P             P            P
-upgrade-in-progress         0    P             P           P          P          P             P                 P               M            W              P                P              P                P P              P             P            P
-rollback-overdue            1    P             P           P          P          P             P                 P               M            W              P                P              F                P P              P             P            P
-operator-gone               1    P             P           P          P          P             P                 P               M            P              F                P              P                P P              P             P            P
-operator-stuck              1    P             P           P          P          P             P                 P               M            W              F                F              P                P P              P             P            P
-operator-rollback           1    P             P           P          P          P             P                 P               M            W              F                F              P                P P              P             P            P
-operator-pending            1    P             P           P          P          P             P                 P               M            W              F                F              P                P P              P             P            P
-older-role                  0    P             P           P          P          P             P                 P               M            P              P                P              P                P              S              S             P            S
-network-policy              1    P             P           P          P          P             P                 P               M            P              P                P              P                P              F              P             P            P
-node-pressure               1    P             P           P          P          P             P                 P               M            P              P                P              P                P              P              F             P            P
-evicted-pod                 1    P             P           P          P+F        P+P           P+P               P+B             M            P              P+P              P              P                P              P+P            P             F            P
-quota-exhausted             1    P             P           P          P          P             P                 P               M            W              F                F              P                P              P              P             P            F
+run                  exit api-reachable permissions pods-exist pods-ready logs-readable no-network-errors blink-reachable blink-status ready sees-runner group-available operator-state operator-handoff operator-stuck rollback-overdue version secret-present network-policy node-pressure evicted-pods quota-blocks-upgrade
+healthy              0    P             P           P          P          P             P                 P               M            P     S           S               P              P                P              P                S       P              P              P             P            P
+no-pods-log          1    P             F           P          P          N             N                 P               M            P     S           S               P              N                P              P                S       P              P              S             P            P
+no-runner            1    P             P           F          B          B             B                 B               M            P     B           S               P              B                P              P                B       P              B              B             B            P
+crashloop            1    P             P           P          F          P             P                 B               M            P     S           S               P              P                P              P                S       P              P              P             P            P
+pending              1    P             P           P          F          B             B                 B               M            P     S           S               P              B                P              P                S       P              P              S             P            P
+hpa                  1    P             P           P          P+P+F      P+P+P         P+P+P             P+P+B           M            P     S           S               P              P+P+P            P              P                S       P              P+P+P          P             P            P
+logs-unreadable      1    P             P           P          P          F             B                 N               M            P     S           S               P              B                P              P                S       P              P              P             P            P
+egress-blocked       1    P             P           P          P          P             F                 F               M            P     S           S               P              P                P              P                S       P              P              P             P            P
+egress-recovered     0    P             P           P          P          P             W                 P               M            P     S           S               P              P                P              P                S       P              P              P             P            P
+runner-misconfigured 1    P             P           P          P          P             F                 P               M            P     S           S               P              P                P              P                S       P              P              P             P            P
+dns-dead             1    P             P           P          P          P             F                 F               M            P     S           S               P              P                P              P                S       P              P              P             P            P
+tls-inspected        1    P             P           P          P          P             F                 F               M            P     S           S               P              P                P              P                S       P              P              P             P            P
+proxy-dead           1    P             P           P          P          P             F                 F               M            P     S           S               P              P                P              P                S       P              P              P             P            P
+secret-missing       1    P             P           P          F          B             B                 B               M            P     S           S               P              B                P              P                S       F              P              P             P            P
+secret-empty         1    P             P           P          F          P             P                 B               M            P     S           S               P              P                P              P                S       F              P              P             P            P
+upgrade-in-progress  0    P             P           P          P          P             P                 P               M            P     S           S               W              P                P              P                S       P              P              P             P            P
+rollback-overdue     1    P             P           P          P          P             P                 P               M            P     S           S               W              P                P              F                S       P              P              P             P            P
+operator-gone        1    P             P           P          P          P             P                 P               M            P     S           S               P              F                P              P                S       P              P              P             P            P
+operator-stuck       1    P             P           P          P          P             P                 P               M            P     S           S               W              F                F              P                S       P              P              P             P            P
+operator-rollback    1    P             P           P          P          P             P                 P               M            P     S           S               W              F                F              P                S       P              P              P             P            P
+operator-pending     1    P             P           P          P          P             P                 P               M            P     S           S               W              F                F              P                S       P              P              P             P            P
+blink-sees           0    P             P           P          P          P             P                 P               M            P     P           P               P              P                P              P                P       P              P              P             P            P
+blink-stale          1    P             P           P          P          P             P                 P               M            P     F           F               P              P                P              P                P       P              P              P             P            P
+blink-old-version    1    P             P           P          P          P             P                 P               M            P     P           P               P              P                P              P                F       P              P              P             P            P
+blink-key-refused    1    P             P           P          P          P             P                 P               M            P     N           N               P              P                P              P                N       P              P              P             P            P
+blink-not-ready      1    P             P           P          P          P             P                 P               M            F     B           B               P              P                P              P                B       P              P              P             P            P
+older-role           0    P             P           P          P          P             P                 P               M            P     S           S               P              P                P              P                S       P              S              S             P            S
+network-policy       1    P             P           P          P          P             P                 P               M            P     S           S               P              P                P              P                S       P              F              P             P            P
+node-pressure        1    P             P           P          P          P             P                 P               M            P     S           S               P              P                P              P                S       P              P              F             P            P
+evicted-pod          1    P             P           P          P+F        P+P           P+P               P+B             M            P     S           S               P              P+P              P              P                S       P              P+P            P             F            P
+quota-exhausted      1    P             P           P          P          P             P                 P               M            P     S           S               W              F                F              P                S       P              P              P             P            F
 """, {
     "healthy": ("healthy", "nothing", ()),
     "no-runner": ("no-runner", "no runner deployment or pods (its ConfigMap and Secret are there)", ()),
@@ -198,6 +225,13 @@ quota-exhausted             1    P             P           P          P         
                           ("--operator-wait", "5s")),
     "secret-missing": ("secret-missing", "no secret `blink-runner-secret`: CreateContainerConfigError", ()),
     "secret-empty": ("secret-empty", "the secret's `appKey` is empty: the runner exits 1", ()),
+    "blink-sees": ("blink-sees", "nothing; Blink's view asked with a user's key: Blink sees the runner pod",
+                   K8S_BLINK_KEY),
+    "blink-stale": ("blink-stale", "Blink last saw the runner pod 10 minutes ago while it runs", K8S_BLINK_KEY),
+    "blink-old-version": ("blink-old-version", "the runner runs 1.0.995 after an upgrade, but Blink reports 1.0.994",
+                          K8S_BLINK_KEY),
+    "blink-key-refused": ("blink-sees", "the user's API key is refused (HTTP 401)", K8S_BLINK_WRONG_KEY),
+    "blink-not-ready": ("blink-not-ready", "Blink's readiness answers HTTP 503", K8S_BLINK_KEY),
     "network-policy": ("network-policy", "a NetworkPolicy selects the runner pods and allows egress only to the "
                        "cluster's DNS (not enforced by the lab's network: judged from the policy)", ()),
     "node-pressure": ("node-pressure", "the runner's node reports DiskPressure (its status set by the lab, the "

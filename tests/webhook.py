@@ -21,8 +21,9 @@ class Receiver:
 
 
 @contextmanager
-def receiver(fail_first: int = 0) -> Iterator[Receiver]:
-    """A Slack-like receiver: 200 "ok" for a JSON body with `text` (after `fail_first` 500s)."""
+def receiver(fail_first: int = 0, host: str = "127.0.0.1") -> Iterator[Receiver]:
+    """A Slack-like receiver: 200 "ok" for a JSON body with `text` (after `fail_first` 500s); on loopback, or on a
+    lab address the lab's pods reach (the lab cluster's gateway)."""
     rec = Receiver()
     rec.fail_first = fail_first
 
@@ -43,8 +44,8 @@ def receiver(fail_first: int = 0) -> Iterator[Receiver]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    rec.url = f"http://127.0.0.1:{server.server_address[1]}/services/T000/B000/hook-key-0123456789"
+    server = ThreadingHTTPServer((host, 0), Handler)
+    rec.url = f"http://{host}:{server.server_address[1]}/services/T000/B000/hook-key-0123456789"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -39,6 +39,8 @@ class ContainerFacts:
     mounts: tuple[tuple[str, str], ...] = ()  # (source, destination)
     log_driver: str = ""
     tty: bool = False  # the engine's log stream is raw, not multiplexed
+    ips: tuple[str, ...] = ()  # its addresses on its networks (Blink's view matches a runner by IP too)
+    hostname: str = ""
 
     @property
     def short_id(self) -> str:
@@ -73,7 +75,14 @@ def container_facts(inspect: Mapping[str, Any]) -> ContainerFacts:
         mounts=mounts,
         log_driver=str((host.get("LogConfig") or {}).get("Type", "")),
         tty=bool(config.get("Tty")),
+        ips=_addresses(inspect),
+        hostname=str(config.get("Hostname") or ""),
     )
+
+
+def _addresses(inspect: Mapping[str, Any]) -> tuple[str, ...]:
+    networks = (inspect.get("NetworkSettings") or {}).get("Networks") or {}
+    return tuple(str(n["IPAddress"]) for n in networks.values() if isinstance(n, dict) and n.get("IPAddress"))
 
 
 def is_runner(names: Sequence[str], image: str, prefix: str) -> bool:

@@ -49,6 +49,7 @@ def _age(start: datetime | None, now: datetime) -> float | None:
 @dataclass(frozen=True)
 class ContainerStatus:
     name: str
+    image: str = ""  # the image the container runs (Blink's view compares its tag with Blink's version)
     ready: bool = False
     restart_count: int = 0
     state: str = ""  # running | waiting | terminated | "" (no status yet)
@@ -100,6 +101,7 @@ class PodFacts:
     reason: str = ""  # status.reason: Evicted, NodeLost, ...
     message: str = ""
     probe_env: tuple[EnvVar, ...] = ()
+    ip: str = ""  # status.podIP (Blink's view matches a runner by IP too)
 
     @property
     def label(self) -> str:

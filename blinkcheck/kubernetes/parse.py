@@ -42,6 +42,7 @@ def _container_status(raw: Mapping[str, Any]) -> ContainerStatus:
     last = (raw.get("lastState") or {}).get("terminated") or {}
     return ContainerStatus(
         name=str(raw.get("name", "")),
+        image=str(raw.get("image", "")),
         ready=bool(raw.get("ready")),
         restart_count=int(raw.get("restartCount") or 0),
         state=kind,
@@ -73,7 +74,8 @@ def pod_facts(raw: Mapping[str, Any]) -> PodFacts:
     containers = []
     for c in spec.get("containers") or []:
         s = statuses.get(c.get("name"))
-        containers.append(_container_status(s) if s else ContainerStatus(str(c.get("name", ""))))
+        name, image = str(c.get("name", "")), str(c.get("image", ""))
+        containers.append(_container_status(s) if s else ContainerStatus(name, image))
     return PodFacts(
         namespace=str(meta.get("namespace", "")),
         name=str(meta.get("name", "")),
@@ -88,6 +90,7 @@ def pod_facts(raw: Mapping[str, Any]) -> PodFacts:
         reason=str(status.get("reason") or ""),
         message=str(status.get("message") or ""),
         probe_env=probe_env(spec),
+        ip=str(status.get("podIP") or ""),
     )
 
 

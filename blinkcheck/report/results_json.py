@@ -10,6 +10,7 @@ from typing import Any
 
 from blinkcheck.artifacts import json_text
 from blinkcheck.redact import secret_in
+from blinkcheck.report.verdict import verdict_data
 from blinkcheck.results import RESULTS_SCHEMA_VERSION, counts, deselected_ids, tool_version
 from blinkcheck.run import RunState
 
@@ -39,6 +40,7 @@ def results_data(state: RunState) -> dict[str, Any]:
         "catalog": str(spec.catalog_path),
         "notes": [state.redactor(n) for n in state.notes],
         "counts": dict(counts(state)),
+        "verdict": verdict_data(state),
         "checks": [r.as_json() for r in state.results],
         "deselected": deselected_ids(state),
         **({"replayed_from": state.replay.as_json()} if state.replay is not None else {}),

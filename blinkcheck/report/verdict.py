@@ -61,7 +61,14 @@ def _by_section(state: RunState) -> list[list[CheckResult]]:
 
 def verdict_lines(state: RunState) -> list[str]:
     """The verdict as plain lines for the terminal (and a scheduled run's log): one per runbook section."""
-    return [f"blink-checks verdict: {results[0].section_title}: {state.redactor(section_conclusion(results)[1])}"
+    return [f"blink-checks verdict: {v['title']}: {v['conclusion']}" for v in verdict_data(state)]
+
+
+def verdict_data(state: RunState) -> list[dict[str, str]]:
+    """The verdict for results.json, per runbook section: its title, its worst outcome (manual steps aside) and the
+    conclusion (what a --targets run shows for each target)."""
+    return [{"section": results[0].section, "title": results[0].section_title,
+             "outcome": str(_section_outcome(results)), "conclusion": state.redactor(section_conclusion(results)[1])}
             for results in _by_section(state)]  # fmt: skip
 
 

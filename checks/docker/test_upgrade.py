@@ -2,6 +2,8 @@
 
 import pytest
 
+from blinkcheck.blinkview import judge_version
+from blinkcheck.docker.blink import local_runner
 from blinkcheck.docker.gather import NotARunner
 from blinkcheck.docker.upgrade import judge_new_container, judge_not_a_runner, judge_upgrade_indicators
 from blinkcheck.logs.judge import upgrade_lines
@@ -39,3 +41,14 @@ def test_upgraded_container_healthy(runner_containers, docker_facts, catalog, re
         record(judge_new_container(record.condition_id, c, line, new, window))
     if not judged:
         record.not_applicable("no runner logged an upgrade in the log window.")
+
+
+@pytest.mark.condition("docker.blink.version")
+def test_blink_reports_the_running_version(runner_containers, blink_view, spec, record):
+    """Step 4 as Blink sees it: the version Blink reports is the image the runner runs (after an upgrade, the new)."""
+    local = [local_runner(c, spec.runner_name) for c in runner_containers]
+    runners = blink_view.runners_for(record.condition_id)
+    for r in local:
+        record(judge_version(record.condition_id, r, runners))
+    if not local:
+        record.nothing_to_judge("no runner here")

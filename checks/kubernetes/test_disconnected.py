@@ -2,7 +2,9 @@
 
 import pytest
 
+from blinkcheck.blinkview import group_names, judge_group, judge_ready, judge_seen
 from blinkcheck.catalog import KUBERNETES_PODS_READY
+from blinkcheck.kubernetes.blink import local_runner
 from blinkcheck.kubernetes.disconnected import judge_logs_readable, judge_pod_ready, judge_pods_exist
 from blinkcheck.kubernetes.facts import describe_state
 from blinkcheck.logs.judge import has_network_errors, judge_network_errors
@@ -117,3 +119,32 @@ def test_blink_reachable_from_pod(kubernetes_probe, runner_pods, spec, catalog, 
 def test_blink_is_up(catalog, record):
     """Step 3: verify Blink is up — a manual step in the production-alerts channel."""
     record.manual_blink_status(catalog.site.get("status_channel", ""))
+
+
+@pytest.mark.condition("k8s.blink.ready")
+def test_blink_ready(blink_view, record):
+    """Step 3: verify Blink is up — its controller's readiness, asked from the suite's host."""
+    record(judge_ready(record.condition_id, blink_view.readiness(), blink_view.url))
+
+
+@pytest.mark.condition("k8s.blink.sees-runner")
+def test_blink_sees_runner(runner_pods, blink_view, spec, record):
+    """Step 3 as Blink sees it: each running runner pod is one of Blink's runners, recently seen."""
+    local = [local_runner(p, spec.runner_name) for p in runner_pods]
+    runners, now = blink_view.runners_for(record.condition_id), blink_view.now()
+    for r in local:
+        record(judge_seen(record.condition_id, r, runners, now, spec.blink_stale_s))
+    if not local:
+        record.nothing_to_judge("no runner here")
+
+
+@pytest.mark.condition("k8s.blink.group-available")
+def test_blink_group_available(runner_pods, blink_view, spec, record):
+    """Blink's view: the runner group of these runner pods has available runners."""
+    local = [local_runner(p, spec.runner_name) for p in runner_pods]
+    runners, groups = blink_view.runners_for(record.condition_id), blink_view.groups_for(record.condition_id)
+    names = group_names(local, runners)
+    for name in names:
+        record(judge_group(record.condition_id, name, groups))
+    if not names:
+        record.nothing_to_judge("Blink lists none of the runners that run here, so no group of theirs")

@@ -2,6 +2,8 @@
 
 import pytest
 
+from blinkcheck.blinkview import judge_version
+from blinkcheck.kubernetes.blink import local_runner
 from blinkcheck.kubernetes.upgrade import (
     find_handoff,
     judge_operator_handoff,
@@ -82,3 +84,14 @@ def test_rollback_not_overdue(kubernetes_facts, operators, spec, record):
     if not operators:
         where = kubernetes_facts.namespace_text
         record.passed("No blink-operator exists: no rollback is due.", where, values={"namespace": where})
+
+
+@pytest.mark.condition("k8s.blink.version")
+def test_blink_reports_the_running_version(runner_pods, blink_view, spec, record):
+    """Steps 5-6 as Blink sees it: the version Blink reports is the runner image each pod runs."""
+    local = [local_runner(p, spec.runner_name) for p in runner_pods]
+    runners = blink_view.runners_for(record.condition_id)
+    for r in local:
+        record(judge_version(record.condition_id, r, runners))
+    if not local:
+        record.nothing_to_judge("no runner here")

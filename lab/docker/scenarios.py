@@ -29,6 +29,8 @@ from typing import Any
 import docker
 from docker.errors import NotFound
 
+from lab import blink_api
+
 NETWORK = "blink-lab"
 SUBNET = "172.30.251.0/24"
 IP_RANGE = "172.30.251.0/25"  # containers get .2-.127; the upper half stays free for lab-only addresses
@@ -52,6 +54,10 @@ STATE_DIR = Path(os.environ.get("BLINK_LAB_STATE", "/var/lib/blink-lab")) / "doc
 PKI_DIR = STATE_DIR / "pki"
 CA_IN_RUNNER = "/etc/blink-lab/ca.pem"
 IPT_COMMENT = "blink-lab"
+# Blink's own view (lab/blink_api.py): the user API key the suite is given, a key the stand-in refuses, the workspace.
+BLINK_API_KEY_FILE = STATE_DIR / "blink-api-key"
+BLINK_API_KEY_WRONG = STATE_DIR / "blink-api-key-wrong"
+BLINK_WORKSPACE = blink_api.WORKSPACE
 
 
 def log(msg: str) -> None:
@@ -112,6 +118,7 @@ def standin_args() -> list[str]:
         "--tls", f"{GATEWAY}:{TLS_PORT},{d / 'standin.pem'},{d / 'standin.key'}",
         "--tls", f"{GATEWAY}:{INSPECT_PORT},{d / 'inspect.pem'},{d / 'inspect.key'}",
         "--dns", f"{GATEWAY}:53", "--record", f"{BLINK_HOST}={GATEWAY}",
+        "--api-keys", str(blink_api.ensure_user_key(STATE_DIR)[1]),
     ]  # fmt: skip
 
 
@@ -397,6 +404,40 @@ def _upgrade_failed(dc: docker.DockerClient) -> None:
     wait_until("blink-runner-1.0.995 exiting", status_is(dc, "blink-runner-1.0.995", "exited"))
 
 
+def _register(dc: docker.DockerClient, name: str, **extra: Any) -> None:
+    """What the runner's registration tells Blink (its name, container name, group, version), told to the stand-in;
+    its pings make last_seen (unless `heartbeats=False`: Blink's controller has lost it)."""
+    c = dc.containers.get(name)
+    version = str(extra.pop("version", c.image.tags[0].rpartition(":")[2] if c.image.tags else ""))
+    entry = {"ip_address": container_ip(dc, name), "name": c.attrs["Config"]["Hostname"], "container_name": c.name,
+             "group_name": "lab-runners", "version": version, **extra}  # fmt: skip
+    blink_api.control(HTTP_URL, "PUT", "/_lab/runners", [entry])
+
+
+def _blink_sees(dc: docker.DockerClient) -> None:
+    _healthy(dc)
+    _register(dc, "blink-runner")
+
+
+def _blink_stale(dc: docker.DockerClient) -> None:
+    """A healthy runner that Blink's controller last saw ten minutes ago (it ignores the runner's pings since)."""
+    _healthy(dc)
+    _register(dc, "blink-runner", heartbeats=False, last_seen=int(time.time()) - 600)
+
+
+def _blink_old_version(dc: docker.DockerClient) -> None:
+    """The upgrade to 1.0.995 ran and the new container runs, but Blink still reports 1.0.994 for it."""
+    _upgrade_healthy(dc)
+    _register(dc, "blink-runner")
+    _register(dc, "blink-runner-1.0.995", version="1.0.994")
+
+
+def _blink_not_ready(dc: docker.DockerClient) -> None:
+    """A healthy runner; Blink's controller answers its readiness with 503 (reset by the next scenario)."""
+    _blink_sees(dc)
+    blink_api.control(HTTP_URL, "PUT", "/_lab/readiness", {"status": 503})
+
+
 def _no_socket(dc: docker.DockerClient) -> None:
     ref = run_runner(dc, socket=False)
     wait_until("the runner connecting to the stand-in", logs_contain(dc, ref, "Connected to Blink controller"))
@@ -439,6 +480,10 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("tls-inspected", "a TLS-inspecting proxy re-signs Blink's certificate (a CA the runner "
                  "does not trust)", _tls_inspected),
         Scenario("proxy-dead", "HTTPS_PROXY points at a port on the lab network where nothing listens", _proxy_dead),
+        Scenario("blink-sees", "a healthy runner, registered with the stand-in (Blink's view)", _blink_sees),
+        Scenario("blink-stale", "a healthy runner Blink last saw 10 minutes ago", _blink_stale),
+        Scenario("blink-old-version", "upgrade to 1.0.995 done, Blink still reports 1.0.994", _blink_old_version),
+        Scenario("blink-not-ready", "a healthy runner; Blink's readiness answers 503", _blink_not_ready),
     )
 }
 
@@ -460,6 +505,7 @@ def up(name: str) -> None:
     clear(dc)
     ensure_network(dc)
     start_standin()
+    blink_api.reset(HTTP_URL)
     started = time.monotonic()
     SCENARIOS[name].build(dc)
     log(f"scenario {name} ready in {time.monotonic() - started:.1f}s: {SCENARIOS[name].description}")

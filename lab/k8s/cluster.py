@@ -20,6 +20,7 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
+from .. import blink_api
 from . import images, pki
 from .settings import HERE, REPO, Settings
 
@@ -638,6 +639,7 @@ def standin_args(s: Settings) -> list[str]:
         "--tls", f"{s.gateway}:{s.standin_tls_port},{d / 'standin.pem'},{d / 'standin.key'}",
         "--tls", f"{s.gateway}:{s.standin_inspect_port},{d / 'inspect.pem'},{d / 'inspect.key'}",
         "--dns", f"{s.gateway}:53", "--record", f"{s.blink_host}={s.gateway}",
+        "--api-keys", str(blink_api.ensure_user_key(s.state)[1]),
     ]  # fmt: skip
 
 

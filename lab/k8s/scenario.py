@@ -15,6 +15,7 @@ import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .. import blink_api
 from .cluster import Api, LabError, iptables, is_up, log, tail
 from .settings import HERE, Settings
 
@@ -423,9 +424,12 @@ def check_quota_exhausted(c: Ctx) -> str | None:
 def block_egress(s: Settings) -> None:
     iptables("-N", EGRESS_CHAIN, check=False)
     iptables("-F", EGRESS_CHAIN)
+    # Pods only (in through the bridge): the suite's host asks the stand-in from the gateway's own address, which is
+    # in the pod CIDR too, and its way to Blink (Blink's readiness) is not the runner's.
     for port in (s.standin_port, s.standin_tls_port):
-        iptables("-A", EGRESS_CHAIN, "-s", s.pod_cidr, "-d", s.gateway, "-p", "tcp", "--dport", str(port),
-                 "-m", "comment", "--comment", "blink-lab k8s scenario egress-blocked", "-j", "DROP")
+        iptables("-A", EGRESS_CHAIN, "-i", s.bridge, "-s", s.pod_cidr, "-d", s.gateway, "-p", "tcp",
+                 "--dport", str(port), "-m", "comment", "--comment", "blink-lab k8s scenario egress-blocked",
+                 "-j", "DROP")
     if iptables("-C", "INPUT", "-j", EGRESS_CHAIN, check=False).returncode != 0:
         iptables("-I", "INPUT", "1", "-j", EGRESS_CHAIN)
 
@@ -478,8 +482,37 @@ def unblock_egress() -> None:
     iptables("-X", EGRESS_CHAIN, check=False)
 
 
+def _blink(version: str = "1.0.994", readiness: int = 200, seen_ago: int = 0,
+           **extra: object) -> Callable[[Ctx], str | None]:  # fmt: skip
+    """Blink's own view (lab/blink_api.py): once the runner pod is healthy, what its registration tells Blink (its
+    name, group, `version`) is told to the stand-in; its pings make last_seen (unless `heartbeats=False`)."""
+
+    def check(c: Ctx) -> str | None:
+        summary = check_healthy(c)
+        p = _one(c.pods(RUNNER_SEL))
+        if not summary or not p or not p["status"].get("podIP"):
+            return None
+        entry = {"ip_address": p["status"]["podIP"], "name": p["metadata"]["name"], "group_name": "lab-runners",
+                 "version": version, **extra}  # fmt: skip
+        if seen_ago:
+            entry["last_seen"] = int(time.time()) - seen_ago
+        blink_api.control(c.s.standin_http_url, "PUT", "/_lab/runners", [entry])
+        blink_api.control(c.s.standin_http_url, "PUT", "/_lab/readiness", {"status": readiness})
+        return f"{summary}; Blink's view: {json.dumps(entry)}, readiness {readiness}"
+
+    return check
+
+
 BASE = ["config.yaml", "secret.yaml"]
 SCENARIOS: dict[str, Scenario] = {
+    "blink-sees": Scenario("a healthy runner, registered with the stand-in (Blink's view)", BASE + ["healthy.yaml"],
+                           _blink()),
+    "blink-stale": Scenario("a healthy runner Blink last saw 10 minutes ago", BASE + ["healthy.yaml"],
+                            _blink(heartbeats=False, seen_ago=600)),
+    "blink-old-version": Scenario("the runner upgraded to 1.0.995; Blink still reports 1.0.994",
+                                  BASE + ["blink-upgraded.yaml"], _blink()),
+    "blink-not-ready": Scenario("a healthy runner; Blink's readiness answers 503", BASE + ["healthy.yaml"],
+                                _blink(readiness=503)),
     "healthy": Scenario("runner deployment Running and Ready, pinging the stand-in", BASE + ["healthy.yaml"],
                         check_healthy),
     "crashloop": Scenario("runner exits 1 at start: CrashLoopBackOff, restartCount >= 2",
@@ -587,6 +620,10 @@ def apply(s: Settings, name: str, timeout: float = 120) -> str:
     sc = SCENARIOS[name]
     t0 = time.monotonic()
     clear(s, quiet=True)
+    try:  # Blink's view starts empty and ready (a stand-in started by older code has no such control: nothing to do)
+        blink_api.reset(s.standin_http_url)
+    except OSError:
+        pass
     ns = s.namespace
     if kubectl(s, "get", "namespace", ns, check=False).returncode != 0:
         kubectl(s, "create", "namespace", ns)

@@ -19,6 +19,7 @@ from lab.docker import scenarios as lab
 from tests.faultproxy import FaultProxy, Rule
 from tests.harness import ROOT, CheckRun, probe_processes, run_checks, run_checks_as, temporary_user
 from tests.reliability import Sees
+from tests.scenario_table import DOCKER
 
 pytestmark = pytest.mark.docker_lab
 
@@ -33,6 +34,11 @@ REACH = "docker.disconnected.blink-reachable"
 INDICATORS = "docker.upgrade.indicators"
 UPGRADED = "docker.upgrade.new-container-healthy"
 SOCKET = "docker.runner.socket-mounted"
+# Blink's own view, without a key: Blink's readiness does not need the engine (asked from the suite's host), the
+# runner group is not asked (a user's choice); the checks of this host's runners follow container-exists.
+READY, SEEN, GROUP, VERSION = "docker.blink.ready", "docker.blink.sees-runner", "docker.blink.group-available", \
+    "docker.blink.version"  # fmt: skip
+BLINK_NO_KEY = {READY: "passed", GROUP: "skipped"}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -55,7 +61,7 @@ def assert_report_written(run: CheckRun) -> None:
     assert "Traceback" not in run.stdout + run.stderr, run.stdout[-3000:]
     jsonschema.validate(run.results, json.loads((ROOT / "blinkcheck" / "results.schema.json").read_text()))
     ids = {c["id"] for c in run.results["checks"]}
-    assert len(ids) == 10, ids  # every Docker condition has a result, none silently missing
+    assert ids == set(DOCKER.columns), ids  # every Docker condition has a result, none silently missing
 
 
 @pytest.mark.reliability(
@@ -95,7 +101,7 @@ def test_docker_host_env_pointing_nowhere(tmp_path, sees):
 @pytest.mark.reliability(
     "the Docker API goes away in the middle of a run: when the logs are read, its socket stops accepting "
     "(connections refused, as from a stopped daemon)",
-    Sees(exit=1, outcomes={DAEMON: P, EXISTS: P, RUNNING: P, SOCKET: P},
+    Sees(exit=1, outcomes={DAEMON: P, EXISTS: P, RUNNING: P, SOCKET: P, **BLINK_NO_KEY, SEEN: S, VERSION: S},
          says={LOGS: "reading the logs of container blink-runner"}, others=N, report=True),
 )
 def test_daemon_stops_mid_run(tmp_path, proxy, sees):
@@ -125,7 +131,8 @@ LIST = "the container list (`GET /containers/json`, answered 6 s late)"
 
 @pytest.mark.reliability(
     "slow Docker API: the container list answers after `--api-timeout 2`",
-    Sees(exit=1, within_s=30, outcomes={DAEMON: P, EXISTS: N}, says={EXISTS: "timed out"}, took={EXISTS: 4},
+    Sees(exit=1, within_s=30, outcomes={DAEMON: P, EXISTS: N, READY: P, GROUP: N}, says={EXISTS: "timed out"},
+         took={EXISTS: 4},
          others=N, naming=EXISTS, calls={LIST: 1}, report=True),
 )
 def test_slow_api_times_out_bounded(tmp_path, proxy, sees):
@@ -138,7 +145,8 @@ def test_slow_api_times_out_bounded(tmp_path, proxy, sees):
 
 @pytest.mark.reliability(
     "the runner container removed between listing and inspecting (the engine's inspect answers 404)",
-    Sees(exit=1, outcomes={DAEMON: P, EXISTS: F}, says={EXISTS: "No container named blink-runner*"}, others=B,
+    Sees(exit=1, outcomes={DAEMON: P, EXISTS: F, **BLINK_NO_KEY}, says={EXISTS: "No container named blink-runner*"},
+         others=B,
          naming=EXISTS, report=True),
 )
 def test_runner_removed_between_listing_and_inspecting(tmp_path, proxy, sees):

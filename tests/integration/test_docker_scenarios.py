@@ -38,6 +38,13 @@ PROBE_SAYS = {
 
 # scenario -> text that must appear in report.html (the filled remedy)
 REMEDY_IN_HTML = {
+    "blink-stale": ["runs here, but Blink last saw it 10m", "As Blink sees it, the runner is disconnected",
+                    "docker logs {runner_id}"],
+    "blink-old-version": ["Blink reports version 1.0.994 for blink-runner-1.0.995 ({new_id})",
+                          "docker container restart {new_id}"],
+    "blink-not-ready": ["is not ready: https://172.30.251.1:18443/api/v1/api/readiness answered HTTP 503",
+                        "Slack channel for any active production alerts"],
+    "blink-key-refused": ["the API key was refused (HTTP 401"],
     "no-runner": ["docker ps -a | grep blink-runner"],
     "runner-exited": ["docker container restart {runner_id}", "exited with code 1"],
     "egress-blocked": [
@@ -121,9 +128,12 @@ def test_scenario(scenario: str):
         shown = (needle, escape(needle), escape(needle, quote=False))
         assert any(x in html for x in shown), f"{scenario}: {needle!r} not in report.html"
     # The planted API key and proxy password never reach any artifact.
+    user_key = lab.BLINK_API_KEY_FILE.read_text().strip()  # the user's Blink API key (Blink's view)
     for path in report_dir.iterdir():
         assert lab.LAB_API_KEY not in path.read_text(errors="replace"), path
         assert lab.PROXY_SECRET not in path.read_text(errors="replace"), path
+        assert user_key not in path.read_text(errors="replace"), path
+    assert user_key not in run.stdout + run.stderr
     # The junit file carries the condition id and outcome as properties.
     assert 'name="condition" value="docker.host.daemon-reachable"' in (report_dir / "junit.xml").read_text()
     if scenario == "stale-runner":

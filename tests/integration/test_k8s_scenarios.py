@@ -53,6 +53,12 @@ def apply_once(lab: Any, scenario: str) -> None:
 
 # scenario -> texts (the filled remedy) that must be in results.json's remediation and in report.html
 REMEDY = {
+    "blink-stale": ["runs, but Blink last saw it 10m", "As Blink sees it, the runner is disconnected",
+                    "`kubectl logs -f {pod} -n blink`"],
+    "blink-old-version": ["Blink reports version 1.0.994 for runner pod {pod} in blink",
+                          "`kubectl rollout restart deployment blink-runner -n blink`"],
+    "blink-not-ready": ["is not ready: https://10.244.0.1:18443/api/v1/api/readiness answered HTTP 503",
+                        "Slack channel for any active production alerts"],
     "crashloop": ["Runner pod {pod} in blink is CrashLoopBackOff", "`kubectl describe pod {pod} -n blink`"],
     "pending": ["Runner pod {pod} in blink is Pending (Unschedulable:", "`kubectl get pods -n blink`"],
     "hpa": ["`kubectl describe pod {failing_pod} -n blink`"],
@@ -207,6 +213,10 @@ def test_scenario(lab: Any, scenario: str, tmp_path: Path, sees):
     # The lab's runner key never reaches any artifact.
     for path in run.report_dir.iterdir():
         assert "lab-runner-group-key-not-a-secret" not in path.read_text(errors="replace"), path
+    # Nor does the user's Blink API key (Blink's view), in any file or on the terminal.
+    user_key = (lab.state / "blink-api-key").read_text().strip()
+    assert all(user_key not in p.read_text(errors="replace") for p in run.report_dir.iterdir())
+    assert user_key not in run.stdout + run.stderr
     assert 'name="condition" value="k8s.cluster.api-reachable"' in (run.report_dir / "junit.xml").read_text()
     EXTRA.get(scenario, lambda *_: None)(lab, run, sees)
     # The packet re-judged offline (--from-packet): the same outcome per condition and pod/operator, the same exit

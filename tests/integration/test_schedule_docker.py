@@ -38,6 +38,9 @@ def run_unit(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     command = installed(unit.exec_start())
     full_env = {**{k: v for k, v in os.environ.items() if not k.startswith("BLINK_")}, **unit.environment(),
                 "BLINK_CHECKS_REPORTS": str(tmp_path / "reports"), "BLINK_URL": lab.BLINK_URL,
+                # Blink's readiness, asked by the suite itself from its container: the stand-in's plain port (the
+                # image does not trust the lab's CA; a real Blink has a public certificate)
+                "BLINK_API_URL": lab.HTTP_URL,
                 "BLINK_CHECKS_NAME": "blink-checks-test", **env}  # fmt: skip
     return subprocess.run(command, env=full_env, capture_output=True, text=True, timeout=300)
 

@@ -31,7 +31,7 @@ import yaml
 
 from tests.deploy_files import DEPLOY, build_image
 from tests.integration.k8s_lab import NS, apply, audit_verbs, kubectl
-from tests.webhook import tcp_server
+from tests.webhook import receiver, tcp_server
 
 pytestmark = pytest.mark.k8s_lab
 
@@ -83,7 +83,7 @@ def load_image(lab: Any, image: str, tmp_path: Path) -> None:
         import_archive(lab, archive)
 
 
-def overlay(lab: Any, tmp_path: Path, reports: Path, relay_port: int) -> Path:
+def overlay(lab: Any, tmp_path: Path, reports: Path, relay_port: int, notify_url: str) -> Path:
     """The lab's kustomize overlay of deploy/kubernetes (see the module's docstring for what it changes)."""
     d = tmp_path / "overlay"
     d.mkdir()
@@ -98,8 +98,12 @@ def overlay(lab: Any, tmp_path: Path, reports: Path, relay_port: int) -> Path:
     (d / "pv.yaml").write_text(yaml.safe_dump(pv))
     env = [
         {"name": "BLINK_URL", "value": lab.standin_url},
+        # Blink's readiness, asked by the suite itself: the stand-in's plain port (the suite's image does not trust
+        # the lab's CA, as it trusts a real Blink's public certificate)
+        {"name": "BLINK_API_URL", "value": lab.standin_http_url},
         {"name": "KUBERNETES_SERVICE_HOST", "value": lab.gateway},
         {"name": "KUBERNETES_SERVICE_PORT", "value": str(relay_port)},
+        {"name": "BLINK_NOTIFY_URL", "value": notify_url},  # a receiver of the test, on the gateway
     ]
     cronjob_patch = [{"op": "add", "path": "/spec/suspend", "value": True}] + [
         {"op": "add", "path": "/spec/jobTemplate/spec/template/spec/containers/0/env/-", "value": e} for e in env
@@ -162,8 +166,8 @@ def test_cronjob_job_fails_on_a_crashlooping_runner_in_cluster_only_reading_then
     reports.mkdir()
     os.chown(reports, 10001, 10001)  # the image's user (a hostPath volume gets no fsGroup)
     apply(lab, "crashloop")  # the planted failure: the runner exits 1 at start
-    with api_relay(lab.gateway, ("127.0.0.1", lab.apiserver_port)) as port:
-        d = overlay(lab, tmp_path, reports, port)
+    with api_relay(lab.gateway, ("127.0.0.1", lab.apiserver_port)) as port, receiver(host=lab.gateway) as rec:
+        d = overlay(lab, tmp_path, reports, port, rec.url)
         try:
             kubectl(lab, "apply", "-k", str(d))
             cronjob = json.loads(kubectl(lab, "-n", NS, "get", "cronjob", NAME, "-o", "json"))
@@ -201,4 +205,12 @@ def test_cronjob_job_fails_on_a_crashlooping_runner_in_cluster_only_reading_then
     assert fixed_conditions.get("Complete") == "True" and fixed_conditions.get("Failed") != "True", fixed_log[-3000:]
     assert "(exit 0) — report: /reports/report.html" in fixed_log, fixed_log[-3000:]
     assert "cleared: k8s.disconnected.pods-ready" in fixed_log, fixed_log[-3000:]
+    # one message for the planted failure, then exactly one for its recovery, at the test's receiver
+    assert [m["text"].splitlines()[0].rsplit(": ", 1)[-1] for m in rec.messages] == ["new failure", "recovered"], (
+        rec.messages, log[-1500:], fixed_log[-1500:])  # fmt: skip
+    failure, recovery = (m["text"] for m in rec.messages)
+    assert "k8s.disconnected.pods-ready" in failure
+    assert "Cleared: k8s.disconnected.pods-ready" in recovery
+    assert "blink-checks notify: recovery message sent to http://" in fixed_log, fixed_log[-3000:]
+    assert "hook-key" not in log + fixed_log and "hook-key" not in html  # the webhook's key: never shown
     print("audit:", sorted(verbs), "| verdict:", verdict[0])

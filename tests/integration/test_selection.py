@@ -59,7 +59,7 @@ def test_k_on_names_and_condition_ids_m_on_markers_and_node_ids(docker_lab: Any,
         assert_selected_only(run, {RUNNING}, DOCKER)
         assert run.results["counts"] == {"passed": 1}
         assert f"blink-checks: 1 passed of 1 selected checks ({len(DOCKER) - 1} not selected) (exit 0)" in run.stdout
-    upgrade = {"docker.upgrade.indicators", "docker.upgrade.new-container-healthy"}
+    upgrade = {"docker.upgrade.indicators", "docker.upgrade.new-container-healthy", "docker.blink.version"}
     run = run_checks(*BASE, "-m", "docker and upgrade", report_dir=tmp_path / "m")
     assert run.exit_code == 0
     assert_selected_only(run, upgrade, DOCKER)
@@ -128,7 +128,7 @@ def test_q_v_and_p_no_plugins(docker_lab: Any, tmp_path: Path):
     quiet = run_checks(*BASE, report_dir=tmp_path / "q", verbosity="-qq")
     for run in (verbose, quiet):
         assert run.exit_code == 0
-        assert "blink-checks: 8 passed, 1 manual, 1 skipped (exit 0)" in run.stdout, run.stdout[-2000:]
+        assert "blink-checks: 9 passed, 1 manual, 4 skipped (exit 0)" in run.stdout, run.stdout[-2000:]
     bare = run_checks(*BASE, "-p", "no:html", "-p", "no:junitxml", report_dir=tmp_path / "p")
     assert bare.exit_code == 0, bare.stdout[-2000:] + bare.stderr[-2000:]
     assert (tmp_path / "p" / "results.json").exists()
@@ -157,7 +157,7 @@ def test_a_selected_check_whose_precondition_was_not_selected_looks_by_itself(do
 @pytest.mark.k8s_lab
 def test_kubernetes_markers_k_and_x_on_the_lab_cluster(lab: Any, tmp_path: Path):
     apply(lab, "healthy")
-    upgrade = {c for c in K8S if c.startswith("k8s.upgrade.")}
+    upgrade = {c for c in K8S if c.startswith("k8s.upgrade.")} | {"k8s.blink.version"}
     run = check(lab, tmp_path / "m", "-m", "kubernetes and upgrade")
     assert run.exit_code == 0, run.stdout[-3000:]
     assert_selected_only(run, upgrade, K8S)

@@ -29,7 +29,7 @@ ALLOWED = {
     "checks": {"core", "docker", "kubernetes", "fixtures"},
 }
 # The pytest glue: hooks, the options, the choice of platforms (which looks at both).
-PLUGIN = {"blinkcheck.plugin", "blinkcheck.options", "blinkcheck.platforms", "blinkcheck.remediating"}
+PLUGIN = {"blinkcheck.plugin", "blinkcheck.options", "blinkcheck.platforms", "blinkcheck.remediating", "blinkcheck.many"}
 MAX_CORE_LINES = 440  # the core, the reports and the glue: no file of k8s_judges' old size comes back
 
 

@@ -139,7 +139,7 @@ def test_docker_unit_timer_and_cron_run_the_same_command_with_the_socket_read_on
     assert schedule == "*/15 * * * *" and user == "root" and program in command and "flock -n" in command
     script = Path(installed([program])[0]).read_text()
     assert '-v "$socket:/var/run/docker.sock:ro"' in script
-    assert "--user 10001:10001" in script and "--read-only" in script and "network=${BLINK_CHECKS_NETWORK:-none}" in script
+    assert "--user 10001:10001" in script and "--read-only" in script and "network=${BLINK_CHECKS_NETWORK:-bridge}" in script
 
 
 def test_shell_scripts_pass_shellcheck():

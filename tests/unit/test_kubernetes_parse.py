@@ -49,6 +49,7 @@ def test_crashlooping_pod_from_the_lab():
         containers=(
             ContainerStatus(
                 "blink-runner",
+                image="docker.io/blink-lab/runner:1.0.994",
                 ready=False,
                 restart_count=2,
                 state="waiting",
@@ -69,6 +70,7 @@ def test_crashlooping_pod_from_the_lab():
         labels=(("app", "blink-runner"), ("pod-template-hash", "58f94c9694"), ("release", "blink-runner")),
         created="2026-12-02T09:31:02Z",
         node="vm",
+        ip="10.244.0.34",
     )
 
 
@@ -76,7 +78,8 @@ def test_exited_container_from_the_lab():
     """hpa: one of three replicas exited with code 1 after a first exit with code 1."""
     p = pod_facts(_raw("hpa", "pods", "blink-runner-6975d47475-s8qt8"))
     assert p.containers == (
-        ContainerStatus("blink-runner", ready=False, restart_count=1, state="terminated", reason="Error", exit_code=1,
+        ContainerStatus("blink-runner", "docker.io/blink-lab/runner:1.0.994", ready=False, restart_count=1,
+                        state="terminated", reason="Error", exit_code=1,
                         started_at="2026-12-02T09:31:42Z", last_reason="Error", last_exit_code=1,
                         last_finished_at="2026-12-02T09:31:41Z"),
     )  # fmt: skip
@@ -84,7 +87,7 @@ def test_exited_container_from_the_lab():
 
 def test_unschedulable_pod_from_the_lab_has_its_containers_from_the_spec():
     p = pod_facts(_raw("pending", "pods", "blink-runner-7c9665885d-wtszf"))
-    assert (p.phase, p.node, p.containers) == ("Pending", "", (ContainerStatus("blink-runner"),))
+    assert (p.phase, p.node, p.containers) == ("Pending", "", (ContainerStatus("blink-runner", "blinkops/blink-runner:1.0.994"),))
     assert p.conditions == (
         PodCondition("PodScheduled", "False", "Unschedulable", UNSCHEDULABLE, "2026-12-02T09:31:37Z"),
     )

@@ -114,6 +114,9 @@ def test_every_remedy_placeholder_is_filled_by_what_the_judges_produce(tmp_path)
     from tests.unit.test_kubernetes_beyond import beyond_findings
 
     findings += beyond_findings()
+    from tests.unit.test_blinkview import blink_findings
+
+    findings += blink_findings("kubernetes") + blink_findings("docker")
     run = global_values(SimpleNamespace(spec=spec_for(tmp_path, namespace=NS), catalog=CATALOG))  # type: ignore[arg-type]
     shown: dict[str, set[str]] = {}
     for f in findings:

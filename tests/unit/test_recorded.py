@@ -104,6 +104,9 @@ DOCKER_TABLES = {
         ("docker.upgrade.new-container-healthy", NEW): FAIL,
     },
 }
+# Blink's own view (what Blink says is judged elsewhere: tests/unit/test_blinkview.py): the runners are healthy here.
+DOCKER_TABLES |= {"blink-sees": RUNNING_ONE, "blink-stale": RUNNING_ONE, "blink-not-ready": RUNNING_ONE,
+                  "blink-old-version": DOCKER_TABLES["upgrade-healthy"]}  # fmt: skip
 DOCKER_FAMILIES = {
     "egress-blocked": ["timeout"],
     "egress-recovered": ["timeout"],
@@ -192,6 +195,7 @@ def _k8s(pods_ready: list[str], net: list[str] | None = None, logs: list[str] | 
 
 K8S_TABLES: dict[str, dict[str, list[str]]] = {
     "healthy": _k8s([PASS], beyond_node_pressure=[PASS]),
+    **{name: _k8s([PASS]) for name in ("blink-sees", "blink-stale", "blink-old-version", "blink-not-ready")},
     "crashloop": _k8s([FAIL]),
     # The pod never ran: no logs to judge for errors or a handoff.
     "pending": _k8s([FAIL], logs=["blocked"], disconnected_no_network_errors=[], upgrade_operator_handoff=[]),

@@ -252,3 +252,57 @@ def test_proxy_dead(k8s_lab, kubectl):
 def test_every_scenario_is_tested():
     tested = {n[len("test_"):].replace("_", "-") for n in globals() if n.startswith("test_")}
     assert set(scenario.SCENARIOS) <= tested | {"every-scenario-is-tested"}
+
+
+# Blink's own view: what the stand-in's public API answers once the scenario is applied (lab/blink_api.py)
+def _blink_says(k8s_lab, path):
+    import json
+    import urllib.error
+    import urllib.request
+
+    from lab import blink_api
+
+    key_file, _ = blink_api.ensure_user_key(k8s_lab.state)
+    key = key_file.read_text().strip()
+    req = urllib.request.Request(k8s_lab.standin_http_url + path, headers={"BLINK-API-KEY": key})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, None
+
+
+def _blink_runner(k8s_lab, kubectl, ns):
+    from lab import blink_api
+
+    [p] = [p for p in pods(kubectl, ns, RUNNERS) if ready(p)]
+    status, page = _blink_says(k8s_lab, f"/api/v1/workspace/{blink_api.WORKSPACE}/runners")
+    assert status == 200, status
+    items = page.get("results") if isinstance(page, dict) else page
+    [r] = [r for r in items or [] if r.get("ip_address") == p["status"]["podIP"]]
+    return p, r
+
+
+def test_blink_sees(k8s_lab, kubectl):
+    ns = apply(k8s_lab, "blink-sees")
+    p, r = _blink_runner(k8s_lab, kubectl, ns)
+    assert r["name"] == p["metadata"]["name"] and r["version"] == "1.0.994"
+    assert _blink_says(k8s_lab, "/api/readiness")[0] == 200
+
+
+def test_blink_stale(k8s_lab, kubectl):
+    ns = apply(k8s_lab, "blink-stale")
+    _, r = _blink_runner(k8s_lab, kubectl, ns)
+    assert time.time() - int(r["last_seen"]) >= 590, r
+
+
+def test_blink_old_version(k8s_lab, kubectl):
+    ns = apply(k8s_lab, "blink-old-version")
+    p, r = _blink_runner(k8s_lab, kubectl, ns)
+    assert p["spec"]["containers"][0]["image"].endswith(":1.0.995") and r["version"] == "1.0.994"
+
+
+def test_blink_not_ready(k8s_lab, kubectl):
+    apply(k8s_lab, "blink-not-ready")
+    assert _blink_says(k8s_lab, "/api/readiness")[0] == 503
+    assert _blink_says(k8s_lab, "/api/v1/api/readiness")[0] == 503

@@ -1,0 +1,158 @@
+"""Judges of Blink's own view of the runner (pure: Blink's answers and the local runner facts in, findings out).
+
+Both platforms use them: a local runner (a Docker container, a Kubernetes pod) is described by LocalRunner, and
+matched to Blink's runners by container name, pod name (the runner's hostname) or IP. The problem lines and the
+remedies are the catalog's, chosen by key.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from blinkcheck.blinkapi import BlinkApiError, BlinkRunner, Readiness, RunnerGroup
+from blinkcheck.model import Evidence, Finding, Outcome, human, table
+
+
+@dataclass(frozen=True)
+class LocalRunner:
+    """A runner instance as the suite sees it where it runs."""
+
+    label: str  # the object of its findings ("container blink-runner (0123abcd4567)", "pod blink/blink-runner-x")
+    names: tuple[str, ...]  # container name / pod name (its hostname)
+    ips: tuple[str, ...]
+    running: bool
+    image: str
+    values: Mapping[str, str] = field(default_factory=dict)  # the remedy's placeholders for this object
+
+    @property
+    def version(self) -> str:
+        """The image tag (`blinkops/blink-runner:1.0.994` -> 1.0.994); "" without one."""
+        ref = self.image.split("@", 1)[0]
+        name, _, tag = ref.rpartition(":")
+        return tag if name and "/" not in tag else ""
+
+
+@dataclass(frozen=True)
+class Match:
+    runner: BlinkRunner
+    by: str  # "container name", "name", "IP"
+
+
+def match(local: LocalRunner, runners: Sequence[BlinkRunner]) -> Match | None:
+    """Blink's runner for this local one: by container name, then by name, then by IP address."""
+    names = {n for n in local.names if n}
+    for how, key in (("container name", "container_name"), ("name", "name")):
+        for r in runners:
+            if getattr(r, key) and getattr(r, key) in names:
+                return Match(r, how)
+    ips = {i for i in local.ips if i}
+    for r in runners:
+        if r.ip_address and r.ip_address in ips:
+            return Match(r, "IP")
+    return None
+
+
+def blink_table(runners: Sequence[BlinkRunner], now: float) -> str:
+    rows = [("NAME", "CONTAINER NAME", "IP", "GROUP", "STATUS", "LAST SEEN", "VERSION")]
+    for r in runners:
+        seen = f"{human(now - r.last_seen)} ago" if r.last_seen else "never"
+        rows.append((r.name, r.container_name or "-", r.ip_address or "-", r.group_name or "-", r.status or "-",
+                     seen, r.version or "-"))  # fmt: skip
+    return table(rows)
+
+
+def _at(epoch: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch)) if epoch else "never"
+
+
+def could_not_ask(cid: str, error: BlinkApiError, obj: str = "") -> Finding:
+    """Blink's API could not be asked (refused key, unreachable, timed out): could not look, never passed."""
+    return Finding(cid, Outcome.NOT_EVALUABLE, f"Could not ask Blink: {error.reason}", obj)
+
+
+def judge_ready(cid: str, answer: Readiness | BlinkApiError, api_url: str) -> Finding:
+    """Blink is up: its controller's readiness answers 200 from the suite's host."""
+    if isinstance(answer, BlinkApiError):
+        return could_not_ask(cid, answer, "Blink")
+    tried = Evidence("readiness", "\n".join(answer.tried), source=f"from the suite's host to {api_url}")
+    values = {"blink_api_url": api_url, "readiness_url": answer.url, "status": str(answer.status),
+              "body": answer.body or "-"}  # fmt: skip
+    if answer.status == 200:
+        return Finding(cid, Outcome.PASSED, f"Blink's controller is ready: {answer.url} answered HTTP 200 "
+                       f"({answer.body or 'no body'}).", "Blink", (tried,), values)  # fmt: skip
+    return Finding(cid, Outcome.FAILED, f"Blink's controller is not ready: {answer.url} answered HTTP "
+                   f"{answer.status}.", "Blink", (tried,), values, variant="down")  # fmt: skip
+
+
+def judge_seen(cid: str, local: LocalRunner, runners: Sequence[BlinkRunner], now: float, stale_s: float) -> Finding:
+    """Blink sees this runner: matched to one of Blink's runners, and last seen within --blink-stale."""
+    evidence = (Evidence("Blink's runners", blink_table(runners, now) if runners else "(none)",
+                         source="GET /workspace/{ws_id}/runners"),)  # fmt: skip
+    if not local.running:
+        return Finding(cid, Outcome.SKIPPED, f"Not applicable: {local.label} is not running here.", local.label,
+                       values=local.values)  # fmt: skip
+    found = match(local, runners)
+    values = {**local.values, "stale": human(stale_s), "local_ips": ", ".join(local.ips) or "-"}
+    if found is None:
+        return Finding(cid, Outcome.FAILED, f"{local.label} runs here, but Blink lists no runner with its name or "
+                       f"IP ({values['local_ips']}).", local.label, evidence, values, variant="unknown")  # fmt: skip
+    r = found.runner
+    ago = now - r.last_seen if r.last_seen else float("inf")
+    values |= {"blink_runner": r.name or r.id, "blink_status": r.status or "-", "last_seen": _at(r.last_seen),
+               "ago": human(ago) if r.last_seen else "never", "matched_by": found.by}  # fmt: skip
+    said = f"status '{r.status}' (Blink's word), last seen {values['ago']}{' ago' if r.last_seen else ''}"
+    if ago > stale_s:
+        summary = (f"{local.label} runs here, but Blink last saw it {values['ago']}{' ago' if r.last_seen else ''}, "
+                   f"more than --blink-stale ({values['stale']}): runner {values['blink_runner']} (matched by "
+                   f"{found.by}), status '{r.status}' (Blink's word).")
+        return Finding(cid, Outcome.FAILED, summary, local.label, evidence, values, variant="stale")
+    return Finding(cid, Outcome.PASSED, f"Blink sees {local.label} as runner {values['blink_runner']} (matched by "
+                   f"{found.by}): {said}.", local.label, evidence, values)  # fmt: skip
+
+
+def group_names(local: Sequence[LocalRunner], runners: Sequence[BlinkRunner]) -> list[str]:
+    """The runner groups Blink puts the runners that run here in."""
+    found = [match(r, runners) for r in local if r.running]
+    return sorted({m.runner.group_name for m in found if m and m.runner.group_name})
+
+
+def judge_group(cid: str, group_name: str, groups: Sequence[RunnerGroup]) -> Finding:
+    """The runner group of this runner has available runners (available_runners >= 1)."""
+    obj = f"runner group {group_name}"
+    rows = [("NAME", "AVAILABLE", "INSTANCES")] + [(g.name, str(g.available_runners), str(g.number_of_instances))
+                                                   for g in groups]  # fmt: skip
+    evidence = (Evidence("Blink's runner groups", table(rows), source="GET /workspace/{ws_id}/runner_groups"),)
+    values = {"group": group_name}
+    group = next((g for g in groups if group_name in (g.name, g.display_name)), None)
+    if group is None:
+        return Finding(cid, Outcome.FAILED, f"Blink lists no runner group {group_name!r}.", obj, evidence, values,
+                       variant="missing")  # fmt: skip
+    values |= {"available": str(group.available_runners), "instances": str(group.number_of_instances)}
+    if group.available_runners >= 1:
+        return Finding(cid, Outcome.PASSED, f"Runner group {group_name} has {group.available_runners} available "
+                       f"runner(s) of {group.number_of_instances}.", obj, evidence, values)  # fmt: skip
+    summary = f"Runner group {group_name} has no available runner ({group.number_of_instances} instance(s))."
+    return Finding(cid, Outcome.FAILED, summary, obj, evidence, values, variant="none-available")
+
+
+def judge_version(cid: str, local: LocalRunner, runners: Sequence[BlinkRunner]) -> Finding:
+    """The version Blink reports for this runner is the image tag it runs (after an upgrade: the new one)."""
+    if not local.running:
+        return Finding(cid, Outcome.SKIPPED, f"Not applicable: {local.label} is not running here.", local.label,
+                       values=local.values)  # fmt: skip
+    found = match(local, runners)
+    if found is None:
+        return Finding(cid, Outcome.SKIPPED, f"Nothing to compare: Blink lists no runner for {local.label}.",
+                       local.label, values=local.values)  # fmt: skip
+    ours, theirs = local.version, found.runner.version
+    values = {**local.values, "version": ours, "blink_version": theirs or "-", "image": local.image}
+    if not ours:
+        return Finding(cid, Outcome.SKIPPED, f"Nothing to compare: {local.label}'s image {local.image} has no "
+                       "version tag.", local.label, values=values)  # fmt: skip
+    if theirs == ours:
+        return Finding(cid, Outcome.PASSED, f"Blink reports version {theirs} for {local.label}, the tag of its "
+                       "image.", local.label, values=values)  # fmt: skip
+    return Finding(cid, Outcome.FAILED, f"Blink reports version {theirs or '(none)'} for {local.label}, which runs "
+                   f"{local.image}.", local.label, values=values)  # fmt: skip
