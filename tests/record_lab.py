@@ -9,8 +9,9 @@ NAME`), then what the suite's gatherers read is saved under tests/data/<platform
 - Docker: `containers.json` (GET /containers/json?all=1, the lab's containers), `inspect-<name>.json` (GET
   /containers/{id}/json) and `logs-<name>.txt` (GET /containers/{id}/logs?timestamps=1, the newest lines), or
   `logs-<name>.error.txt`, the engine's refusal to read them;
-- Kubernetes: `pods.json`, `deployments.json`, `events.json`, `hpas.json` (the namespace's lists, as the API
-  answers them), `secrets.json` (the Secrets the runner reads: key names, values withheld) and
+- Kubernetes: `pods.json`, `deployments.json`, `events.json`, `hpas.json`, `networkpolicies.json`,
+  `resourcequotas.json`, `limitranges.json` (the namespace's lists, as the API answers them), `nodes.json` (the
+  runner pods' nodes: name, unschedulable, conditions), `secrets.json` (the Secrets the runner reads: key names, values withheld) and
   `logs/<pod>.log` / `logs/<pod>.previous.log` (`kubectl logs --timestamps`, the newest lines), or
   `logs/<pod>.error.txt`, the API's refusal to read them.
 
@@ -149,8 +150,16 @@ def record_kubernetes(name: str, secrets: list[str]) -> None:
         "pods": f"/api/v1/namespaces/{ns}/pods",
         "deployments": f"/apis/apps/v1/namespaces/{ns}/deployments",
         "hpas": f"/apis/autoscaling/v2/namespaces/{ns}/horizontalpodautoscalers",
+        "networkpolicies": f"/apis/networking.k8s.io/v1/namespaces/{ns}/networkpolicies",
+        "resourcequotas": f"/api/v1/namespaces/{ns}/resourcequotas",
+        "limitranges": f"/api/v1/namespaces/{ns}/limitranges",
     }
     got = {kind: api.get(path) for kind, path in lists.items()}
+    # The runner pods' nodes, as the node-pressure check reads them (name, unschedulable, conditions: what it judges).
+    names = sorted({str((p.get("spec") or {}).get("nodeName") or "") for p in got["pods"]["items"]} - {""})
+    got["nodes"] = {"apiVersion": "v1", "kind": "NodeList", "items": [
+        {"metadata": {"name": n["metadata"]["name"]}, "spec": {"unschedulable": n["spec"].get("unschedulable")},
+         "status": {"conditions": n["status"].get("conditions")}} for n in (api.get(f"/api/v1/nodes/{x}") for x in names)]}
     # Events as the suite asks for them: per pod (fieldSelector involvedObject.name=<pod>), in one list.
     got["events"] = {"apiVersion": "v1", "kind": "EventList", "items": [
         e for p in got["pods"]["items"] for e in api.get(f"/api/v1/namespaces/{ns}/events?fieldSelector="

@@ -164,6 +164,7 @@ class DeploymentFacts:
     # (secret name, key) the pod template reads; key "" for envFrom (the whole secret)
     secret_refs: tuple[tuple[str, str], ...] = ()
     selector_query: str = ""  # the whole selector (matchLabels and matchExpressions) as `kubectl get pods -l` takes it
+    resources: tuple[ContainerResources, ...] = ()  # the pod template's containers' requests and limits
 
     @property
     def label(self) -> str:
@@ -327,3 +328,112 @@ def describe_state(p: PodFacts) -> str:
             + ")"
         )
     return "Running and Ready"
+
+
+# ------------------------------------------------------------------ beyond the runbook: the cluster's causes
+
+
+@dataclass(frozen=True)
+class Selector:
+    """A label selector (matchLabels and matchExpressions); empty selects everything."""
+
+    labels: tuple[tuple[str, str], ...] = ()
+    expressions: tuple[tuple[str, str, tuple[str, ...]], ...] = ()  # (key, operator, values)
+
+    def matches(self, labels: tuple[tuple[str, str], ...]) -> bool:
+        have = dict(labels)
+        if any(have.get(k) != v for k, v in self.labels):
+            return False
+        for key, op, values in self.expressions:
+            ok = {"In": key in have and have[key] in values, "NotIn": key not in have or have[key] not in values,
+                  "Exists": key in have, "DoesNotExist": key not in have}.get(op, False)  # fmt: skip
+            if not ok:
+                return False
+        return True
+
+    @property
+    def text(self) -> str:
+        parts = [f"{k}={v}" for k, v in self.labels]
+        parts += [f"{k} {op.lower()} ({','.join(v)})" if v else (k if op == "Exists" else f"!{k}")
+                  for k, op, v in self.expressions]  # fmt: skip
+        return ",".join(parts) or "(every pod)"
+
+
+@dataclass(frozen=True)
+class PolicyPeer:
+    """One `to` entry of an egress rule: an ipBlock, or pods/namespaces of the cluster."""
+
+    cidr: str = ""
+    excepts: tuple[str, ...] = ()
+    in_cluster: str = ""  # the podSelector / namespaceSelector, as text ("" for an ipBlock)
+
+
+@dataclass(frozen=True)
+class PolicyPort:
+    protocol: str = "TCP"
+    port: str = ""  # "" = every port of the protocol; a number or a named port
+    end_port: int | None = None
+
+
+@dataclass(frozen=True)
+class EgressRule:
+    to: tuple[PolicyPeer, ...] = ()  # () = every destination
+    ports: tuple[PolicyPort, ...] = ()  # () = every port
+
+
+@dataclass(frozen=True)
+class NetworkPolicyFacts:
+    namespace: str
+    name: str
+    pod_selector: Selector = Selector()
+    policy_types: tuple[str, ...] = ()  # as effective: Ingress always, Egress when set or when egress rules exist
+    egress: tuple[EgressRule, ...] = ()
+
+
+@dataclass(frozen=True)
+class NodeFacts:
+    name: str
+    found: bool = True
+    conditions: tuple[PodCondition, ...] = ()
+    unschedulable: bool = False
+
+
+@dataclass(frozen=True)
+class QuotaFacts:
+    namespace: str
+    name: str
+    hard: tuple[tuple[str, str], ...] = ()
+    used: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class LimitFacts:
+    """One item of a LimitRange: its type (Container, Pod) and the max per resource."""
+
+    namespace: str
+    name: str
+    type: str
+    max: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class ContainerResources:
+    name: str
+    requests: tuple[tuple[str, str], ...] = ()
+    limits: tuple[tuple[str, str], ...] = ()
+
+
+_SUFFIX = {"m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18,
+           "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}  # fmt: skip
+_QUANTITY = re.compile(r"^([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
+
+
+def quantity(text: str) -> float | None:
+    """A Kubernetes quantity (`100m`, `128Mi`, `2`, `1e3`) as a number; None when it is not one."""
+    m = _QUANTITY.match(text.strip())
+    if not m:
+        return None
+    try:
+        return float(m[1]) * _SUFFIX.get(m[2] or "", 1.0)
+    except ValueError:
+        return None

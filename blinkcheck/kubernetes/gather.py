@@ -40,8 +40,12 @@ from blinkcheck.kubernetes.facts import (
     DeploymentFacts,
     EventFacts,
     HpaFacts,
+    LimitFacts,
+    NetworkPolicyFacts,
+    NodeFacts,
     OperatorFacts,
     PodFacts,
+    QuotaFacts,
     SecretFacts,
 )
 from blinkcheck.kubernetes.parse import (
@@ -49,7 +53,11 @@ from blinkcheck.kubernetes.parse import (
     event_facts,
     group_operators,
     hpa_facts,
+    limit_facts,
+    network_policy_facts,
+    node_facts,
     pod_facts,
+    quota_facts,
     selector_text,
 )
 from blinkcheck.kubernetes.preconditions import Access, ApiFacts, subject_flag
@@ -99,6 +107,8 @@ class KubernetesFacts:
         # Raw objects looked at, environment values withheld: for the escalation packet only.
         self._raw: dict[str, dict[str, Any]] = {}
         self._endless: dict[tuple[Any, ...], CouldNotLook] = {}  # lists that did not end, remembered
+        self._cluster_lists: dict[tuple[str, str], list[Any]] = {}  # (read, namespace) -> facts (past the runbook)
+        self._nodes: dict[str, NodeFacts] = {}
 
     # -- the API server -----------------------------------------------------------------
 
@@ -216,26 +226,28 @@ class KubernetesFacts:
 
         authz = kube.api("AuthorizationV1Api")
         out: list[Access] = []
-        for ns in self.namespaces:
-            for r in self._needed_reads():  # deployments before secret: the secret's name is in the deployment
-                name = self._secret_name_for_review(ns, out) if r.key == "secret" else ""
-                attrs = client.V1ResourceAttributes(
-                    namespace=ns, verb=r.verb, resource=r.resource, group=r.group,
-                    subresource=r.subresource or None, name=name or None,
-                )  # fmt: skip
-                body = client.V1SelfSubjectAccessReview(
-                    spec=client.V1SelfSubjectAccessReviewSpec(resource_attributes=attrs)
-                )
-                choice = r.key == "exec" and not self.spec.probe_strict  # --probe auto: skipped without it
-                base = Access(r.verb, r.resource_text, ns, self.catalog.readers(r.key), name=name, optional=r.optional,
-                                 choice=choice)  # fmt: skip
-                try:
-                    data, _ = kube.json("POST selfsubjectaccessreviews", authz.create_self_subject_access_review, body)
-                except ApiError as exc:
-                    out.append(replace(base, allowed=None, detail=exc.reason))
-                    continue
-                status = data.get("status") or {}
-                out.append(replace(base, allowed=bool(status.get("allowed")), detail=str(status.get("reason") or "")))
+        needed = self._needed_reads()
+        asks = [(ns, r) for ns in self.namespaces for r in needed if not r.cluster]  # deployments before secret:
+        asks += [("", r) for r in needed if r.cluster]  # the secret's name is in the deployment; cluster reads once
+        for ns, r in asks:
+            name = self._secret_name_for_review(ns, out) if r.key == "secret" else ""
+            attrs = client.V1ResourceAttributes(
+                namespace=ns or None, verb=r.verb, resource=r.resource, group=r.group,
+                subresource=r.subresource or None, name=name or None,
+            )  # fmt: skip
+            body = client.V1SelfSubjectAccessReview(
+                spec=client.V1SelfSubjectAccessReviewSpec(resource_attributes=attrs)
+            )
+            choice = r.choice or (r.key == "exec" and not self.spec.probe_strict)  # skipped without it
+            base = Access(r.verb, r.resource_text, ns, self.catalog.readers(r.key), name=name, optional=r.optional,
+                             choice=choice)  # fmt: skip
+            try:
+                data, _ = kube.json("POST selfsubjectaccessreviews", authz.create_self_subject_access_review, body)
+            except ApiError as exc:
+                out.append(replace(base, allowed=None, detail=exc.reason))
+                continue
+            status = data.get("status") or {}
+            out.append(replace(base, allowed=bool(status.get("allowed")), detail=str(status.get("reason") or "")))
         return out
 
     def _secret_name_for_review(self, namespace: str, so_far: list[Access]) -> str:
@@ -252,10 +264,28 @@ class KubernetesFacts:
 
     def require(self, key: str, namespace: str) -> None:
         """Raise CouldNotLook for a read SelfSubjectAccessReview said is denied (only the checks that need it)."""
+        denied = self._denied(key, namespace)
+        if denied is not None:
+            raise self._missing(denied)
+
+    def _denied(self, key: str, namespace: str) -> Access | None:
         r = READ[key]
-        for a in self.accesses:
-            if a.namespace == namespace and a.verb == r.verb and a.resource == r.resource_text and a.allowed is False:
-                raise self._missing(a)
+        where = "" if r.cluster else namespace
+        return next((a for a in self.accesses if a.namespace == where and a.verb == r.verb
+                     and a.resource == r.resource_text and a.allowed is False), None)  # fmt: skip
+
+    def not_granted(self, key: str, namespace: str = "") -> str:
+        """A read the user chose not to grant (the checks past the runbook's): why its check is skipped and the
+        grant that enables it; "" when it is granted (or could not be asked: the read itself then says)."""
+        a = self._denied(key, namespace)
+        if a is None or not a.choice:
+            return ""
+        grant = a.grant(subject_flag(self.subject))
+        if READ[key].cluster:
+            how = self.catalog.advise("kubernetes-nodes-grant", subject=self.subject, grant=grant)
+        else:
+            how = self.catalog.advise("kubernetes-choice-grant", subject=self.subject, grant=grant)
+        return f"{self.subject} may not {a.text} (not granted: your choice). To enable this check: {how}"
 
     def _missing(self, a: Access) -> CouldNotLook:
         grant = a.grant(subject_flag(self.subject))
@@ -466,6 +496,44 @@ class KubernetesFacts:
     def runner_container(self, p: PodFacts) -> str:
         names = [c.name for c in p.containers]
         return self.spec.runner_name if self.spec.runner_name in names else (names[0] if names else "")
+
+    # -- past the runbook: NetworkPolicies, ResourceQuotas, LimitRanges, the runner pods' nodes -------------------
+
+    def _listed(self, key: str, api: str, method: str, namespace: str, parse: Callable[[Any], Any]) -> list[Any]:
+        memo = (key, namespace)
+        if memo not in self._cluster_lists:
+            fn = getattr(self.client.api(api), method)
+            self._cluster_lists[memo] = [parse(item) for item in self._list(key, key, fn, namespace)]
+        return self._cluster_lists[memo]
+
+    def network_policies(self, namespace: str) -> list[NetworkPolicyFacts]:
+        """`kubectl get networkpolicy -n NS`."""
+        return self._listed("networkpolicies", "NetworkingV1Api", "list_namespaced_network_policy", namespace,
+                            network_policy_facts)  # fmt: skip
+
+    def resource_quotas(self, namespace: str) -> list[QuotaFacts]:
+        """`kubectl get resourcequota -n NS` (hard and used)."""
+        return self._listed("resourcequotas", "CoreV1Api", "list_namespaced_resource_quota", namespace, quota_facts)
+
+    def limit_ranges(self, namespace: str) -> list[LimitFacts]:
+        """`kubectl get limitrange -n NS`, one fact per item (Container, Pod)."""
+        items = self._listed("limitranges", "CoreV1Api", "list_namespaced_limit_range", namespace, limit_facts)
+        return [x for item in items for x in item]
+
+    def node(self, name: str) -> NodeFacts:
+        """`kubectl get node NAME`: its conditions (one GET per node a runner pod runs on, once per run)."""
+        if name not in self._nodes:
+            self.require("nodes", "")
+            kube = self.client
+            try:
+                data, _ = kube.json(f"GET nodes/{name}", kube.api("CoreV1Api").read_node, name)
+            except ApiError as exc:
+                if exc.status != 404:
+                    raise self._could_not_look(exc, "nodes", "") from None
+                self._nodes[name] = NodeFacts(name, found=False)
+                return self._nodes[name]
+            self._nodes[name] = node_facts(data)
+        return self._nodes[name]
 
     # -- events, logs ---------------------------------------------------------------------------
 

@@ -8,14 +8,23 @@ from typing import Any
 
 from blinkcheck.kubernetes.facts import (
     OPERATOR_PREFIX,
+    ContainerResources,
     ContainerStatus,
     DeploymentFacts,
+    EgressRule,
     EnvVar,
     EventFacts,
     HpaFacts,
+    LimitFacts,
+    NetworkPolicyFacts,
+    NodeFacts,
     OperatorFacts,
     PodCondition,
     PodFacts,
+    PolicyPeer,
+    PolicyPort,
+    QuotaFacts,
+    Selector,
 )
 from blinkcheck.probe.result import PROBE_ENV
 
@@ -148,7 +157,13 @@ def deployment_facts(raw: Mapping[str, Any]) -> DeploymentFacts:
         conditions=_conditions(status.get("conditions")),
         secret_refs=_secret_refs(tmpl),
         selector_query=label_selector(spec.get("selector")),
+        resources=tuple(_resources(c) for c in tmpl.get("containers") or [] if c.get("resources")),
     )
+
+
+def _resources(c: Mapping[str, Any]) -> ContainerResources:
+    res = c.get("resources") or {}
+    return ContainerResources(str(c.get("name", "")), _pairs(res.get("requests")), _pairs(res.get("limits")))
 
 
 def hpa_facts(raw: Mapping[str, Any]) -> HpaFacts:
@@ -227,3 +242,63 @@ def group_operators(deployments: Sequence[DeploymentFacts], pods: Sequence[PodFa
         if p.name.startswith(OPERATOR_PREFIX) and (p.namespace, p.name) not in claimed:
             ops.append(OperatorFacts(p.name, p.namespace, None, (p,)))
     return ops
+
+
+# ------------------------------------------------------------------ beyond the runbook: the cluster's causes
+
+
+def selector_of(raw: Mapping[str, Any] | None) -> Selector:
+    raw = raw or {}
+    exprs = tuple((str(e.get("key", "")), str(e.get("operator", "")), tuple(str(v) for v in e.get("values") or []))
+                  for e in raw.get("matchExpressions") or [])  # fmt: skip
+    return Selector(_pairs(raw.get("matchLabels")), exprs)
+
+
+def _peer(raw: Mapping[str, Any]) -> PolicyPeer:
+    block = raw.get("ipBlock")
+    if block:
+        return PolicyPeer(str(block.get("cidr", "")), tuple(str(x) for x in block.get("except") or []))
+    parts = []
+    if raw.get("namespaceSelector") is not None:
+        parts.append(f"namespaces {selector_of(raw['namespaceSelector']).text.replace('(every pod)', '(every one)')}")
+    if raw.get("podSelector") is not None:
+        parts.append(f"pods {selector_of(raw['podSelector']).text}")
+    return PolicyPeer(in_cluster=" and ".join(parts) or "pods of the policy's namespace")
+
+
+def _port(raw: Mapping[str, Any]) -> PolicyPort:
+    end = raw.get("endPort")
+    port = raw.get("port")
+    return PolicyPort(str(raw.get("protocol") or "TCP"), "" if port is None else str(port),
+                      int(end) if end is not None else None)  # fmt: skip
+
+
+def network_policy_facts(raw: Mapping[str, Any]) -> NetworkPolicyFacts:
+    meta = raw.get("metadata") or {}
+    spec = raw.get("spec") or {}
+    egress = tuple(EgressRule(tuple(_peer(p) for p in r.get("to") or []), tuple(_port(p) for p in r.get("ports") or []))
+                   for r in spec.get("egress") or [])  # fmt: skip
+    types = spec.get("policyTypes") or (["Ingress"] + (["Egress"] if spec.get("egress") else []))
+    return NetworkPolicyFacts(str(meta.get("namespace", "")), str(meta.get("name", "")),
+                              selector_of(spec.get("podSelector")), tuple(str(t) for t in types), egress)  # fmt: skip
+
+
+def node_facts(raw: Mapping[str, Any]) -> NodeFacts:
+    meta = raw.get("metadata") or {}
+    return NodeFacts(str(meta.get("name", "")), True, _conditions((raw.get("status") or {}).get("conditions")),
+                     bool((raw.get("spec") or {}).get("unschedulable")))  # fmt: skip
+
+
+def quota_facts(raw: Mapping[str, Any]) -> QuotaFacts:
+    meta = raw.get("metadata") or {}
+    status = raw.get("status") or {}
+    hard = status.get("hard") or (raw.get("spec") or {}).get("hard")
+    ns, name = str(meta.get("namespace", "")), str(meta.get("name", ""))
+    return QuotaFacts(ns, name, _pairs(hard), _pairs(status.get("used")))
+
+
+def limit_facts(raw: Mapping[str, Any]) -> list[LimitFacts]:
+    meta = raw.get("metadata") or {}
+    ns, name = str(meta.get("namespace", "")), str(meta.get("name", ""))
+    return [LimitFacts(ns, name, str(item.get("type", "")), _pairs(item.get("max")))
+            for item in (raw.get("spec") or {}).get("limits") or []]  # fmt: skip

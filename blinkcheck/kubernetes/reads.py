@@ -17,6 +17,9 @@ class Read:
     group: str
     subresource: str
     optional: bool = False  # evidence only: a check goes on without it
+    # A grant the user may withhold (the checks past the runbook's): without it its checks are skipped, not failed.
+    choice: bool = False
+    cluster: bool = False  # cluster-scoped (a ClusterRole grants it): asked once, not per namespace
 
     @property
     def resource_text(self) -> str:
@@ -32,5 +35,9 @@ READS: tuple[Read, ...] = (
     Read("exec", "create", "pods", "", "exec"),
     Read("events", "list", "events", "", "", optional=True),
     Read("hpas", "list", "horizontalpodautoscalers", "autoscaling", "", optional=True),
+    Read("networkpolicies", "list", "networkpolicies", "networking.k8s.io", "", choice=True),
+    Read("resourcequotas", "list", "resourcequotas", "", "", choice=True),
+    Read("limitranges", "list", "limitranges", "", "", choice=True),
+    Read("nodes", "get", "nodes", "", "", choice=True, cluster=True),
 )
 READ = {r.key: r for r in READS}

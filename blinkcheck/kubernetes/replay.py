@@ -34,6 +34,7 @@ CLIENT, NOW = "client", "now"
 _NOT_KEY = ("timeout_s", "_request_timeout", "_preload_content", "limit")  # a newer suite's page size still matches
 _OBJECT_LISTS = ("list_namespaced_pod", "list_namespaced_deployment", "list_deployment_for_all_namespaces",
                  "list_pod_for_all_namespaces")  # fmt: skip
+_POLICY_LISTS = ("list_namespaced_network_policy", "list_namespaced_resource_quota", "list_namespaced_limit_range")
 
 
 def _plain(value: Any) -> Json:
@@ -60,6 +61,14 @@ def shape(method: str, data: Json, redactor: Redactor) -> Json:
     if method == "create_self_subject_access_review":
         status = data.get("status") or {}
         return {"status": {k: status[k] for k in ("allowed", "denied", "reason") if k in status}}
+    if method == "read_node":  # what the node-pressure check reads: its name, conditions, whether cordoned
+        return {"metadata": {"name": (data.get("metadata") or {}).get("name")},
+                "spec": {"unschedulable": (data.get("spec") or {}).get("unschedulable")},
+                "status": {"conditions": (data.get("status") or {}).get("conditions")}}  # fmt: skip
+    if method in _POLICY_LISTS:  # NetworkPolicies, quotas, LimitRanges: their spec and status, no annotations
+        return {"metadata": {"continue": (data.get("metadata") or {}).get("continue")},
+                "items": [{"metadata": {k: (i.get("metadata") or {}).get(k) for k in ("name", "namespace")},
+                           "spec": i.get("spec"), "status": i.get("status")} for i in data.get("items") or []]}
     if method == "list_namespaced_event":
         return redact_tree(data, redactor)  # free text from the cluster
     return data

@@ -301,6 +301,125 @@ def check_secret_empty(c: Ctx) -> str | None:
     return None
 
 
+def check_network_policy(c: Ctx) -> str | None:
+    healthy = check_healthy(c)
+    pols = c.api.get(f"/apis/networking.k8s.io/v1/namespaces/{c.ns}/networkpolicies")["items"]
+    if healthy and any(p["metadata"]["name"] == "blink-runner-egress" for p in pols):
+        return f"NetworkPolicy blink-runner-egress (egress: DNS to kube-system only) selects the runner; {healthy}"
+    return None
+
+
+# The kubelet rewrites a node's conditions and a pod's status within seconds. To hold a state the lab sets (a node
+# under DiskPressure, a pod the kubelet evicted), an admission policy refuses the kubelet's status updates of the
+# objects labelled FROZEN; clear() removes it first, so the kubelet takes over again.
+FROZEN = "blink-lab.io/frozen-status"
+FREEZE_POLICY = f"""apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {{name: blink-lab-frozen-status}}
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules:
+    - {{apiGroups: [""], apiVersions: [v1], operations: [UPDATE], resources: [nodes/status, pods/status]}}
+  matchConditions:
+  - {{name: kubelet, expression: "request.userInfo.username.startsWith('system:node:')"}}
+  - {{name: frozen, expression: "has(oldObject.metadata.labels) && '{FROZEN}' in oldObject.metadata.labels"}}
+  validations:
+  - {{expression: "false", message: "blink lab: this status is held by a lab scenario"}}
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {{name: blink-lab-frozen-status}}
+spec:
+  policyName: blink-lab-frozen-status
+  validationActions: [Deny]
+"""
+PRESSURE = {"type": "DiskPressure", "status": "True", "reason": "KubeletHasDiskPressure",
+            "message": "kubelet has disk pressure (set by the blink lab's node-pressure scenario)"}
+NO_PRESSURE = {"type": "DiskPressure", "status": "False", "reason": "KubeletHasNoDiskPressure",
+               "message": "kubelet has no disk pressure"}
+EVICTION = ("The node was low on resource: memory. Threshold quantity: 100Mi, available: 51200Ki. Container "
+            "blink-runner was using 310Mi, request is 0, has larger consumption of request.")
+
+
+def freeze(s: Settings) -> None:
+    kubectl(s, "apply", "-f", "-", input_text=FREEZE_POLICY)
+
+
+def unfreeze(s: Settings) -> None:
+    """The kubelet writes statuses again; a node the lab put under pressure is relieved (and its taint gone)."""
+    kubectl(s, "delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", "blink-lab-frozen-status",
+            "--ignore-not-found", check=False)
+    nodes = json.loads(kubectl(s, "get", "nodes", "-l", FROZEN, "-o", "json").stdout)["items"]
+    for n in nodes:
+        name = n["metadata"]["name"]
+        kubectl(s, "patch", "node", name, "--subresource=status", "--type=strategic", "-p",
+                json.dumps({"status": {"conditions": [{**NO_PRESSURE, "lastTransitionTime": _now()}]}}))
+        kubectl(s, "label", "node", name, f"{FROZEN}-")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            taints = json.loads(kubectl(s, "get", "node", name, "-o", "json").stdout)["spec"].get("taints") or []
+            if not any(t["key"] == "node.kubernetes.io/disk-pressure" for t in taints):
+                break
+            time.sleep(0.5)
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def check_node_pressure(c: Ctx) -> str | None:
+    """Once the runner runs, its node is put under DiskPressure (the kubelet kept from resetting it)."""
+    p = _one(c.pods(RUNNER_SEL))
+    if not p or not check_healthy(c):
+        return None
+    node = p["spec"]["nodeName"]
+    cond: dict = next((x for x in c.api.get(f"/api/v1/nodes/{node}")["status"]["conditions"]
+                 if x["type"] == "DiskPressure"), {})  # fmt: skip
+    if cond.get("status") == "True":
+        return f"node {node} DiskPressure=True ({cond.get('message')}); runner pod {p['metadata']['name']} Ready"
+    freeze(c.s)
+    kubectl(c.s, "label", "node", node, f"{FROZEN}=true", "--overwrite")
+    kubectl(c.s, "patch", "node", node, "--subresource=status", "--type=strategic", "-p",
+            json.dumps({"status": {"conditions": [{**PRESSURE, "lastTransitionTime": _now()}]}}))
+    return None
+
+
+def check_evicted(c: Ctx) -> str | None:
+    """The standalone runner pod, once it ran, is marked Failed/Evicted; the deployment's runner stays Ready."""
+    pods = {p["metadata"]["name"]: p for p in c.pods(RUNNER_SEL)}
+    ev = pods.pop("blink-runner-evicted", None)
+    runner = _one(list(pods.values()))
+    if not ev or not runner or not _ready(runner):
+        return None
+    st = ev["status"]
+    if st.get("phase") == "Failed" and st.get("reason") == "Evicted":
+        return (f"pod blink-runner-evicted Failed, Evicted ({st.get('message', '')[:60]}...); "
+                f"{runner['metadata']['name']} Ready")
+    if not _ready(ev) or "Connected to Blink controller" not in c.logs("blink-runner-evicted"):
+        return None
+    freeze(c.s)
+    cs = dict(_cs(ev))
+    started = (cs.get("state", {}).get("running") or {}).get("startedAt", _now())
+    cs.update(ready=False, started=False, state={"terminated": {"exitCode": 137, "reason": "Error",
+                                                               "startedAt": started, "finishedAt": _now()}})
+    conds = [{**x, "status": "False"} if x["type"] in ("Ready", "ContainersReady") else x for x in st["conditions"]]
+    kubectl(c.s, "-n", c.ns, "patch", "pod", "blink-runner-evicted", "--subresource=status", "--type=merge", "-p",
+            json.dumps({"status": {"phase": "Failed", "reason": "Evicted", "message": EVICTION,
+                                   "conditions": conds, "containerStatuses": [cs]}}))  # fmt: skip
+    return None
+
+
+def check_quota_exhausted(c: Ctx) -> str | None:
+    r = _runner_handoff(c)
+    op = c.deployment("blink-operator-1.0.995")
+    failed = next((x for x in op["status"].get("conditions", []) if x["type"] == "ReplicaFailure"
+                   and x["status"] == "True" and "exceeded quota" in x.get("message", "")), None)  # fmt: skip
+    if r and failed and not c.pods(OPERATOR_SEL):
+        return f"deployment blink-operator-1.0.995 has no pod: {failed['message'][:160]}"
+    return None
+
+
 # ------------------------------------------------------------------------------ setups
 def block_egress(s: Settings) -> None:
     iptables("-N", EGRESS_CHAIN, check=False)
@@ -431,6 +550,14 @@ SCENARIOS: dict[str, Scenario] = {
                               "not trust", BASE + ["healthy.yaml"], check_tls_inspected, setup=inspect_tls),
     "proxy-dead": Scenario("HTTPS_PROXY in the runner pod points at a port of the lab network where nothing "
                            "listens", BASE + ["proxy-dead.yaml"], check_proxy_dead),
+    "network-policy": Scenario("a NetworkPolicy selects the runner pods and allows egress to the cluster DNS only",
+                               BASE + ["healthy.yaml", "network-policy.yaml"], check_network_policy),
+    "node-pressure": Scenario("the runner's node reports DiskPressure (the kubelet kept from resetting it)",
+                              BASE + ["healthy.yaml"], check_node_pressure),
+    "evicted-pod": Scenario("a runner pod Failed with reason Evicted beside the running one",
+                            BASE + ["healthy.yaml", "evicted-pod.yaml"], check_evicted),
+    "quota-exhausted": Scenario("a ResourceQuota (requests.cpu 100m) refuses the operator's pod: exceeded quota",
+                                BASE + ["quota-exhausted.yaml"], check_quota_exhausted),
 }
 
 
@@ -466,10 +593,11 @@ def clear(s: Settings, timeout: float = 60, quiet: bool = False) -> None:
     unblock_egress()
     unblock_kubelet()
     uninspect_tls()
+    unfreeze(s)  # first: the kubelet must write the statuses of the pods it stops
     ns = s.namespace
     if kubectl(s, "get", "namespace", ns, check=False).returncode == 0:
-        kubectl(s, "-n", ns, "delete", "deployments,horizontalpodautoscalers,configmaps,secrets,serviceaccounts",
-                "-l", LABEL, "--wait=false", "--ignore-not-found")
+        kubectl(s, "-n", ns, "delete", "deployments,horizontalpodautoscalers,configmaps,secrets,serviceaccounts,pods,"
+                "networkpolicies,resourcequotas,limitranges", "-l", LABEL, "--wait=false", "--ignore-not-found")
         c = Ctx(s)
         deadline = time.monotonic() + timeout
         while True:

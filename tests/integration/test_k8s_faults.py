@@ -198,13 +198,19 @@ def test_read_only_role_is_enough_and_writes_nothing(lab: Any, tmp_path: Path, s
 
 ROLE_HINT = "a hint names the Role to apply (`kubectl apply -f rbac/role-probe-exec.yaml`)"
 NO_EXEC = "no exec tried (audit log)"
+NODES = "k8s.beyond.node-pressure"
+NODES_HINT = "a hint names the ClusterRole to apply (`kubectl apply -f rbac/clusterrole-nodes.yaml`)"
+NO_NODES = "no node read tried; NetworkPolicies, ResourceQuotas and LimitRanges listed once each (audit log)"
+BEYOND_PASSED = "k8s.beyond.network-policy, evicted-pods and quota-blocks-upgrade passed"
 
 
 @pytest.mark.reliability(
-    "only rbac/role.yaml granted (no `create pods/exec`), healthy runner, default options",
-    Sees(exit=0, outcomes={PERMS: "passed", REACH: "skipped"},
-         says={PERMS: "Not granted, by choice: create pods/exec", REACH: "may not exec into pods in blink"},
-         facts=(ROLE_HINT, NO_EXEC)),
+    "only rbac/role.yaml granted (no `create pods/exec`, no rbac/clusterrole-nodes.yaml), healthy runner, default "
+    "options",
+    Sees(exit=0, outcomes={PERMS: "passed", REACH: "skipped", NODES: "skipped"},
+         says={PERMS: ("Not granted, by choice: create pods/exec", "get nodes"), REACH: "may not exec into pods in blink",
+               NODES: "may not get nodes"},
+         facts=(ROLE_HINT, NO_EXEC, NODES_HINT, NO_NODES, BEYOND_PASSED)),
 )
 def test_read_only_role_healthy_runner_passes_with_the_probe_skipped(lab: Any, tmp_path: Path, sees):
     run, verbs = run_as_read_only_role(lab, tmp_path, "healthy")  # default --probe (auto)
@@ -212,6 +218,13 @@ def test_read_only_role_healthy_runner_passes_with_the_probe_skipped(lab: Any, t
     hints = run.entries(REACH)[0]["hints"]
     sees.fact(ROLE_HINT, any("kubectl apply -f rbac/role-probe-exec.yaml" in h for h in hints), hints)
     sees.fact(NO_EXEC, ("create", "pods/exec") not in verbs and ("get", "pods/exec") not in verbs, verbs)
+    node_hints = run.entries(NODES)[0]["hints"]
+    sees.fact(NODES_HINT, any("kubectl apply -f rbac/clusterrole-nodes.yaml" in h for h in node_hints), node_hints)
+    listed = {("list", k) for k in ("networkpolicies", "resourcequotas", "limitranges")}
+    sees.fact(NO_NODES, not any(r == "nodes" for _, r in verbs) and listed <= verbs, verbs)
+    others = [e["outcome"] for c in ("network-policy", "evicted-pods", "quota-blocks-upgrade")
+              for e in run.entries(f"k8s.beyond.{c}")]  # fmt: skip
+    sees.fact(BEYOND_PASSED, others == ["passed"] * 3, others)
 
 
 def run_as_read_only_role(lab: Any, tmp_path: Path, scenario: str, *extra: str) -> tuple[CheckRun, set[tuple[str, str]]]:

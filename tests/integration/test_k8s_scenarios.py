@@ -95,6 +95,25 @@ REMEDY = {
     "no-runner": ["No deployment blink-runner and no pods labelled app=blink-runner", "`kubectl get pods -n blink`"],
     "logs-unreadable": ["The logs of {pod} could not be read", "`kubectl logs -f deployment/blink-runner -n blink`"],
     "operator-rollback": [f"`kubectl delete deployment {OPERATOR} -n blink`"],
+    "network-policy": [
+        "NetworkPolicy blink-runner-egress in blink selects runner pod {pod} and restricts its egress, and no policy "
+        "that selects it allows TCP 18443 to blink.lab.test",
+        "`kubectl get networkpolicy blink-runner-egress -n blink -o yaml`",
+    ],
+    "node-pressure": [
+        "Node vm, where runner pod {pod} runs, reports DiskPressure=True: kubelet has disk pressure",
+        "`kubectl describe node vm`", "`kubectl cordon vm`",
+    ],
+    "evicted-pod": [
+        "Runner pod blink-runner-evicted in blink was evicted from node vm: The node was low on resource: memory.",
+        "`kubectl delete pod blink-runner-evicted -n blink`",
+    ],
+    "quota-exhausted": [
+        f"Deployment {OPERATOR} in blink cannot create its pods: pods \"{OPERATOR}-",
+        "exceeded quota: blink-lab-quota, requested: requests.cpu=200m, used: requests.cpu=50m, limited: "
+        "requests.cpu=100m",
+        "`kubectl describe resourcequota -n blink`",
+    ],
 }
 
 
@@ -163,8 +182,8 @@ def run_row(lab: Any, row: Row, tmp_path: Path) -> CheckRun:
     if row.name == "operator-rollback":
         wait_for_operator_backoff(lab)
     report_dir = ROOT / "reports" / "integration" / f"k8s-{row.name}"
-    if row.name == "no-pods-log":
-        return run_without_pods_log(lab, tmp_path, report_dir)
+    if row.name in WITHOUT:
+        return run_with_role_without(lab, tmp_path, report_dir, row.name)
     return check(lab, report_dir, "--bundle", "on", *row.options)  # the packet is re-judged offline after
 
 
@@ -249,6 +268,32 @@ def no_pods_log_names_the_permission(lab: Any, run: CheckRun, sees: Any) -> None
     assert "--serviceaccount=blink:blink-check-nolog" in perm["remediation"]
 
 
+BEYOND = ("k8s.beyond.network-policy", "k8s.beyond.node-pressure", "k8s.beyond.quota-blocks-upgrade")
+
+
+def older_role_skips_only_the_checks_past_the_runbook(lab: Any, run: CheckRun, sees: Any) -> None:
+    """Without the reads past the runbook (an older rbac/role.yaml, no rbac/clusterrole-nodes.yaml): only their
+    checks are skipped, each with its grant; the permission check lists them as not given by choice."""
+    [perm] = run.entries("k8s.cluster.permissions")
+    assert "Not granted, by choice:" in perm["summary"] and "list networkpolicies.networking.k8s.io" in perm["summary"]
+    assert "get nodes" in perm["summary"], perm["summary"]
+    for cid in BEYOND:
+        [entry] = run.entries(cid)
+        assert entry["outcome"] == S and "(not granted: your choice)" in entry["summary"], entry
+    [nodes] = run.entries("k8s.beyond.node-pressure")
+    assert any("kubectl apply -f rbac/clusterrole-nodes.yaml" in h for h in nodes["hints"]), nodes["hints"]
+    [policies] = run.entries("k8s.beyond.network-policy")
+    assert any("kubectl create role blink-check-list-networkpolicies-networking-k8s-io --verb=list "
+               "--resource=networkpolicies.networking.k8s.io -n blink" in h for h in policies["hints"]), policies
+
+
+def beyond_remedies(lab: Any, run: CheckRun, sees: Any) -> None:
+    """The failing check past the runbook names the real objects in its remedy (its row in REMEDY), and the other
+    three pass."""
+    failing = [c for c in (*BEYOND, "k8s.beyond.evicted-pods") if F in [e["outcome"] for e in run.entries(c)]]
+    assert len(failing) == 1, failing
+
+
 def logs_unreadable_says_why(lab: Any, run: CheckRun, sees: Any) -> None:
     [entry] = run.entries("k8s.disconnected.logs-readable")
     assert "Could not read the logs of pod blink/" in entry["summary"], entry["summary"]
@@ -261,6 +306,8 @@ EXTRA: dict[str, Callable[[Any, CheckRun, Any], None]] = {
     "crashloop": crashloop_evidence,
     "no-pods-log": no_pods_log_names_the_permission,
     "logs-unreadable": logs_unreadable_says_why,
+    "older-role": older_role_skips_only_the_checks_past_the_runbook,
+    **dict.fromkeys(("network-policy", "node-pressure", "evicted-pod", "quota-exhausted"), beyond_remedies),
 }
 
 
@@ -339,8 +386,9 @@ def _sa_kubeconfig(lab: Any, tmp: Path, sa: str) -> Path:
     return path
 
 
-def _assert_audit(lab: Any, user: str, since: datetime) -> None:
-    """The API server's audit log: each kind listed once per run, nothing written, no refused read tried."""
+def _assert_audit(lab: Any, user: str, since: datetime, denied: tuple[str, ...]) -> None:
+    """The API server's audit log: each kind listed once per run, nothing written, no refused read tried (`denied`,
+    and the nodes no ClusterRole grants here)."""
     calls: dict[tuple[str, str], int] = {}
     for line in (lab.state / "logs" / "audit.log").read_text(errors="replace").splitlines():
         if user not in line:
@@ -355,7 +403,10 @@ def _assert_audit(lab: Any, user: str, since: datetime) -> None:
     assert calls.get(("list", "pods")) == 1, calls
     assert calls.get(("list", "deployments")) == 1, calls
     assert calls.get(("list", "horizontalpodautoscalers")) == 1, calls
-    assert ("get", "pods/log") not in calls, f"a read SelfSubjectAccessReview denied was still tried: {calls}"
+    for kind in ("networkpolicies", "resourcequotas", "limitranges"):
+        assert calls.get(("list", kind)) == (None if kind in denied else 1), calls
+    for refused in (*denied, "nodes"):
+        assert not any(k[1] == refused for k in calls), f"a read SelfSubjectAccessReview denied was still tried: {calls}"
     writes = {k for k in calls if k[0] not in ("get", "list", "watch")}
     assert writes <= {
         ("create", "selfsubjectaccessreviews"),
@@ -364,27 +415,38 @@ def _assert_audit(lab: Any, user: str, since: datetime) -> None:
     }, writes
 
 
-def run_without_pods_log(lab: Any, tmp_path: Path, report_dir: Path) -> CheckRun:
-    """rbac/role.yaml minus pods/log (plus the exec Role), on the healthy scenario: only the log checks are
-    not-evaluable, naming the permission (the table's no-pods-log row); the audit log shows no refused read tried."""
+# row -> (its ServiceAccount, the resources its copy of rbac/role.yaml leaves out); neither has rbac/clusterrole-nodes.yaml
+WITHOUT = {
+    "no-pods-log": ("blink-check-nolog", ("pods/log",)),
+    "older-role": ("blink-check-older", ("networkpolicies", "resourcequotas", "limitranges")),
+}
+
+
+def run_with_role_without(lab: Any, tmp_path: Path, report_dir: Path, row: str) -> CheckRun:
+    """rbac/role.yaml minus some reads (plus the exec Role), on the healthy scenario: only the checks that need them
+    are not-evaluable (a read the runbook's checks need) or skipped (a read past the runbook: your choice), naming
+    the permission (the table's no-pods-log and older-role rows); the audit log shows no refused read tried."""
+    sa, leave_out = WITHOUT[row]
     docs = [
         d for f in ("role.yaml", "role-probe-exec.yaml") for d in yaml.safe_load_all((ROOT / "rbac" / f).read_text())
     ]
     for d in docs:
-        d["metadata"]["name"] = d["metadata"]["name"].replace("blink-health-check", "blink-check-nolog")
+        d["metadata"]["name"] = d["metadata"]["name"].replace("blink-health-check", sa)
         d["metadata"].setdefault("labels", {})["blink-lab.io/scenario"] = "healthy"  # cleared with the scenario
-        if d["kind"] == "Role" and d["metadata"]["name"] == "blink-check-nolog":
-            d["rules"] = [r for r in d["rules"] if "pods/log" not in r["resources"]]
+        if d["kind"] == "Role" and d["metadata"]["name"] == sa:
+            for r in d["rules"]:
+                r["resources"] = [x for x in r["resources"] if x not in leave_out]
+            d["rules"] = [r for r in d["rules"] if r["resources"]]
         if d["kind"] == "RoleBinding":
-            d["roleRef"]["name"] = d["roleRef"]["name"].replace("blink-health-check", "blink-check-nolog")
-            d["subjects"][0]["name"] = "blink-check-nolog"
+            d["roleRef"]["name"] = d["roleRef"]["name"].replace("blink-health-check", sa)
+            d["subjects"][0]["name"] = sa
     kubectl(lab, "apply", "-f", "-", input_text=yaml.safe_dump_all(docs))
     try:
-        kubeconfig = _sa_kubeconfig(lab, tmp_path, "blink-check-nolog")
+        kubeconfig = _sa_kubeconfig(lab, tmp_path, sa)
         started = datetime.now(UTC)
         run = check(lab, report_dir, "--bundle", "on", kubeconfig=kubeconfig)
         time.sleep(1)  # the audit backend flushes in batches of at most a second
-        _assert_audit(lab, "system:serviceaccount:blink:blink-check-nolog", started)
+        _assert_audit(lab, f"system:serviceaccount:blink:{sa}", started, leave_out)
         return run
     finally:
         kubectl(lab, "-n", NS, "delete", "serviceaccount,role,rolebinding", "-l",

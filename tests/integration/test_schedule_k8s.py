@@ -186,10 +186,13 @@ def test_cronjob_job_fails_on_a_crashlooping_runner_in_cluster_only_reading_then
     verdict = [line for line in log.splitlines() if line.startswith("blink-checks verdict: Runner Disconnected: ")]
     assert verdict, log[-3000:]
     assert "(exit 1) — report: /reports/report.html" in log, log[-3000:]
+    # README's words; the one skipped: k8s.beyond.node-pressure (the base grants no nodes: rbac/clusterrole-nodes.yaml)
+    assert "blink-checks: 13 passed, 1 failed, 1 manual, 1 blocked, 1 skipped (exit 1)" in log, log[-3000:]
     outcome = {c["id"]: c["outcome"] for c in results["checks"]}
     assert outcome["k8s.cluster.api-reachable"] == "passed", outcome
     assert outcome["k8s.cluster.permissions"] == "passed", outcome
     assert outcome["k8s.disconnected.pods-ready"] == "failed", outcome
+    assert outcome["k8s.beyond.node-pressure"] == "skipped", outcome
     assert results["exit_code"] == 1 and results["target"]["platforms"] == ["kubernetes"], results["target"]
     assert "in-cluster" in html  # the in-cluster config, not a kubeconfig
     # between two restarts the kubelet shows the pod as Error, in the back-off as CrashLoopBackOff: both are the failure

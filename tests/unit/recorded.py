@@ -19,6 +19,7 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from blinkcheck.catalog import load_catalog
 from blinkcheck.docker import (
@@ -32,6 +33,9 @@ from blinkcheck.docker import (
 )
 from blinkcheck.docker import (
     upgrade as docker_upgrade,
+)
+from blinkcheck.kubernetes import (
+    beyond as kubernetes_beyond,
 )
 from blinkcheck.kubernetes import (
     deployment as kubernetes_deployment,
@@ -238,6 +242,9 @@ class K8sScenario:
 def kubernetes(name: str) -> K8sScenario:
     d = DATA / "kubernetes" / name
     raw = {k: _json(d / f"{k}.json") for k in ("pods", "deployments", "events", "hpas", "secrets")}
+    # Recorded since the checks past the runbook (older recordings have none: nothing of the kind, nodes not looked at)
+    raw |= {k: _json(d / f"{k}.json") if (d / f"{k}.json").exists() else {"items": []}
+            for k in ("networkpolicies", "resourcequotas", "limitranges", "nodes")}
     logs = {p.name.removesuffix(".log"): p.read_bytes() for p in sorted((d / "logs").glob("*.log"))}
     refused = {p.name.removesuffix(".error.txt"): p.read_text().strip() for p in sorted((d / "logs").glob("*.error.txt"))}
     return K8sScenario(name, _json(d / "meta.json"), raw, logs, refused)
@@ -270,6 +277,27 @@ def k8s_findings(s: K8sScenario, blink_url: str = "http://10.244.0.1:18080") -> 
     out += [kubernetes_upgrade.judge_rollback("k8s.upgrade.rollback-overdue", o, now, ROLLBACK_S, RUNNER) for o in ops]
     for name, key in kubernetes_deployment.secret_refs_to_check(d):
         out.append(kubernetes_deployment.judge_secret("k8s.runner.secret-present", s.secret(name), key, d))
+    out += k8s_beyond_findings(s, blink_url)
+    return out
+
+
+def k8s_beyond_findings(s: K8sScenario, blink_url: str) -> list[Finding]:
+    """checks/kubernetes/test_beyond.py on the recording (nodes only when the recording has them)."""
+    out: list[Finding] = []
+    pods, url = s.runner_pods, urlsplit(blink_url)
+    policies = [kubernetes_parse.network_policy_facts(x) for x in s.items("networkpolicies")]
+    port = url.port or (80 if url.scheme == "http" else 443)
+    out += [kubernetes_beyond.judge_network_policy("k8s.beyond.network-policy", p, policies, url.hostname or "", port)
+            for p in pods]  # fmt: skip
+    nodes = {n.name: n for n in (kubernetes_parse.node_facts(x) for x in s.items("nodes"))}
+    for name in sorted({p.node for p in pods if p.node and p.phase not in ("Failed", "Succeeded")} & nodes.keys()):
+        on_it = [p for p in pods if p.node == name and p.phase not in ("Failed", "Succeeded")]
+        out.append(kubernetes_beyond.judge_node("k8s.beyond.node-pressure", nodes[name], on_it, RUNNER))
+    out += kubernetes_beyond.judge_evictions("k8s.beyond.evicted-pods", pods, s.namespace)
+    deployments = [x for x in [s.deployment, *(o.deployment for o in s.operators)] if x]
+    out.append(kubernetes_beyond.judge_quota(
+        "k8s.beyond.quota-blocks-upgrade", s.namespace, [kubernetes_parse.quota_facts(x) for x in s.items("resourcequotas")],
+        [y for x in s.items("limitranges") for y in kubernetes_parse.limit_facts(x)], deployments))  # fmt: skip
     return out
 
 

@@ -26,7 +26,7 @@ UNSCHEDULABLE = (
 @pytest.mark.parametrize(
     ("scenario", "name", "status", "words"),
     [
-        ("healthy", "blink-runner-6fb8658f4-9zq2z", "Running", "Running and Ready"),
+        ("healthy", "blink-runner-7898cb7fff-rmbw9", "Running", "Running and Ready"),
         ("crashloop", "blink-runner-58f94c9694-vb7d2", "CrashLoopBackOff",
          "CrashLoopBackOff (the container keeps crashing; restarts 2, last exit code 1 (Error))"),
         ("secret-missing", "blink-runner-7898cb7fff-fhcs7", "CreateContainerConfigError",

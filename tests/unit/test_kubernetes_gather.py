@@ -32,14 +32,16 @@ def test_rbac_role_grants_exactly_what_the_checks_read():
 
     read_only = rules("role.yaml")
     exec_rules = rules("role-probe-exec.yaml")
+    node_rules = rules("clusterrole-nodes.yaml")
     for r in READS:
         resource = r.resource + (f"/{r.subresource}" if r.subresource else "")
-        pool = exec_rules if r.key == "exec" else read_only
+        pool = exec_rules if r.key == "exec" else (node_rules if r.cluster else read_only)
         assert any(
             r.group in rule["apiGroups"] and resource in rule["resources"] and r.verb in rule["verbs"] for rule in pool
         ), f"rbac/ does not grant {r.verb} {resource} ({r.group or 'core'})"
-    for rule in read_only:  # read-only means it
+    for rule in read_only + node_rules:  # read-only means it
         assert set(rule["verbs"]) <= {"get", "list"}, rule
+    assert [rule["resources"] for rule in node_rules] == [["nodes"]]  # the ClusterRole grants nodes only
     granted = {res for rule in read_only for res in rule["resources"]}
     needed = {r.resource + (f"/{r.subresource}" if r.subresource else "") for r in READS}
     assert granted <= needed, f"rbac/role.yaml grants more than the checks read: {granted - needed}"
@@ -267,3 +269,25 @@ def test_bounded_parallel_bounds_yields_everything_and_hands_errors_over():
     assert most[0] == 3
     with pytest.raises(ValueError, match="thirteen"):
         list(bounded_parallel(work, range(20), 4))
+
+
+def test_readme_says_what_each_check_reads():
+    """README's table of each Kubernetes check's reads is the catalog's `reads` (blinkcheck.kubernetes.reads)."""
+    import re
+    from pathlib import Path
+
+    from blinkcheck.kubernetes.reads import READ
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    lines = [x.strip() for x in readme.split("| check | reads |", 1)[1].splitlines()[2:]]
+    said: dict[str, set[str]] = {}
+    for line in lines[: next(i for i, x in enumerate(lines) if not x.startswith("|"))]:
+        checks, reads = line.strip("|").split("|")
+        words = {re.sub(r" \(.*", "", r.strip()).removesuffix("/blink-runner-secret") for r in reads.split(",")}
+        for cid in re.findall(r"`(k8s\.[a-z.-]+)`", checks):
+            said[cid] = words
+    for cond in CATALOG.conditions:
+        if cond.reads:
+            wanted = {f"{READ[r].verb} {READ[r].resource_text}".replace(".apps", "")
+                      .replace("horizontalpodautoscalers.autoscaling", "HPAs") for r in cond.reads}  # fmt: skip
+            assert said.get(cond.id, set()) == wanted, cond.id

@@ -111,6 +111,9 @@ def test_every_remedy_placeholder_is_filled_by_what_the_judges_produce(tmp_path)
     findings = [f for name in recorded.scenarios("kubernetes") for f in recorded.findings_of("kubernetes", name)]
     findings += [f for name in recorded.scenarios("docker") for f in recorded.findings_of("docker", name)]
     findings += _hand_made_findings()
+    from tests.unit.test_kubernetes_beyond import beyond_findings
+
+    findings += beyond_findings()
     from tests.unit.test_blinkview import blink_findings
 
     findings += blink_findings("kubernetes") + blink_findings("docker")

@@ -190,6 +190,10 @@ def _k8s(pods_ready: list[str], net: list[str] | None = None, logs: list[str] | 
         "k8s.upgrade.operator-state": [PASS],
         "k8s.upgrade.operator-handoff": [PASS] * n,
         "k8s.runner.secret-present": [PASS],
+        # past the runbook (node-pressure only where the recording has the nodes: set by the scenario's row)
+        "k8s.beyond.network-policy": [PASS] * n,
+        "k8s.beyond.evicted-pods": [PASS],
+        "k8s.beyond.quota-blocks-upgrade": [PASS],
     }
     for key, outcomes in changed.items():
         section, _, name = key.partition("_")
@@ -198,7 +202,7 @@ def _k8s(pods_ready: list[str], net: list[str] | None = None, logs: list[str] | 
 
 
 K8S_TABLES: dict[str, dict[str, list[str]]] = {
-    "healthy": _k8s([PASS]),
+    "healthy": _k8s([PASS], beyond_node_pressure=[PASS]),
     **{name: _k8s([PASS]) for name in ("blink-sees", "blink-stale", "blink-old-version", "blink-not-ready")},
     "crashloop": _k8s([FAIL]),
     # The pod never ran: no logs to judge for errors or a handoff.
@@ -213,7 +217,8 @@ K8S_TABLES: dict[str, dict[str, list[str]]] = {
     # The API server cannot reach the kubelet: the log read is refused, so nothing in it can be judged.
     "logs-unreadable": _k8s([PASS], logs=[FAIL], net=["not-evaluable"], upgrade_operator_handoff=["not-evaluable"]),
     "no-runner": {"k8s.disconnected.pods-exist": [FAIL], "k8s.upgrade.operator-state": [PASS],
-                  "k8s.runner.secret-present": [PASS]},
+                  "k8s.runner.secret-present": [PASS], "k8s.beyond.evicted-pods": [PASS],
+                  "k8s.beyond.quota-blocks-upgrade": [PASS]},
     "upgrade-in-progress": _k8s([PASS], upgrade_operator_state=[WARN], upgrade_rollback_overdue=[PASS]),
     "operator-gone": _k8s([PASS], upgrade_operator_handoff=[FAIL]),
     "operator-stuck": _k8s([PASS], upgrade_operator_state=[WARN], upgrade_operator_handoff=[FAIL],
@@ -225,6 +230,13 @@ K8S_TABLES: dict[str, dict[str, list[str]]] = {
     "secret-missing": _k8s([FAIL], logs=["blocked"], disconnected_no_network_errors=[], upgrade_operator_handoff=[],
                            runner_secret_present=[FAIL]),
     "secret-empty": _k8s([FAIL], runner_secret_present=[FAIL]),
+    "network-policy": _k8s([PASS], beyond_network_policy=[FAIL], beyond_node_pressure=[PASS]),
+    "node-pressure": _k8s([PASS], beyond_node_pressure=[FAIL]),
+    # The evicted pod is Failed (pods-ready) and not on a node any more as far as node-pressure is concerned.
+    "evicted-pod": _k8s([PASS, FAIL], beyond_node_pressure=[PASS], beyond_evicted_pods=[FAIL]),
+    "quota-exhausted": _k8s([PASS], upgrade_operator_state=[WARN], upgrade_operator_handoff=[FAIL],
+                            upgrade_rollback_overdue=[PASS], beyond_node_pressure=[PASS],
+                            beyond_quota_blocks_upgrade=[FAIL]),
 }
 
 

@@ -306,3 +306,37 @@ def test_blink_not_ready(k8s_lab, kubectl):
     apply(k8s_lab, "blink-not-ready")
     assert _blink_says(k8s_lab, "/api/readiness")[0] == 503
     assert _blink_says(k8s_lab, "/api/v1/api/readiness")[0] == 503
+
+
+# Past the runbook (issue 15): each state checked with kubectl, independently of the scenario's own check
+def test_network_policy(k8s_lab, kubectl):
+    ns = apply(k8s_lab, "network-policy")
+    pol = kubectl("-n", ns, "get", "networkpolicy", "blink-runner-egress", "-o", "json", as_json=True)
+    assert pol["spec"]["policyTypes"] == ["Egress"] or "Egress" in pol["spec"]["policyTypes"]
+    assert all(p.get("port") == 53 for r in pol["spec"].get("egress", []) for p in r.get("ports", [])), pol["spec"]
+    [p] = pods(kubectl, ns, RUNNERS)
+    assert ready(p)
+
+
+def test_node_pressure(k8s_lab, kubectl):
+    ns = apply(k8s_lab, "node-pressure")
+    [p] = pods(kubectl, ns, RUNNERS)
+    node = kubectl("get", "node", p["spec"]["nodeName"], "-o", "json", as_json=True)
+    [disk] = [c for c in node["status"]["conditions"] if c["type"] == "DiskPressure"]
+    assert disk["status"] == "True", disk
+
+
+def test_evicted_pod(k8s_lab, kubectl):
+    ns = apply(k8s_lab, "evicted-pod")
+    ev = kubectl("-n", ns, "get", "pod", "blink-runner-evicted", "-o", "json", as_json=True)
+    assert (ev["status"]["phase"], ev["status"].get("reason")) == ("Failed", "Evicted"), ev["status"]
+    assert any(ready(p) for p in pods(kubectl, ns, RUNNERS) if p["metadata"]["name"] != "blink-runner-evicted")
+
+
+def test_quota_exhausted(k8s_lab, kubectl):
+    ns = apply(k8s_lab, "quota-exhausted")
+    assert kubectl("-n", ns, "get", "resourcequota", "-o", "json", as_json=True)["items"]
+    op = kubectl("-n", ns, "get", "deployment", "blink-operator-1.0.995", "-o", "json", as_json=True)
+    assert any(c["type"] == "ReplicaFailure" and "exceeded quota" in c.get("message", "")
+               for c in op["status"].get("conditions", [])), op["status"]
+    assert not pods(kubectl, ns, OPERATORS)
