@@ -254,3 +254,17 @@ def test_a_check_that_did_not_apply_leaves_the_sections_verdict_to_the_rest():
     beyond = "blink-checks verdict: Beyond the runbook: the host and cluster causes behind it: "
     assert verdict_lines(state_with(*passed, skipped)) == [beyond + "healthy"]
     assert verdict_lines(state_with(skipped)) == [beyond + "nothing to judge"]
+
+
+def test_verdict_data_is_each_sections_title_outcome_and_conclusion():
+    from blinkcheck.report.verdict import verdict_data
+
+    state = state_with(Finding("docker.disconnected.container-running", Outcome.FAILED, "down", "container c"),
+                       Finding("docker.host.daemon-reachable", Outcome.PASSED, "up", "engine"))  # fmt: skip
+    data = verdict_data(state)
+    assert [d["section"] for d in data] == ["precondition", "disconnected"]
+    assert data[0] == {"section": "precondition", "title": "Before the runbook: can the suite look?",
+                       "outcome": "passed", "conclusion": "healthy"}  # fmt: skip
+    assert data[1]["title"] == "Runner Disconnected" and data[1]["outcome"] == "failed"
+    assert [f"{d['title']}: {d['conclusion']}" for d in data] == [
+        line.removeprefix("blink-checks verdict: ") for line in verdict_lines(state)]
