@@ -26,6 +26,7 @@ from blinkcheck.docker.facts import (
     engine_info,
     is_runner,
 )
+from blinkcheck.docker.netns_probe import CA_FILES  # Go's trust stores, in its order
 from blinkcheck.logs.scan import LogPatterns, LogScan, LogWindow, NewestBytes
 from blinkcheck.model import CouldNotLook
 from blinkcheck.packet_objects import docker_inspect_for_packet, packet_json
@@ -43,15 +44,6 @@ READ_CALLS = (
     "GET /images/{name}/json",
     "GET /info",  # the data root, the host's memory, the daemon's proxy (section beyond)
     "GET /containers/{id}/archive",  # `docker cp`'s read: the runner's /etc/resolv.conf and trust store
-)
-# Go's crypto/x509 trust stores on Linux, in its order (SSL_CERT_FILE, when set, replaces them).
-CA_FILES = (
-    "/etc/ssl/certs/ca-certificates.crt",
-    "/etc/pki/tls/certs/ca-bundle.crt",
-    "/etc/ssl/ca-bundle.pem",
-    "/etc/pki/tls/cacert.pem",
-    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
-    "/etc/ssl/cert.pem",
 )
 FILE_CAP = 4 * 1024 * 1024  # a file read from a container: at most this much
 # The egress probe (blinkcheck/docker/probe.py). On the engine's own host it reads only (the suite
