@@ -110,8 +110,9 @@ REMEDY = {
     ],
     "quota-exhausted": [
         f"Deployment {OPERATOR} in blink cannot create its pods: pods \"{OPERATOR}-",
-        "exceeded quota: blink-lab-quota, requested: requests.cpu=200m, used: requests.cpu=50m, limited: "
-        "requests.cpu=100m",
+        # "used" is what the quota counted when the ReplicaSet last tried: 0 or the runner's 50m, by timing.
+        "exceeded quota: blink-lab-quota, requested: requests.cpu=200m, used: requests.cpu=",
+        "limited: requests.cpu=100m",
         "`kubectl describe resourcequota -n blink`",
     ],
 }
