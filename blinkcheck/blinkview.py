@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from blinkcheck.blinkapi import BlinkApiError, BlinkRunner, Readiness, RunnerGroup
 from blinkcheck.model import Evidence, Finding, Outcome, human, table
+from blinkcheck.probe.result import ProbeResult
 
 
 @dataclass(frozen=True)
@@ -72,18 +73,73 @@ def could_not_ask(cid: str, error: BlinkApiError, obj: str = "") -> Finding:
     return Finding(cid, Outcome.NOT_EVALUABLE, f"Could not ask Blink: {error.reason}", obj)
 
 
-def judge_ready(cid: str, answer: Readiness | BlinkApiError, api_url: str) -> Finding:
-    """Blink is up: its controller's readiness answers 200 from the suite's host."""
+def runner_readiness_url(blink_url: str, answer: Readiness | BlinkApiError, api_base: str,
+                         paths: Sequence[str]) -> str:  # fmt: skip
+    """Where a runner asks Blink's readiness: the runner's Blink URL with the path that answered the suite's host
+    (else the first one tried); the suite's host may know Blink by another address (--blink-api-url)."""
+    path = paths[0] if paths else ""
+    if isinstance(answer, Readiness) and answer.url.startswith(api_base):
+        path = answer.url[len(api_base):]
+    return blink_url.rstrip("/") + path
+
+
+def _from_runner(result: ProbeResult, readiness_url: str) -> tuple[str, str]:
+    """(a line for the evidence, the HTTP status a runner's namespace got from the readiness URL, "" if none)."""
+    failed = result.failed_step
+    if result.unavailable:
+        return f"{result.target}: not asked there: {result.unavailable}", ""
+    if result.error:
+        return f"{result.target}: not asked there: the probe did not finish: {result.error}", ""
+    if failed is not None:
+        return (f"{result.target}: did not reach {result.url} (the {failed.layer} layer: {failed.detail}); the "
+                "egress probe's check judges that path", "")  # fmt: skip
+    if result.url != readiness_url or not result.http_status:
+        return f"{result.target}: connected only ({result.tool or 'connect'}), so readiness was not asked there", ""
+    return f"{result.target}: {result.url} answered HTTP {result.http_status}", result.http_status
+
+
+def judge_ready(cid: str, answer: Readiness | BlinkApiError, api_url: str, from_runners: Sequence[ProbeResult] = (),
+                readiness_url: str = "") -> Finding:  # fmt: skip
+    """Blink is up: its controller's readiness answers 200 from the suite's host and, where the egress probe runs,
+    from the runners' network namespaces (`from_runners`: the probe's answers from `readiness_url`, or the egress
+    probe's own result where it did not reach Blink)."""
+    seen = [_from_runner(r, readiness_url) for r in from_runners]
+    wrong = next(((r, status) for r, (_, status) in zip(from_runners, seen, strict=True)
+                  if status and status != "200"), None)  # fmt: skip
+    ready_there = [r.target for r, (_, status) in zip(from_runners, seen, strict=True) if status == "200"]
+    runner_lines = Evidence("readiness from the runners", "\n".join(line for line, _ in seen),
+                            source="the egress probe, from each runner's network namespace")  # fmt: skip
+    side = (runner_lines,) if seen else ()
     if isinstance(answer, BlinkApiError):
-        return could_not_ask(cid, answer, "Blink")
-    tried = Evidence("readiness", "\n".join(answer.tried), source=f"from the suite's host to {api_url}")
-    values = {"blink_api_url": api_url, "readiness_url": answer.url, "status": str(answer.status),
-              "body": answer.body or "-"}  # fmt: skip
-    if answer.status == 200:
-        return Finding(cid, Outcome.PASSED, f"Blink's controller is ready: {answer.url} answered HTTP 200 "
-                       f"({answer.body or 'no body'}).", "Blink", (tried,), values)  # fmt: skip
-    return Finding(cid, Outcome.FAILED, f"Blink's controller is not ready: {answer.url} answered HTTP "
-                   f"{answer.status}.", "Blink", (tried,), values, variant="down")  # fmt: skip
+        host_said = Evidence("readiness", answer.reason, source=f"from the suite's host to {api_url}")
+        if wrong is None and not ready_there:
+            return replace(could_not_ask(cid, answer, "Blink"), evidence=(host_said, *side))
+        values = {"blink_api_url": api_url, "readiness_url": readiness_url, "status": "-", "body": answer.reason}
+        evidence = (host_said, *side)
+    else:
+        tried = Evidence("readiness", "\n".join(answer.tried), source=f"from the suite's host to {api_url}")
+        values = {"blink_api_url": api_url, "readiness_url": answer.url, "status": str(answer.status),
+                  "body": answer.body or "-"}  # fmt: skip
+        evidence = (tried, *side)
+        if answer.status != 200:
+            return Finding(cid, Outcome.FAILED, f"Blink's controller is not ready: {answer.url} answered HTTP "
+                           f"{answer.status}.", "Blink", evidence, values, variant="down")  # fmt: skip
+    if wrong is not None:
+        r, status = wrong
+        host = ("the suite's host could not ask" if isinstance(answer, BlinkApiError)
+                else f"{answer.url} answered HTTP 200 from the suite's host")  # fmt: skip
+        values |= {"runner": r.target, "runner_url": r.url, "runner_status": status, "host_answer": host}
+        return Finding(cid, Outcome.FAILED, f"Blink's readiness is not 200 where the runner asks it: {r.url} answered "
+                       f"HTTP {status} from {r.target} ({host}).", "Blink", evidence, values,
+                       variant="down-from-runner")  # fmt: skip
+    there = f" and from {', '.join(ready_there)}" if ready_there else ""
+    if isinstance(answer, BlinkApiError):
+        return Finding(cid, Outcome.PASSED, f"Blink's controller is ready: {readiness_url} answered HTTP 200 from "
+                       f"{', '.join(ready_there)} (the suite's host could not ask: {answer.reason}).", "Blink",
+                       evidence, values)  # fmt: skip
+    return Finding(cid, Outcome.PASSED, f"Blink's controller is ready: {answer.url} answered HTTP 200 "
+                   f"({answer.body or 'no body'}) from the suite's host{there}.", "Blink", evidence,
+                   values)  # fmt: skip
 
 
 def judge_seen(cid: str, local: LocalRunner, runners: Sequence[BlinkRunner], now: float, stale_s: float) -> Finding:

@@ -59,17 +59,24 @@ class DockerProbe:
     def probe(self, c: ContainerFacts) -> ProbeResult:
         """Once per container and run (the network-errors check asks too)."""
         if c.id not in self._results:
-            self._results[c.id] = self._probe(c)
+            self._results[c.id] = self._probe(c, self.spec.blink_url)
         return self._results[c.id]
 
-    def _probe(self, c: ContainerFacts) -> ProbeResult:
+    def probe_url(self, c: ContainerFacts, url: str) -> ProbeResult:
+        """The same probe, to another URL on Blink (its readiness, as the runner would ask it): once per run."""
+        key = f"{c.id} {url}"
+        if key not in self._results:
+            self._results[key] = self._probe(c, url)
+        return self._results[key]
+
+    def _probe(self, c: ContainerFacts, url: str) -> ProbeResult:
         try:
             api = self.facts.client
             raw = self.facts._call(f"GET /containers/{c.id}/json", api.inspect_container, c.id)
         except CouldNotLook as exc:
-            return ProbeResult(c.label, self.spec.blink_url, error=exc.reason)
+            return ProbeResult(c.label, url, error=exc.reason)
         except Exception as exc:  # NotFound: removed since it was listed
-            return ProbeResult(c.label, self.spec.blink_url, error=f"{c.label} is gone ({type(exc).__name__})")
+            return ProbeResult(c.label, url, error=f"{c.label} is gone ({type(exc).__name__})")
         env = self._env(raw)
         local = self.spec.docker_host.startswith("unix://")
         why_not = "" if local else f"the engine is remote ({self.spec.docker_host.split('://', 1)[0]}://)"
@@ -77,11 +84,11 @@ class DockerProbe:
         why_not = why_not or netns_probe.may_enter_namespaces() or netns_probe.identity_problem(pid, raw)
         if not why_not:
             dns = tuple((raw.get("HostConfig") or {}).get("Dns") or ())
-            result = netns_probe.run_in_netns(pid, c.label, self.spec.blink_url, env, self.spec.probe_timeout_s, dns)
+            result = netns_probe.run_in_netns(pid, c.label, url, env, self.spec.probe_timeout_s, dns)
             if not result.unavailable:
                 return result
             why_not = result.unavailable
-        result = self._container_probe(c, raw, env)
+        result = self._container_probe(c, raw, env, url)
         note = f"not from inside the namespace: {why_not}"
         return replace(result, notes=(note, *result.notes))
 
@@ -113,8 +120,8 @@ class DockerProbe:
                 note = f"--probe-image {self.spec.probe_image} is not on the host ({type(exc).__name__}); "
         return own_id, own_name, note + f"using the runner's own image {own_name}"
 
-    def _container_probe(self, c: ContainerFacts, raw: Mapping[str, Any], env: dict[str, str]) -> ProbeResult:
-        url = self.spec.blink_url
+    def _container_probe(self, c: ContainerFacts, raw: Mapping[str, Any], env: dict[str, str], url: str
+                         ) -> ProbeResult:  # fmt: skip
         image, shown_image, note = self._image(raw)
         proxy = proxy_for(url, env)
         deadline = time.monotonic() + self.spec.probe_timeout_s + 3 * max(5.0, self.spec.api_timeout_s)

@@ -156,6 +156,12 @@ class RecordingDockerProbe(OnTape, DockerProbe):
         return self.tape.taped(f"probe {c.id}", lambda: super(RecordingDockerProbe, self).probe(c),
                                lambda r: redact_tree(probe_json(r), self.facts.redactor))  # fmt: skip
 
+    def probe_url(self, c: ContainerFacts, url: str) -> ProbeResult:
+        if f"{c.id} {url}" in self._results:
+            return self._results[f"{c.id} {url}"]
+        return self.tape.taped(f"probe {c.id} {url}", lambda: super(RecordingDockerProbe, self).probe_url(c, url),
+                               lambda r: redact_tree(probe_json(r), self.facts.redactor))  # fmt: skip
+
 
 class ReplayDockerProbe(OnTape, DockerProbe):
     """The probe's recorded result: a replay probes nothing."""
@@ -164,6 +170,12 @@ class ReplayDockerProbe(OnTape, DockerProbe):
         if c.id not in self._results:
             self._results[c.id] = self.tape.replayed(f"probe {c.id}", probe_from_json)
         return self._results[c.id]
+
+    def probe_url(self, c: ContainerFacts, url: str) -> ProbeResult:
+        key = f"{c.id} {url}"
+        if key not in self._results:
+            self._results[key] = self.tape.replayed(f"probe {key}", probe_from_json)
+        return self._results[key]
 
 
 def docker_gatherer(state: RunState) -> DockerFacts:

@@ -36,26 +36,32 @@ class KubernetesProbe:
 
     def __init__(self, facts: KubernetesFacts) -> None:
         self.facts = facts
-        self._probes: dict[tuple[str, str], ProbeResult] = {}
+        self._probes: dict[tuple[str, ...], ProbeResult] = {}
 
     def probe(self, p: PodFacts) -> ProbeResult:
         """curl, else wget, else busybox nc, exec'd in the runner container; bounded by --probe-timeout.
         --probe on: no exec permission is not-evaluable (k8s.cluster.permissions); auto: the probe cannot run."""
-        key = (p.namespace, p.name)
+        return self._once((p.namespace, p.name), p, self.facts.spec.blink_url)
+
+    def probe_url(self, p: PodFacts, url: str) -> ProbeResult:
+        """The same probe, to another URL on Blink (its readiness, as the runner would ask it): once per run."""
+        return self._once((p.namespace, p.name, url), p, url)
+
+    def _once(self, key: tuple[str, ...], p: PodFacts, url: str) -> ProbeResult:
         if key not in self._probes:
             if self.facts.spec.probe_strict:
                 self.facts.require("exec", p.namespace)
             denied = next((a for a in self.facts.accesses if a.namespace == p.namespace and a.resource == "pods/exec"
                            and a.allowed is False), None)  # fmt: skip
             try:
-                self._probes[key] = self._no_exec(p) if denied else self._probe(p)
+                self._probes[key] = self._no_exec(p, url) if denied else self._probe(p, url)
             except CouldNotLook as exc:
                 if self.facts.spec.probe_strict or exc.because_of != KUBERNETES_PERMISSIONS:
                     raise
-                self._probes[key] = self._no_exec(p, exc.reason)
+                self._probes[key] = self._no_exec(p, url, exc.reason)
         return self._probes[key]
 
-    def _no_exec(self, p: PodFacts, said: str = "") -> ProbeResult:
+    def _no_exec(self, p: PodFacts, url: str, said: str = "") -> ProbeResult:
         r = READ["exec"]
         access = Access(r.verb, r.resource_text, p.namespace, self.facts.catalog.readers(r.key))
         grant = access.grant(subject_flag(self.facts.subject))
@@ -63,10 +69,9 @@ class KubernetesProbe:
                                            grant=grant)  # fmt: skip
         why = f"{self.facts.subject} may not exec into pods in {p.namespace} (create pods/exec is not granted"
         why += f": {said})" if said else ")"
-        return ProbeResult(p.label, self.facts.spec.blink_url, unavailable=why, enable=enable)
+        return ProbeResult(p.label, url, unavailable=why, enable=enable)
 
-    def _probe(self, p: PodFacts) -> ProbeResult:
-        url = self.facts.spec.blink_url
+    def _probe(self, p: PodFacts, url: str) -> ProbeResult:
         t = max(1, int(self.facts.spec.probe_timeout_s))
         container = self.facts.runner_container(p)
         deadline = time.monotonic() + t + 3 * max(5.0, self.facts.spec.api_timeout_s)

@@ -223,6 +223,13 @@ class RecordingKubernetesProbe(OnTape, KubernetesProbe):
         return self.tape.taped(f"probe {p.namespace}/{p.name}", lambda: super(RecordingKubernetesProbe, self).probe(p),
                                lambda r: redact_tree(probe_json(r), self.facts.redactor))  # fmt: skip
 
+    def probe_url(self, p: PodFacts, url: str) -> ProbeResult:
+        if (p.namespace, p.name, url) in self._probes:
+            return self._probes[(p.namespace, p.name, url)]
+        return self.tape.taped(f"probe {p.namespace}/{p.name} {url}",
+                               lambda: super(RecordingKubernetesProbe, self).probe_url(p, url),
+                               lambda r: redact_tree(probe_json(r), self.facts.redactor))  # fmt: skip
+
 
 class ReplayKubernetesProbe(OnTape, KubernetesProbe):
     """The probe's recorded result: a replay execs nothing."""
@@ -231,6 +238,12 @@ class ReplayKubernetesProbe(OnTape, KubernetesProbe):
         key = (p.namespace, p.name)
         if key not in self._probes:
             self._probes[key] = self.tape.replayed(f"probe {p.namespace}/{p.name}", probe_from_json)
+        return self._probes[key]
+
+    def probe_url(self, p: PodFacts, url: str) -> ProbeResult:
+        key = (p.namespace, p.name, url)
+        if key not in self._probes:
+            self._probes[key] = self.tape.replayed(f"probe {p.namespace}/{p.name} {url}", probe_from_json)
         return self._probes[key]
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from blinkcheck.blinkapi import BlinkApi, BlinkApiError, Readiness, blink_runner, runner_group
+from blinkcheck.blinkapi import READINESS_PATHS, BlinkApi, BlinkApiError, Readiness, blink_runner, runner_group
 from blinkcheck.blinkview import (
     LocalRunner,
     group_names,
@@ -18,10 +18,12 @@ from blinkcheck.blinkview import (
     judge_ready,
     judge_seen,
     judge_version,
-    match,  # fmt: skip
+    match,
+    runner_readiness_url,  # fmt: skip
 )
 from blinkcheck.catalog import load_catalog
 from blinkcheck.model import Finding, Outcome
+from blinkcheck.probe.result import ProbeResult, Step
 from blinkcheck.redact import Redactor
 
 CATALOG = load_catalog()
@@ -128,6 +130,77 @@ def test_readiness():
     assert n.outcome is Outcome.NOT_EVALUABLE and "connection refused" in n.summary
 
 
+def _asked(url: str, status: str = "200", target: str = "container blink-runner (0123abcd4567)", **kw) -> ProbeResult:
+    """The egress probe's answer from a runner's network namespace (steps as the netns probe gives them)."""
+    steps = (Step("dns", True, "10.0.0.5"), Step("tcp", True, "connected"), Step("tls", True, "verified"),
+             Step("http", True, f"HTTP {status}"))  # fmt: skip
+    return ProbeResult(target, url, steps, http_status=status, tool="python", **kw)
+
+
+def test_readiness_from_the_runners_namespaces():
+    """Where the egress probe runs, the readiness is also asked from each runner's network namespace, at the
+    runner's Blink URL with the path that answered the suite's host."""
+    cid = "k8s.blink.ready"
+    ok = Readiness("https://10.0.0.1:18080/api/v1/api/readiness", 200, '"ok"', ("/api/v1/api/readiness: HTTP 200",))
+    url = runner_readiness_url("https://blink.lab.test:18443/", ok, "https://10.0.0.1:18080", READINESS_PATHS)
+    assert url == "https://blink.lab.test:18443/api/v1/api/readiness"
+    refused = BlinkApiError("could not reach https://10.0.0.1:18080: connection refused")
+    assert runner_readiness_url("https://blink", refused, "https://10.0.0.1:18080", READINESS_PATHS) == \
+        "https://blink/api/v1/api/readiness"  # fmt: skip
+    assert runner_readiness_url("https://blink", refused, "https://x", ("/api/readiness",)) == "https://blink/api/readiness"
+
+    both = judge_ready(cid, ok, "https://10.0.0.1:18080", [_asked(url), _asked(url, target="pod blink/p2")], url)
+    assert (both.outcome, both.object, both.variant) == (Outcome.PASSED, "Blink", "")
+    assert both.summary == (f"Blink's controller is ready: {ok.url} answered HTTP 200 (\"ok\") from the suite's host "
+                            "and from container blink-runner (0123abcd4567), pod blink/p2.")  # fmt: skip
+    assert [e.title for e in both.evidence] == ["readiness", "readiness from the runners"]
+    assert both.evidence[1].text == (f"container blink-runner (0123abcd4567): {url} answered HTTP 200\n"
+                                     f"pod blink/p2: {url} answered HTTP 200")  # fmt: skip
+
+    # A runner's way to Blink answers otherwise (its proxy, an appliance): failed, that runner named.
+    proxied = judge_ready(cid, ok, "https://10.0.0.1:18080", [_asked(url), _asked(url, "502", "pod blink/p2")], url)
+    assert (proxied.outcome, proxied.variant) == (Outcome.FAILED, "down-from-runner")
+    assert proxied.summary == (f"Blink's readiness is not 200 where the runner asks it: {url} answered HTTP 502 from "
+                               f"pod blink/p2 ({ok.url} answered HTTP 200 from the suite's host).")  # fmt: skip
+    text = CATALOG[cid].remediation(proxied.variant, {**proxied.values, "status_channel": "#p1"})
+    assert f"{url} answered HTTP 502 from pod blink/p2 ({ok.url} answered HTTP 200 from the suite's host)" in text
+    assert "look at the egress probe's evidence for that runner" in text and "{" not in text
+
+    # Where the probe did not reach Blink (its own check judges that path) or could not run: noted, not judged.
+    blocked = ProbeResult("pod blink/p", "https://blink.lab.test:18443", (Step("dns", True, "ok"),
+                          Step("tcp", False, "no answer within 10s", timed_out=True)))  # fmt: skip
+    cannot = ProbeResult("pod blink/p3", url, unavailable="create pods/exec is not granted")
+    unfinished = ProbeResult("pod blink/p4", url, error="the exec stream never opened")
+    nc = ProbeResult("pod blink/p5", url, (Step("dns", True, "ok"), Step("tcp", True, "connected")), tool="nc")
+    noted = judge_ready(cid, ok, "https://10.0.0.1:18080", [blocked, cannot, unfinished, nc], url)
+    assert (noted.outcome, noted.summary) == (Outcome.PASSED, f"Blink's controller is ready: {ok.url} answered HTTP "
+                                              "200 (\"ok\") from the suite's host.")  # fmt: skip
+    assert noted.evidence[1].text.splitlines() == [
+        "pod blink/p: did not reach https://blink.lab.test:18443 (the TCP connect (timeout) layer: no answer within "
+        "10s); the egress probe's check judges that path",
+        "pod blink/p3: not asked there: create pods/exec is not granted",
+        "pod blink/p4: not asked there: the probe did not finish: the exec stream never opened",
+        "pod blink/p5: connected only (nc), so readiness was not asked there",
+    ]
+
+    # Blink down: the host's answer decides; the runners' answers are evidence beside it.
+    down = judge_ready(cid, Readiness(ok.url, 503, "not ready"), "https://10.0.0.1:18080", [_asked(url, "503")], url)
+    assert (down.outcome, down.variant, down.values["status"]) == (Outcome.FAILED, "down", "503")
+    assert down.evidence[1].text == f"container blink-runner (0123abcd4567): {url} answered HTTP 503"
+
+    # The suite's host cannot ask Blink, a runner can: Blink is up; nobody can: could not look.
+    seen = judge_ready(cid, refused, "https://10.0.0.1:18080", [_asked(url)], url)
+    assert (seen.outcome, seen.summary) == (Outcome.PASSED, f"Blink's controller is ready: {url} answered HTTP 200 "
+                                            "from container blink-runner (0123abcd4567) (the suite's host could not "
+                                            f"ask: {refused.reason}).")  # fmt: skip
+    alone = judge_ready(cid, refused, "https://10.0.0.1:18080", [blocked], url)
+    assert alone.outcome is Outcome.NOT_EVALUABLE and alone.summary == f"Could not ask Blink: {refused.reason}"
+    assert [e.title for e in alone.evidence] == ["readiness", "readiness from the runners"]
+    wrong = judge_ready(cid, refused, "https://10.0.0.1:18080", [_asked(url, "404")], url)
+    assert (wrong.outcome, wrong.variant, wrong.values["host_answer"]) == \
+        (Outcome.FAILED, "down-from-runner", "the suite's host could not ask")  # fmt: skip
+
+
 def blink_findings(platform: str) -> list[Finding]:
     """One finding of each remedy of Blink's view, for the tests that every remedy placeholder is filled."""
     pfx = "k8s" if platform == "kubernetes" else "docker"
@@ -137,6 +210,8 @@ def blink_findings(platform: str) -> list[Finding]:
     new = local(image="blinkops/blink-runner:1.0.995", values=who.values)
     return [
         judge_ready(f"{pfx}.blink.ready", Readiness("https://b/api/readiness", 503, "no"), "https://b"),
+        judge_ready(f"{pfx}.blink.ready", Readiness("https://b/api/readiness", 200, "ok"), "https://b",
+                    [_asked("https://blink/api/readiness", "502")], "https://blink/api/readiness"),
         judge_seen(f"{pfx}.blink.sees-runner", who, [blink_runner(api_runner(last_seen=NOW - 900))], NOW, 300),
         judge_seen(f"{pfx}.blink.sees-runner", who, [], NOW, 300),
         judge_group(f"{pfx}.blink.group-available", "empty", groups),
