@@ -36,6 +36,16 @@ PROBE_SAYS = {
     "proxy-dead": ["failed at the proxy layer", "could not connect to the proxy 172.30.251.1:3128", "Connection refused"],
 }
 
+# scenario -> what Blink's readiness check says it got from the runner's network namespace (issue 18)
+READY_FROM_RUNNER = {
+    "healthy": ["container blink-runner ({runner_id}): https://blink.lab.test:18443/api/v1/api/readiness answered "
+                "HTTP 200"],
+    "blink-not-ready": ["container blink-runner ({runner_id}): https://blink.lab.test:18443/api/v1/api/readiness "
+                        "answered HTTP 503"],
+    "egress-blocked": ["container blink-runner ({runner_id}): did not reach https://blink.lab.test:18443 (the TCP "
+                       "connect (timeout) layer"],
+}
+
 # scenario -> text that must appear in report.html (the filled remedy)
 REMEDY_IN_HTML = {
     "blink-stale": ["runs here, but Blink last saw it 10m", "As Blink sees it, the runner is disconnected",
@@ -123,6 +133,10 @@ def test_scenario(scenario: str):
     if scenario in PROBE_SAYS:  # from inside the namespace, by the suite itself: no probe container, no image
         probe_entry = run.entries("docker.disconnected.blink-reachable")[0]
         assert "inside the network namespace of container blink-runner" in probe_entry["evidence"][0]["text"]
+    for text in READY_FROM_RUNNER.get(scenario, []):
+        (ready,) = run.entries("docker.blink.ready")
+        said = {e["title"]: e["text"] for e in ready["evidence"]}.get("readiness from the runners", "")
+        assert text.format(**ids) in said, f"{scenario}: {text.format(**ids)!r} not in {said!r}"
     for text in REMEDY_IN_HTML.get(scenario, []):
         needle = text.format(**ids)
         shown = (needle, escape(needle), escape(needle, quote=False))
