@@ -118,6 +118,14 @@ REMEDY = {
 }
 
 
+# scenario -> what Blink's readiness check says it got from the runner pod (the egress probe's exec; issue 18)
+READY_FROM_RUNNER = {
+    "healthy": ["pod blink/{pod}: {standin_url}/api/v1/api/readiness answered HTTP 200"],
+    "blink-not-ready": ["pod blink/{pod}: {standin_url}/api/v1/api/readiness answered HTTP 503"],
+    "egress-blocked": ["pod blink/{pod}: did not reach {standin_url} (the "],
+}
+
+
 def _record_timing(scenario: str, run: CheckRun) -> None:
     TIMINGS.parent.mkdir(parents=True, exist_ok=True)
     data = json.loads(TIMINGS.read_text()) if TIMINGS.exists() else {}
@@ -211,6 +219,11 @@ def test_scenario(lab: Any, scenario: str, tmp_path: Path, sees):
         needle = text.format(**ids)
         assert needle in remediations, f"{scenario}: {needle!r} not in results.json remediation"
         assert _in_html(needle, page), f"{scenario}: {needle!r} not in report.html"
+    for text in READY_FROM_RUNNER.get(scenario, []):
+        (ready,) = [c for c in run.results["checks"] if c["id"] == "k8s.blink.ready"]
+        said = {e["title"]: e["text"] for e in ready["evidence"]}.get("readiness from the runners", "")
+        needle = text.format(**ids, standin_url=lab.standin_url.rstrip("/"))
+        assert needle in said, f"{scenario}: {needle!r} not in {said!r}"
     # The lab's runner key never reaches any artifact.
     for path in run.report_dir.iterdir():
         assert "lab-runner-group-key-not-a-secret" not in path.read_text(errors="replace"), path
