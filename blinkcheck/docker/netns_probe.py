@@ -528,6 +528,10 @@ class _Child:
     def run(self) -> None:
         p = self.plan
         proxy = self.proxy
+        if proxy and not proxy["host"]:  # Go's client cannot use it either: the runner reaches nothing
+            self.step("proxy", False, "the container's proxy variable names no proxy host (not a URL a client can "
+                      "use; Go's client refuses it: invalid proxy address)", time.monotonic())
+            return
         if proxy and proxy["scheme"] not in ("http", "https"):
             self.emit(fatal=f"the container's proxy is {proxy['scheme']}://, which the namespace probe does not speak")
             return

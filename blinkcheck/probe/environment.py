@@ -91,6 +91,8 @@ class Proxy:
 
     @property
     def shown(self) -> str:
+        if not self.host:  # never the value itself: it may carry credentials
+            return f"a value that names no proxy host (from {self.source})"
         auth = f"{self.username}:[REDACTED]@" if self.password else (f"{self.username}@" if self.username else "")
         return f"{self.scheme}://{auth}{self.host}:{self.port} (from {self.source})"
 
@@ -107,12 +109,16 @@ def proxy_for(url: str, env: Mapping[str, str]) -> Proxy | None:
     no_proxy = env.get("NO_PROXY") or env.get("no_proxy") or ""
     if bypasses(host, port, no_proxy):
         return None
-    p = urlsplit(value if "://" in value else "http://" + value)
+    try:
+        p = urlsplit(value if "://" in value else "http://" + value)
+        hostname = p.hostname or ""
+    except ValueError:  # "http://[::1": not a URL; Go's client refuses it too ("invalid proxy address")
+        return Proxy(value, source, "", "", 0)
     try:
         pport = p.port or (443 if p.scheme == "https" else 1080 if p.scheme.startswith("socks") else 80)
     except ValueError:
         pport = 0
-    return Proxy(value, source, p.scheme, p.hostname or "", pport, p.username or "", p.password or "")
+    return Proxy(value, source, p.scheme, hostname, pport, p.username or "", p.password or "")
 
 
 def bypasses(host: str, port: int, no_proxy: str) -> bool:

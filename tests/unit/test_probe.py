@@ -292,6 +292,20 @@ def test_namespace_probe_dead_proxy_is_the_proxy_layer_and_its_password_is_maske
 
 
 @needs_root
+def test_namespace_probe_a_proxy_value_that_is_no_url_is_the_proxy_layer():
+    """HTTPS_PROXY=http://[user:pw@fe80::1 (a bracket left open): Go's client refuses it, so the runner reaches nothing;
+    the probe says so at the proxy layer, without the value (it may carry a password)."""
+    proxy = "http://user:hunter2-proxy-pw@[fe80::1"
+    r = netns_probe.run_in_netns(os.getpid(), "this process", "https://app.blinkops.com", {"HTTPS_PROXY": proxy}, 5)
+    f = judge(r)
+    assert (f.outcome, f.values["layer"]) == (Outcome.FAILED, "proxy"), f.evidence[0].text
+    assert f.summary == ("From this process, https://app.blinkops.com failed at the proxy layer: the container's proxy "
+                         "variable names no proxy host (not a URL a client can use; Go's client refuses it: invalid "
+                         "proxy address)")  # fmt: skip
+    assert "hunter2-proxy-pw" not in f.summary + f.evidence[0].text + remedy(f)
+
+
+@needs_root
 def test_namespace_probe_is_bounded_by_the_probe_timeout(monkeypatch):
     # A nameserver that swallows every question, with a resolv.conf timeout longer than the probe's.
     # Port 53 is fixed (resolv.conf has no port): a loopback address of this process's own, so parallel runs

@@ -165,6 +165,13 @@ def test_a_proxy_is_shown_without_its_password():
     assert Proxy("x", "HTTP_PROXY", "socks5", "p", 1080).shown == "socks5://p:1080 (from HTTP_PROXY)"
 
 
+def test_a_proxy_value_that_is_no_url_names_no_host_and_is_never_shown():
+    env = {"HTTPS_PROXY": "http://alice:s3cret@[fe80::1"}  # a bracket left open: urlsplit raises, Go refuses it
+    p = proxy_for("https://app.blinkops.com", env)
+    assert p == Proxy(env["HTTPS_PROXY"], "HTTPS_PROXY", "", "", 0)
+    assert p.shown == "a value that names no proxy host (from HTTPS_PROXY)"
+
+
 @pytest.mark.parametrize(
     ("host", "port", "no_proxy", "bypass"),
     [
