@@ -33,6 +33,7 @@ from blinkcheck.redact import Redactor, find_leaks, read_no_follow, secret_in
 from blinkcheck.report import targets as report
 from blinkcheck.results import RESULTS_SCHEMA_VERSION, tool_version
 from blinkcheck.schedule import ScheduleSpec
+from blinkcheck.schedule.notify import TARGET_ENTRY_ENV
 
 CHECKS_DIR = Path(__file__).resolve().parent.parent / "checks"
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
@@ -287,6 +288,7 @@ class Runner:
                        BLINK_FAIL_AFTER=str(s.fail_after))  # fmt: skip
         if s.notify_url:
             env.update(BLINK_NOTIFY_URL=s.notify_url, BLINK_NOTIFY_TIMEOUT=f"{s.notify_timeout_s:g}s")
+        env[TARGET_ENTRY_ENV] = entry.name  # its message names the target as the targets file does
         return env
 
     def run_all(self, parallel: int) -> list[report.TargetRun]:

@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 ATTEMPTS = 3
+TARGET_ENTRY_ENV = "BLINK_TARGET_ENTRY"  # set by --targets for each target's run: its name in the targets file
 BACKOFF_S = (0.5, 1.0)  # between attempts
 REMEDY_LINES = 8
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -10,6 +11,7 @@ from typing import Any
 from blinkcheck.results import one_line_summary
 from blinkcheck.run import RunState
 from blinkcheck.schedule import ScheduleRun, history, metrics, notify
+from blinkcheck.schedule.notify import TARGET_ENTRY_ENV
 
 
 def started_at(state: RunState) -> str:
@@ -89,8 +91,11 @@ def _notify(state: RunState, run: ScheduleRun, say: Callable[[str], None]) -> No
     cleared = list(run.found.cleared)
     platforms = ", ".join(state.selected_platforms) or state.spec.target
     where = state.spec.docker_host if platforms == "docker" else (state.spec.namespace or "")
+    target = f"{platforms} ({where})" if where else platforms
+    if os.environ.get(TARGET_ENTRY_ENV):  # one target of a --targets run: named as in the targets file
+        target = f"target {os.environ[TARGET_ENTRY_ENV]}: {target}"
     payload = notify.message(
-        kind, target=f"{platforms} ({where})" if where else platforms, failures=failures, cleared=cleared,
+        kind, target=target, failures=failures, cleared=cleared,
         remedy=lead.remediation if lead else "", summary=one_line_summary(state),
         report=str(state.reports.get("report.html", state.spec.report_dir / "report.html")), host=socket.gethostname(),
     )  # fmt: skip

@@ -88,6 +88,12 @@ def test_targets_run_in_parallel_each_bounded_each_with_its_history_and_message(
         assert len(list((tmp_path / "h" / name).glob("results-*.json"))) == 1, name
     assert sorted(m["text"].count("new failure") > 0 for m in rec.messages) == [True, True, True], rec.messages
     assert {n for n in groups if any(f"targets/{n}/report.html" in m["text"] for m in rec.messages)} == set(groups)
+    # each message names its target as the targets file does
+    heads = sorted(m["text"].splitlines()[0] for m in rec.messages)
+    assert heads[0] == f":red_circle: Blink runner checks on target no-socket: docker ({NO_SOCKET['docker-host']}): " \
+        "new failure", heads  # fmt: skip
+    assert [h.split(" on ", 1)[1].split(" (")[0] for h in heads[1:]] == ["target refused: docker",
+                                                                         "target silent: docker"], heads
     key = rec.url.split("/services/", 1)[1].encode()
     for path in (tmp_path / "r").rglob("*"):
         if path.is_file():

@@ -178,6 +178,7 @@ def test_a_targets_environment_has_its_own_history_folder_and_the_webhook_never_
     assert "BLINK_TARGETS" not in env and "BLINK_METRICS" not in env
     assert env["BLINK_HISTORY"] == str(tmp_path / "h" / "one") and env["BLINK_FAIL_AFTER"] == "2"
     assert env["BLINK_NOTIFY_URL"] == hook and hook not in r.command(e)
+    assert env["BLINK_TARGET_ENTRY"] == "one"  # its message names the target
 
 
 # ------------------------------------------------------------------ the reports, grouped by target
