@@ -48,9 +48,10 @@ MASKED_VALUE = base64.b64encode(MASK.encode()).decode()
 
 def planted_secrets() -> list[str]:
     from lab.docker.scenarios import LAB_API_KEY, PROXY_SECRET
+    from lab.k8s.scenario import PROXY_SECRET as K8S_PROXY_SECRET
 
-    # The Kubernetes lab's appKey (lab/k8s/scenarios/secret.yaml).
-    return [LAB_API_KEY, PROXY_SECRET, "lab-runner-group-key-not-a-secret"]
+    # The Kubernetes lab's appKey (lab/k8s/scenarios/secret.yaml) and its proxy-dead scenario's proxy password.
+    return [LAB_API_KEY, PROXY_SECRET, "lab-runner-group-key-not-a-secret", K8S_PROXY_SECRET]
 
 
 def scrub(text: str, secrets: list[str]) -> str:
