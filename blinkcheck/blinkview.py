@@ -83,6 +83,13 @@ def runner_readiness_url(blink_url: str, answer: Readiness | BlinkApiError, api_
     return blink_url.rstrip("/") + path
 
 
+def readiness_measured(answer: Readiness | BlinkApiError) -> str:
+    """One line of what the suite's host got from Blink's readiness (beside the runbook's manual Slack step)."""
+    if isinstance(answer, BlinkApiError):
+        return f"the suite's host could not ask Blink's readiness: {answer.reason}"
+    return f"Blink's readiness {answer.url} answered HTTP {answer.status} from the suite's host"
+
+
 def _from_runner(result: ProbeResult, readiness_url: str) -> tuple[str, str]:
     """(a line for the evidence, the HTTP status a runner's namespace got from the readiness URL, "" if none)."""
     failed = result.failed_step

@@ -129,8 +129,8 @@ class Recorder:
     ) -> None:
         self(blocked_by(self.condition_id, because_of, summary, object, values))
 
-    def manual_blink_status(self, status_channel: str) -> None:
-        self(manual_blink_status(self.condition_id, status_channel))
+    def manual_blink_status(self, status_channel: str, measured: str = "") -> None:
+        self(manual_blink_status(self.condition_id, status_channel, measured))
 
 
 class CouldNotLook(Exception):
@@ -169,11 +169,16 @@ def human(seconds: float) -> str:
     return f"{d}d {h}h" if h else f"{d}d"
 
 
-def manual_blink_status(condition_id: str, status_channel: str) -> Finding:
+def manual_blink_status(condition_id: str, status_channel: str, measured: str = "") -> Finding:
+    """The runbook's Slack step stays a person's (Blink-internal); `measured`: what the suite itself got from Blink's
+    readiness, shown beside it."""
+    beside = f" Measured: {measured}." if measured else ""
+    evidence = (Evidence("Blink's readiness, measured", measured, source="from the suite's host"),) if measured else ()
     return Finding(
         condition_id,
         Outcome.MANUAL,
-        f"Manual step: check {status_channel} for active production alerts (needs Blink-internal access).",
+        f"Manual step: check {status_channel} for active production alerts (needs Blink-internal access).{beside}",
         object="Blink",
+        evidence=evidence,
         values={"status_channel": status_channel},
     )

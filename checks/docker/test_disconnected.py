@@ -2,7 +2,7 @@
 
 import pytest
 
-from blinkcheck.blinkview import group_names, judge_group, judge_ready, judge_seen
+from blinkcheck.blinkview import group_names, judge_group, judge_ready, judge_seen, readiness_measured
 from blinkcheck.catalog import DOCKER_CONTAINER_RUNNING
 from blinkcheck.docker.blink import local_runner
 from blinkcheck.docker.disconnected import judge_container_exists, judge_container_running, judge_logs_readable
@@ -65,9 +65,10 @@ def test_blink_reachable_from_runner(runner_containers, docker_probe, spec, cata
 
 
 @pytest.mark.condition("docker.disconnected.blink-status")
-def test_blink_is_up(catalog, record):
-    """Step 3: verify Blink is up — a manual step in the production-alerts channel."""
-    record.manual_blink_status(catalog.site.get("status_channel", ""))
+def test_blink_is_up(catalog, blink_view, record):
+    """Step 3: verify Blink is up — a manual step in the production-alerts channel, with what the suite measured of
+    Blink's readiness beside it."""
+    record.manual_blink_status(catalog.site.get("status_channel", ""), readiness_measured(blink_view.readiness()))
 
 
 @pytest.mark.condition("docker.blink.ready")

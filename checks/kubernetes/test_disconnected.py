@@ -2,7 +2,7 @@
 
 import pytest
 
-from blinkcheck.blinkview import group_names, judge_group, judge_ready, judge_seen
+from blinkcheck.blinkview import group_names, judge_group, judge_ready, judge_seen, readiness_measured
 from blinkcheck.catalog import KUBERNETES_PODS_READY
 from blinkcheck.kubernetes.blink import local_runner
 from blinkcheck.kubernetes.disconnected import judge_logs_readable, judge_pod_ready, judge_pods_exist
@@ -116,9 +116,10 @@ def test_blink_reachable_from_pod(kubernetes_probe, runner_pods, spec, catalog, 
 
 
 @pytest.mark.condition("k8s.disconnected.blink-status")
-def test_blink_is_up(catalog, record):
-    """Step 3: verify Blink is up — a manual step in the production-alerts channel."""
-    record.manual_blink_status(catalog.site.get("status_channel", ""))
+def test_blink_is_up(catalog, blink_view, record):
+    """Step 3: verify Blink is up — a manual step in the production-alerts channel, with what the suite measured of
+    Blink's readiness beside it."""
+    record.manual_blink_status(catalog.site.get("status_channel", ""), readiness_measured(blink_view.readiness()))
 
 
 @pytest.mark.condition("k8s.blink.ready")

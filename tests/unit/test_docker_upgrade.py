@@ -157,3 +157,12 @@ def test_not_a_runner_and_manual_status_exactly():
         "object": "Blink", "values": {"status_channel": "#p1-production-alert"},
         "evidence": [], "hints": [], "because_of": "", "variant": "",
     }
+    measured = "Blink's readiness https://b/api/v1/api/readiness answered HTTP 503 from the suite's host"
+    m = manual_blink_status("docker.disconnected.blink-status", "#p1-production-alert", measured)
+    assert shown(m) == {
+        "id": "docker.disconnected.blink-status", "outcome": "manual",
+        "summary": "Manual step: check #p1-production-alert for active production alerts (needs Blink-internal access). "
+                   f"Measured: {measured}.",
+        "object": "Blink", "values": {"status_channel": "#p1-production-alert"},
+        "evidence": [("Blink's readiness, measured", "from the suite's host", measured)], "hints": [], "because_of": "", "variant": "",
+    }
