@@ -21,7 +21,8 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from blinkcheck.docker import netns_probe
 from blinkcheck.docker.facts import ContainerFacts
@@ -43,6 +44,23 @@ if TYPE_CHECKING:
 PROBE_LABEL = {"blink-check": "egress-probe"}
 RUN_LABEL = "blink-check.run"
 _TOOL_MISSING = ("executable file not found", "no such file or directory", "not found in $path")
+
+
+class ToolRun(NamedTuple):
+    rc: int | None
+    out: str
+    err: str
+    error: str  # "missing": the image lacks the tool
+    exited_at: float = 0.0  # when the tool exited, by the engine host's clock (epoch seconds); 0: not known
+
+
+def exited_at(finished: Any) -> float:
+    """Docker's State.FinishedAt (RFC 3339, nanoseconds) -> epoch seconds; 0.0 when absent or the zero time."""
+    try:
+        at = datetime.fromisoformat(str(finished)).timestamp()
+    except ValueError:
+        return 0.0
+    return at if at > 0 else 0.0
 
 
 class DockerProbe:
@@ -136,7 +154,7 @@ class DockerProbe:
             if time.monotonic() >= deadline:
                 return replace(base, error="the probe containers took longer than the probe's deadline")
             shown = self._shown(c, shown_image, env, cmd)
-            rc, out, err, error = self._run_one(c, image, env, cmd)
+            rc, out, err, error, exited_at = self._run_one(c, image, env, cmd)
             if error == "missing":
                 tried.append(tool)
                 continue
@@ -151,8 +169,10 @@ class DockerProbe:
                 continue
             if tool == "curl" and rc in CERT_PROBLEMS:
                 again = issuer_command(cmd)
-                r = with_issuer(r, self._run_one(c, image, env, again)[2], self._shown(c, shown_image, env, again))
-            return replace(r, notes=(*notes, *r.notes))
+                r = with_issuer(r, self._run_one(c, image, env, again).err, self._shown(c, shown_image, env, again))
+            # The probe container shares the runner's host, so its clock: the engine's own record of when the tool
+            # exited, just after Blink's answer, is the runner's clock then (the clock-skew check).
+            return replace(r, notes=(*notes, *r.notes), clock_at=r.clock_at or exited_at)
         enable = self.facts.catalog.advise("docker-probe-no-tool", docker_host=self.spec.docker_host)
         why = f"the image {shown_image} has none of curl, wget, nc (tried: {', '.join(tried) or 'none'})"
         if passed_over:
@@ -169,10 +189,8 @@ class DockerProbe:
     def _needs_mounts(env: Mapping[str, str]) -> bool:
         return bool(env.get("SSL_CERT_FILE") or env.get("SSL_CERT_DIR"))
 
-    def _run_one(
-        self, c: ContainerFacts, image: str, env: dict[str, str], cmd: list[str]
-    ) -> tuple[int | None, str, str, str]:
-        """(exit code, stdout, stderr, error); error "missing" when the image lacks the tool."""
+    def _run_one(self, c: ContainerFacts, image: str, env: dict[str, str], cmd: list[str]) -> ToolRun:
+        """The tool run once in a probe container; error "missing" when the image lacks the tool."""
         api = self.facts.client
         from docker.errors import APIError
 
@@ -193,19 +211,20 @@ class DockerProbe:
                 api.start(container_id)
             except APIError as exc:
                 if any(m in str(exc).lower() for m in _TOOL_MISSING):
-                    return None, "", "", "missing"
+                    return ToolRun(None, "", "", "missing")
                 raise
             status = api.wait(container_id, timeout=timeout + 10)
             out = api.logs(container_id, stdout=True, stderr=False).decode("utf-8", "replace")
             err = api.logs(container_id, stdout=False, stderr=True).decode("utf-8", "replace")
-            return int(status.get("StatusCode", -1)), out, err, ""
+            state = (api.inspect_container(container_id) or {}).get("State") or {}
+            return ToolRun(int(status.get("StatusCode", -1)), out, err, "", exited_at(state.get("FinishedAt")))
         except Exception as exc:
             from blinkcheck.docker.gather import _why
 
             if container_id is None:  # a create that timed out may still happen: look for it by label
                 self.create_unanswered_at = time.monotonic()
                 self.remove_leftovers()
-            return None, "", "", f"the probe container failed to run: {_why(exc)}"
+            return ToolRun(None, "", "", f"the probe container failed to run: {_why(exc)}")
         finally:
             if container_id:
                 try:

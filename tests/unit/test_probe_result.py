@@ -54,3 +54,13 @@ def test_certificate_text():
     assert CertInfo("CN=a", "CN=b", ("a", "b"), "2027-01-01").text == (
         "subject CN=a; issuer CN=b; names a, b; valid until 2027-01-01")
     assert CertInfo("CN=a", "CN=b", not_after="2027-01-01").text == "subject CN=a; issuer CN=b; valid until 2027-01-01"
+
+
+def test_a_probe_containers_exit_time_is_read_from_docker_state():
+    """The Docker probe container's State.FinishedAt (the runner host's clock when the tool exited) in epoch seconds;
+    Docker's zero time (a container that never ran) and anything unreadable are "not known"."""
+    from blinkcheck.docker.probe import exited_at
+
+    assert exited_at("2026-12-03T06:40:01.123456789Z") == 1796280001.123456
+    assert exited_at("2026-12-03T07:40:01+01:00") == 1796280001.0
+    assert [exited_at(v) for v in ("0001-01-01T00:00:00Z", "", None, "yesterday")] == [0.0, 0.0, 0.0, 0.0]
