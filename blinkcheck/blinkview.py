@@ -90,7 +90,7 @@ def readiness_measured(answer: Readiness | BlinkApiError) -> str:
     return f"Blink's readiness {answer.url} answered HTTP {answer.status} from the suite's host"
 
 
-def _from_runner(result: ProbeResult, readiness_url: str) -> tuple[str, str]:
+def _from_runner(result: ProbeResult) -> tuple[str, str]:
     """(a line for the evidence, the HTTP status a runner's namespace got from the readiness URL, "" if none)."""
     failed = result.failed_step
     if result.unavailable:
@@ -100,17 +100,17 @@ def _from_runner(result: ProbeResult, readiness_url: str) -> tuple[str, str]:
     if failed is not None:
         return (f"{result.target}: did not reach {result.url} (the {failed.layer} layer: {failed.detail}); the "
                 "egress probe's check judges that path", "")  # fmt: skip
-    if result.url != readiness_url or not result.http_status:
+    if not result.http_status:
         return f"{result.target}: connected only ({result.tool or 'connect'}), so readiness was not asked there", ""
     return f"{result.target}: {result.url} answered HTTP {result.http_status}", result.http_status
 
 
-def judge_ready(cid: str, answer: Readiness | BlinkApiError, api_url: str, from_runners: Sequence[ProbeResult] = (),
-                readiness_url: str = "") -> Finding:  # fmt: skip
+def judge_ready(cid: str, answer: Readiness | BlinkApiError, api_url: str, from_runners: Sequence[ProbeResult] = ()
+                ) -> Finding:  # fmt: skip
     """Blink is up: its controller's readiness answers 200 from the suite's host and, where the egress probe runs,
-    from the runners' network namespaces (`from_runners`: the probe's answers from `readiness_url`, or the egress
+    from the runners' network namespaces (`from_runners`: the probe's answers from the readiness URL, or the egress
     probe's own result where it did not reach Blink)."""
-    seen = [_from_runner(r, readiness_url) for r in from_runners]
+    seen = [_from_runner(r) for r in from_runners]
     wrong = next(((r, status) for r, (_, status) in zip(from_runners, seen, strict=True)
                   if status and status != "200"), None)  # fmt: skip
     ready_there = [r.target for r, (_, status) in zip(from_runners, seen, strict=True) if status == "200"]
@@ -121,7 +121,8 @@ def judge_ready(cid: str, answer: Readiness | BlinkApiError, api_url: str, from_
         host_said = Evidence("readiness", answer.reason, source=f"from the suite's host to {api_url}")
         if wrong is None and not ready_there:
             return replace(could_not_ask(cid, answer, "Blink"), evidence=(host_said, *side))
-        values = {"blink_api_url": api_url, "readiness_url": readiness_url, "status": "-", "body": answer.reason}
+        asked_at = next(r.url for r, (_, status) in zip(from_runners, seen, strict=True) if status)
+        values = {"blink_api_url": api_url, "readiness_url": asked_at, "status": "-", "body": answer.reason}
         evidence = (host_said, *side)
     else:
         tried = Evidence("readiness", "\n".join(answer.tried), source=f"from the suite's host to {api_url}")
@@ -141,7 +142,7 @@ def judge_ready(cid: str, answer: Readiness | BlinkApiError, api_url: str, from_
                        variant="down-from-runner")  # fmt: skip
     there = f" and from {', '.join(ready_there)}" if ready_there else ""
     if isinstance(answer, BlinkApiError):
-        return Finding(cid, Outcome.PASSED, f"Blink's controller is ready: {readiness_url} answered HTTP 200 from "
+        return Finding(cid, Outcome.PASSED, f"Blink's controller is ready: {asked_at} answered HTTP 200 from "
                        f"{', '.join(ready_there)} (the suite's host could not ask: {answer.reason}).", "Blink",
                        evidence, values)  # fmt: skip
     return Finding(cid, Outcome.PASSED, f"Blink's controller is ready: {answer.url} answered HTTP 200 "

@@ -76,9 +76,8 @@ def test_blink_ready(blink_view, docker_facts, docker_probe, spec, record):
     """Step 3: verify Blink is up and running — its controller's readiness, asked from the suite's host and from
     each running runner container's network namespace (where the egress probe runs)."""
     running = lambda: [c for c in docker_facts.runner_containers if c.status == "running"]  # noqa: E731
-    asked = blink_view.readiness_from(running, docker_probe.probe, docker_probe.probe_url, spec.blink_url, spec.probe)
-    record(judge_ready(record.condition_id, blink_view.readiness(), blink_view.url, asked,
-                       blink_view.readiness_url_for_runners(spec.blink_url)))  # fmt: skip
+    asked = blink_view.readiness_from(running, docker_probe, spec)
+    record(judge_ready(record.condition_id, blink_view.readiness(), blink_view.url, asked))
 
 
 @pytest.mark.condition("docker.blink.sees-runner")

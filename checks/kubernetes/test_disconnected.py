@@ -127,10 +127,8 @@ def test_blink_ready(blink_view, kubernetes_facts, kubernetes_probe, spec, recor
     """Step 3: verify Blink is up — its controller's readiness, asked from the suite's host and from each Ready
     runner pod (where the egress probe runs)."""
     ready = lambda: [p for p in kubernetes_facts.runner_pods() if p.ready]  # noqa: E731
-    asked = blink_view.readiness_from(ready, kubernetes_probe.probe, kubernetes_probe.probe_url, spec.blink_url,
-                                      spec.probe)  # fmt: skip
-    record(judge_ready(record.condition_id, blink_view.readiness(), blink_view.url, asked,
-                       blink_view.readiness_url_for_runners(spec.blink_url)))  # fmt: skip
+    asked = blink_view.readiness_from(ready, kubernetes_probe, spec)
+    record(judge_ready(record.condition_id, blink_view.readiness(), blink_view.url, asked))
 
 
 @pytest.mark.condition("k8s.blink.sees-runner")

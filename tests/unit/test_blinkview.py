@@ -149,7 +149,7 @@ def test_readiness_from_the_runners_namespaces():
         "https://blink/api/v1/api/readiness"  # fmt: skip
     assert runner_readiness_url("https://blink", refused, "https://x", ("/api/readiness",)) == "https://blink/api/readiness"
 
-    both = judge_ready(cid, ok, "https://10.0.0.1:18080", [_asked(url), _asked(url, target="pod blink/p2")], url)
+    both = judge_ready(cid, ok, "https://10.0.0.1:18080", [_asked(url), _asked(url, target="pod blink/p2")])
     assert (both.outcome, both.object, both.variant) == (Outcome.PASSED, "Blink", "")
     assert both.summary == (f"Blink's controller is ready: {ok.url} answered HTTP 200 (\"ok\") from the suite's host "
                             "and from container blink-runner (0123abcd4567), pod blink/p2.")  # fmt: skip
@@ -158,7 +158,7 @@ def test_readiness_from_the_runners_namespaces():
                                      f"pod blink/p2: {url} answered HTTP 200")  # fmt: skip
 
     # A runner's way to Blink answers otherwise (its proxy, an appliance): failed, that runner named.
-    proxied = judge_ready(cid, ok, "https://10.0.0.1:18080", [_asked(url), _asked(url, "502", "pod blink/p2")], url)
+    proxied = judge_ready(cid, ok, "https://10.0.0.1:18080", [_asked(url), _asked(url, "502", "pod blink/p2")])
     assert (proxied.outcome, proxied.variant) == (Outcome.FAILED, "down-from-runner")
     assert proxied.summary == (f"Blink's readiness is not 200 where the runner asks it: {url} answered HTTP 502 from "
                                f"pod blink/p2 ({ok.url} answered HTTP 200 from the suite's host).")  # fmt: skip
@@ -172,7 +172,7 @@ def test_readiness_from_the_runners_namespaces():
     cannot = ProbeResult("pod blink/p3", url, unavailable="create pods/exec is not granted")
     unfinished = ProbeResult("pod blink/p4", url, error="the exec stream never opened")
     nc = ProbeResult("pod blink/p5", url, (Step("dns", True, "ok"), Step("tcp", True, "connected")), tool="nc")
-    noted = judge_ready(cid, ok, "https://10.0.0.1:18080", [blocked, cannot, unfinished, nc], url)
+    noted = judge_ready(cid, ok, "https://10.0.0.1:18080", [blocked, cannot, unfinished, nc])
     assert (noted.outcome, noted.summary) == (Outcome.PASSED, f"Blink's controller is ready: {ok.url} answered HTTP "
                                               "200 (\"ok\") from the suite's host.")  # fmt: skip
     assert noted.evidence[1].text.splitlines() == [
@@ -184,19 +184,19 @@ def test_readiness_from_the_runners_namespaces():
     ]
 
     # Blink down: the host's answer decides; the runners' answers are evidence beside it.
-    down = judge_ready(cid, Readiness(ok.url, 503, "not ready"), "https://10.0.0.1:18080", [_asked(url, "503")], url)
+    down = judge_ready(cid, Readiness(ok.url, 503, "not ready"), "https://10.0.0.1:18080", [_asked(url, "503")])
     assert (down.outcome, down.variant, down.values["status"]) == (Outcome.FAILED, "down", "503")
     assert down.evidence[1].text == f"container blink-runner (0123abcd4567): {url} answered HTTP 503"
 
     # The suite's host cannot ask Blink, a runner can: Blink is up; nobody can: could not look.
-    seen = judge_ready(cid, refused, "https://10.0.0.1:18080", [_asked(url)], url)
+    seen = judge_ready(cid, refused, "https://10.0.0.1:18080", [_asked(url)])
     assert (seen.outcome, seen.summary) == (Outcome.PASSED, f"Blink's controller is ready: {url} answered HTTP 200 "
                                             "from container blink-runner (0123abcd4567) (the suite's host could not "
                                             f"ask: {refused.reason}).")  # fmt: skip
-    alone = judge_ready(cid, refused, "https://10.0.0.1:18080", [blocked], url)
+    alone = judge_ready(cid, refused, "https://10.0.0.1:18080", [blocked])
     assert alone.outcome is Outcome.NOT_EVALUABLE and alone.summary == f"Could not ask Blink: {refused.reason}"
     assert [e.title for e in alone.evidence] == ["readiness", "readiness from the runners"]
-    wrong = judge_ready(cid, refused, "https://10.0.0.1:18080", [_asked(url, "404")], url)
+    wrong = judge_ready(cid, refused, "https://10.0.0.1:18080", [_asked(url, "404")])
     assert (wrong.outcome, wrong.variant, wrong.values["host_answer"]) == \
         (Outcome.FAILED, "down-from-runner", "the suite's host could not ask")  # fmt: skip
 
@@ -211,7 +211,7 @@ def blink_findings(platform: str) -> list[Finding]:
     return [
         judge_ready(f"{pfx}.blink.ready", Readiness("https://b/api/readiness", 503, "no"), "https://b"),
         judge_ready(f"{pfx}.blink.ready", Readiness("https://b/api/readiness", 200, "ok"), "https://b",
-                    [_asked("https://blink/api/readiness", "502")], "https://blink/api/readiness"),
+                    [_asked("https://blink/api/readiness", "502")]),
         judge_seen(f"{pfx}.blink.sees-runner", who, [blink_runner(api_runner(last_seen=NOW - 900))], NOW, 300),
         judge_seen(f"{pfx}.blink.sees-runner", who, [], NOW, 300),
         judge_group(f"{pfx}.blink.group-available", "empty", groups),
@@ -330,3 +330,60 @@ def test_the_key_comes_from_a_file_or_the_environment_never_the_command_line(mon
     with pytest.raises(pytest.UsageError, match="--workspace-id: needed"):
         _spec(monkeypatch, tmp_path, ["--blink-api-key", "env:MY_KEY"], {"MY_KEY": KEY})
     assert _spec(monkeypatch, tmp_path, []).blink_api_key == ""  # no key: only the readiness check asks Blink
+
+
+class FakeProber:
+    """The egress probe's two questions, answered from tables; records what was asked."""
+
+    def __init__(self, first: dict[str, ProbeResult], readiness_raises: bool = False) -> None:
+        self.first, self.readiness_raises = first, readiness_raises
+        self.asked: list[tuple[str, str]] = []
+
+    def probe(self, runner: str) -> ProbeResult:
+        if runner not in self.first:
+            from blinkcheck.model import CouldNotLook
+
+            raise CouldNotLook("create pods/exec is not granted (--probe on)")
+        return self.first[runner]
+
+    def probe_url(self, runner: str, url: str) -> ProbeResult:
+        self.asked.append((runner, url))
+        if self.readiness_raises:
+            from blinkcheck.model import CouldNotLook
+
+            raise CouldNotLook("not in the packet: the recorded run did not ask 'probe x'")
+        return _asked(url, target=runner)
+
+
+def test_readiness_is_asked_from_the_runners_only_where_the_probe_reached_blink(tmp_path):
+    """BlinkView.readiness_from: the runner's Blink URL with the path that answered the suite's host; a runner whose
+    probe did not reach Blink is not asked again (its own result stands), nor one the probe cannot run in."""
+    from fixtures.blink import BlinkView
+    from tests.unit.fake_kube_api import spec_for
+
+    view = BlinkView(api({"/api/readiness": (200, b'"ok"')})[0])
+    spec = spec_for(tmp_path, blink_url="https://runner-side.example:8443")
+    blocked = ProbeResult("pod b", spec.blink_url, (Step("dns", False, "no answer"),))
+    prober = FakeProber({"pod a": _asked(spec.blink_url, target="pod a"), "pod b": blocked})
+    got = view.readiness_from(lambda: ["pod a", "pod b", "pod c"], prober, spec)
+    url = "https://runner-side.example:8443/api/readiness"
+    assert prober.asked == [("pod a", url)]
+    assert got[:2] == [_asked(url, target="pod a"), blocked]
+    assert (got[2].target, got[2].url, got[2].unavailable) == ("a runner", url, "create pods/exec is not granted "
+                                                                "(--probe on)")  # fmt: skip
+
+    replayed = view.readiness_from(lambda: ["pod a"], FakeProber({"pod a": _asked(spec.blink_url, target="pod a")},
+                                                                 readiness_raises=True), spec)  # fmt: skip
+    assert [(r.target, r.error) for r in replayed] == [("pod a", "not in the packet: the recorded run did not ask "
+                                                        "'probe x'")]  # fmt: skip
+
+    def unlisted() -> list[str]:
+        from blinkcheck.model import CouldNotLook
+
+        raise CouldNotLook("pods is forbidden")
+
+    (none,) = view.readiness_from(unlisted, prober, spec)
+    assert (none.target, none.unavailable) == ("the runners", "the runners could not be listed: pods is forbidden")
+    off = view.readiness_from(lambda: ["pod a"], prober, spec_for(tmp_path, probe=False))
+    assert [(r.target, r.unavailable) for r in off] == [("the runners", "the egress probe is switched off (--probe off)")]
+    assert prober.asked == [("pod a", url)]  # neither asked anything
