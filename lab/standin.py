@@ -2,7 +2,8 @@
 binds to lab addresses.
 
     python -m lab.standin --listen 172.30.251.1:18080 [--status 200]
-        [--tls 172.30.251.1:18443,CERT,KEY ...]      HTTPS listeners (real TLS, a lab CA's certificate)
+        [--tls 172.30.251.1:18443,CERT,KEY[,readiness=503] ...]   HTTPS listeners (real TLS, a lab CA's
+                                                       certificate); readiness=: that listener's own readiness answer
         [--dns 172.30.251.1:53 --record blink.lab.test=172.30.251.1 ...]   a tiny authoritative DNS
         [--date-offset SECONDS]                        every Date header that far off (a runner whose clock is off)
         [--api-keys FILE]                              the lab's Blink API keys (KEY=WORKSPACE lines)
@@ -29,13 +30,15 @@ from lab.blink_api import BlinkState
 from lab.blink_api import answer as blink_answer
 
 PING = "/api/v1/runner/ping"
+READINESS_PATHS = ("/api/readiness", "/api/v1/api/readiness")
 
 
-def make_handler(status: int, blink: BlinkState | None = None, date_offset: float = 0.0
+def make_handler(status: int, blink: BlinkState | None = None, date_offset: float = 0.0, readiness: int = 0
                  ) -> type[BaseHTTPRequestHandler]:  # fmt: skip
     """Every GET answers `status` as always (the runner's ping among them), except the paths of Blink's API
     (lab/blink_api.py), which answer in the shapes of Blink's spec; a ping is a heartbeat of its sender.
-    `date_offset`: seconds added to every Date header (a runner whose clock is off)."""
+    `date_offset`: seconds added to every Date header (a runner whose clock is off). `readiness`: this listener's own
+    readiness answer (something on the runner's way answering for Blink), else Blink's."""
     state = blink or BlinkState(readiness=status)
 
     class Handler(BaseHTTPRequestHandler):
@@ -49,6 +52,9 @@ def make_handler(status: int, blink: BlinkState | None = None, date_offset: floa
         def do_GET(self) -> None:
             if self.path.split("?", 1)[0] == PING:
                 state.heartbeat(self.client_address[0])
+            if readiness and self.path.split("?", 1)[0].rstrip("/") in READINESS_PATHS:
+                self._send(readiness, "ok" if readiness == 200 else "not ready")
+                return
             if not self._blink("GET"):
                 self._send(status, {"status": "ok" if status == 200 else "error", "path": self.path})
 
@@ -162,27 +168,32 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--listen", required=True, help="IP:PORT for plain HTTP (a lab bridge address or loopback)")
     ap.add_argument("--status", type=int, default=200)
-    ap.add_argument("--tls", action="append", default=[], metavar="IP:PORT,CERT,KEY", help="an HTTPS listener")
+    ap.add_argument("--tls", action="append", default=[], metavar="IP:PORT,CERT,KEY[,readiness=N]",
+                    help="an HTTPS listener (readiness=N: its own answer to Blink's readiness)")
     ap.add_argument("--dns", default="", metavar="IP:PORT", help="answer DNS here for the --record names")
     ap.add_argument("--record", action="append", default=[], metavar="NAME=IP")
     ap.add_argument("--date-offset", type=float, default=0.0, help="seconds added to the Date header's time")
     ap.add_argument("--api-keys", default="", metavar="FILE", help="the lab's Blink API keys: KEY=WORKSPACE lines")
     args = ap.parse_args(argv)
-    handler = make_handler(args.status, BlinkState.from_keys_file(args.api_keys, args.status), args.date_offset)
+    state = BlinkState.from_keys_file(args.api_keys, args.status)
+    handler = make_handler(args.status, state, args.date_offset)
     servers: list[ThreadingHTTPServer] = []
     plain = ThreadingHTTPServer(_addr(args.listen), handler)
     plain.daemon_threads = True
     servers.append(plain)
     print(f"standin listening on http://{args.listen}", flush=True)
     for spec in args.tls:
-        where, cert, key = spec.split(",")
+        where, cert, key, *own = spec.split(",")
+        own_readiness = int(own[0].removeprefix("readiness=")) if own else 0
+        tls_handler = make_handler(args.status, state, args.date_offset, own_readiness) if own_readiness else handler
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(cert, key)
         # Like a public endpoint, accept the TLS 1.2 suites of small clients too (busybox wget's own TLS
         # finds no shared cipher at OpenSSL's default security level); modern clients still get TLS 1.3.
         ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
-        servers.append(TLSServer(_addr(where), handler, ctx))
-        print(f"standin listening on https://{where} ({cert})", flush=True)
+        servers.append(TLSServer(_addr(where), tls_handler, ctx))
+        said = f", readiness {own_readiness}" if own_readiness else ""
+        print(f"standin listening on https://{where} ({cert}{said})", flush=True)
     if args.dns:
         records = dict(r.lower().split("=", 1) for r in args.record)
         serve_dns(*_addr(args.dns), records)

@@ -122,6 +122,7 @@ blink-stale          1    P                P                P                 P 
 blink-old-version    1    P                P                P+P               P+P           P+P               P+P             M            P     P+P         P               P+P        P                     P+F     P+P            P          P      S               P+P           P+P        P+P            P+P        P+P       P+P
 blink-key-refused    1    P                P                P                 P             P                 P               M            P     N           N               P          S                     N       P              P          P      S               P             P          P              P          P         P
 blink-not-ready      1    P                P                P                 P             P                 P               M            F     B           B               P          S                     B       P              P          P      S               P             P          P              P          P         P
+blink-split-view     1    P                P                P                 P             P                 P               M            F     B           B               P          S                     B       P              P          P      S               P             P          P              P          P         P
 runner-oom           1    P                P                F                 P             P                 B               M            P     S           S               P          S                     S       P              P          P      S               P             F          W              P          P         B
 restart-no           0    P                P                P                 P             P                 P               M            P     S           S               P          S                     S       P              P          P      S               P             P          W              P          P         P
 dns-missing          1    P                P                P                 P             F                 F               M            P     S           S               P          S                     S       P              P          P      S               P             P          P              F          P         B
@@ -157,6 +158,9 @@ small-host           1    P                P                P                 P 
                           "container", BLINK_KEY),
     "blink-key-refused": ("blink-sees", "the user's API key is refused (HTTP 401)", BLINK_WRONG_KEY),
     "blink-not-ready": ("blink-not-ready", "Blink's readiness answers HTTP 503", BLINK_KEY),
+    "blink-split-view": ("blink-split-view", "Blink's readiness is 200, but iptables sends the runner's HTTPS to a "
+                         "listener with Blink's certificate whose readiness answers 503 (something answering for "
+                         "Blink on the runner's way)", ()),
     "runner-oom": ("runner-oom", "the runner outgrows its 16 MB memory limit: OOM-killed (State.OOMKilled)", ()),
     "restart-no": ("restart-no", "nothing, but the runner has no restart policy (`--restart no`)", ()),
     "dns-missing": ("dns-missing", "an empty /etc/resolv.conf is mounted over the runner's: no nameserver", ()),

@@ -38,6 +38,7 @@ GATEWAY = "172.30.251.1"
 STANDIN_PORT = 18080  # plain HTTP (older callers)
 TLS_PORT = 18443  # HTTPS, a certificate from the lab CA the runner trusts
 INSPECT_PORT = 18444  # HTTPS, a certificate from a "TLS-inspecting proxy" CA the runner does not trust
+SPLIT_PORT = 18445  # HTTPS, Blink's certificate, but its own readiness answer (503): something answering for Blink
 BLINK_HOST = "blink.lab.test"  # resolved only by the lab's DNS
 BLINK_URL = f"https://{BLINK_HOST}:{TLS_PORT}"
 HTTP_URL = f"http://{GATEWAY}:{STANDIN_PORT}"
@@ -117,6 +118,7 @@ def standin_args() -> list[str]:
         "--listen", f"{GATEWAY}:{STANDIN_PORT}",
         "--tls", f"{GATEWAY}:{TLS_PORT},{d / 'standin.pem'},{d / 'standin.key'}",
         "--tls", f"{GATEWAY}:{INSPECT_PORT},{d / 'inspect.pem'},{d / 'inspect.key'}",
+        "--tls", f"{GATEWAY}:{SPLIT_PORT},{d / 'standin.pem'},{d / 'standin.key'},readiness=503",
         "--dns", f"{GATEWAY}:53", "--record", f"{BLINK_HOST}={GATEWAY}",
         "--api-keys", str(blink_api.ensure_user_key(STATE_DIR)[1]),
     ]  # fmt: skip
@@ -303,11 +305,12 @@ def block_egress(source_ip: str) -> None:
         subprocess.run(["iptables", "-I", "INPUT", *rule], check=True)
 
 
-def inspect_tls() -> None:
+def inspect_tls(to_port: int = INSPECT_PORT) -> None:
     """A TLS-inspecting proxy, as the runner meets it: its connections to Blink's port are answered by a
-    listener that re-signs with the proxy's own CA (nat PREROUTING, for the lab network's containers)."""
+    listener that re-signs with the proxy's own CA (nat PREROUTING, for the lab network's containers); `to_port`:
+    another listener that answers for Blink on the runner's way."""
     rule = ["-s", SUBNET, "-d", GATEWAY, "-p", "tcp", "--dport", str(TLS_PORT)]
-    rule += ["-m", "comment", "--comment", IPT_COMMENT, "-j", "REDIRECT", "--to-ports", str(INSPECT_PORT)]
+    rule += ["-m", "comment", "--comment", IPT_COMMENT, "-j", "REDIRECT", "--to-ports", str(to_port)]
     subprocess.run(["iptables", "-t", "nat", "-I", "PREROUTING", *rule], check=True)
 
 
@@ -503,6 +506,13 @@ def _ca_missing(dc: docker.DockerClient) -> None:
     wait_until("the runner rejecting Blink's certificate", logs_contain(dc, ref, "x509: "), 30)
 
 
+def _blink_split_view(dc: docker.DockerClient) -> None:
+    """A healthy runner whose way to Blink's port is answered by another listener: Blink's certificate, the runner's
+    ping answered, but its own readiness answer (503) while Blink's own is 200 (an appliance answering for Blink)."""
+    inspect_tls(SPLIT_PORT)
+    _healthy(dc)
+
+
 CLOCK_OFFSET_S = 300  # Blink's Date header 5 minutes ahead: the runner's clock is 5 minutes behind
 
 
@@ -537,6 +547,8 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("blink-stale", "a healthy runner Blink last saw 10 minutes ago", _blink_stale),
         Scenario("blink-old-version", "upgrade to 1.0.995 done, Blink still reports 1.0.994", _blink_old_version),
         Scenario("blink-not-ready", "a healthy runner; Blink's readiness answers 503", _blink_not_ready),
+        Scenario("blink-split-view", "Blink's readiness is 200, but on the runner's way another listener answers "
+                 "for Blink with readiness 503", _blink_split_view),
     )
 }
 

@@ -44,6 +44,8 @@ READY_FROM_RUNNER = {
                         "answered HTTP 503"],
     "egress-blocked": ["container blink-runner ({runner_id}): did not reach https://blink.lab.test:18443 (the TCP "
                        "connect (timeout) layer"],
+    "blink-split-view": ["container blink-runner ({runner_id}): https://blink.lab.test:18443/api/v1/api/readiness "
+                         "answered HTTP 503"],
 }
 
 # scenario -> text that must appear in report.html (the filled remedy)
@@ -55,6 +57,10 @@ REMEDY_IN_HTML = {
     "blink-not-ready": ["is not ready: https://172.30.251.1:18443/api/v1/api/readiness answered HTTP 503",
                         "Slack channel for any active production alerts"],
     "blink-key-refused": ["the API key was refused (HTTP 401"],
+    "blink-split-view": ["Blink's readiness is not 200 where the runner asks it: https://blink.lab.test:18443/api/v1/"
+                         "api/readiness answered HTTP 503 from container blink-runner ({runner_id}) (https://"
+                         "172.30.251.1:18443/api/v1/api/readiness answered HTTP 200 from the suite's host)",
+                         "Something on the runner's way to Blink answers for it"],
     "no-runner": ["docker ps -a | grep blink-runner"],
     "runner-exited": ["docker container restart {runner_id}", "exited with code 1"],
     "egress-blocked": [
