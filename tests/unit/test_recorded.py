@@ -112,6 +112,7 @@ DOCKER_TABLES = {
 }
 # Blink's own view (what Blink says is judged elsewhere: tests/unit/test_blinkview.py): the runners are healthy here.
 DOCKER_TABLES |= {"blink-sees": RUNNING_ONE, "blink-stale": RUNNING_ONE, "blink-not-ready": RUNNING_ONE,
+                  "blink-split-view": RUNNING_ONE,
                   "blink-old-version": DOCKER_TABLES["upgrade-healthy"]}  # fmt: skip
 DOCKER_FAMILIES = {
     "egress-blocked": ["timeout"],
