@@ -59,7 +59,7 @@ def blink_table(runners: Sequence[BlinkRunner], now: float) -> str:
     rows = [("NAME", "CONTAINER NAME", "IP", "GROUP", "STATUS", "LAST SEEN", "VERSION")]
     for r in runners:
         seen = f"{human(now - r.last_seen)} ago" if r.last_seen else "never"
-        rows.append((r.name, r.container_name or "-", r.ip_address or "-", r.group_name or "-", r.status or "-",
+        rows.append((r.name or "-", r.container_name or "-", r.ip_address or "-", r.group_name or "-", r.status or "-",
                      seen, r.version or "-"))  # fmt: skip
     return table(rows)
 
@@ -163,17 +163,19 @@ def judge_seen(cid: str, local: LocalRunner, runners: Sequence[BlinkRunner], now
         return Finding(cid, Outcome.FAILED, f"{local.label} runs here, but Blink lists no runner with its name or "
                        f"IP ({values['local_ips']}).", local.label, evidence, values, variant="unknown")  # fmt: skip
     r = found.runner
-    ago = now - r.last_seen if r.last_seen else float("inf")
     values |= {"blink_runner": r.name or r.id, "blink_status": r.status or "-", "last_seen": _at(r.last_seen),
-               "ago": human(ago) if r.last_seen else "never", "matched_by": found.by}  # fmt: skip
-    said = f"status '{r.status}' (Blink's word), last seen {values['ago']}{' ago' if r.last_seen else ''}"
-    if ago > stale_s:
-        summary = (f"{local.label} runs here, but Blink last saw it {values['ago']}{' ago' if r.last_seen else ''}, "
-                   f"more than --blink-stale ({values['stale']}): runner {values['blink_runner']} (matched by "
-                   f"{found.by}), status '{r.status}' (Blink's word).")
-        return Finding(cid, Outcome.FAILED, summary, local.label, evidence, values, variant="stale")
-    return Finding(cid, Outcome.PASSED, f"Blink sees {local.label} as runner {values['blink_runner']} (matched by "
-                   f"{found.by}): {said}.", local.label, evidence, values)  # fmt: skip
+               "matched_by": found.by}  # fmt: skip
+    which = f"runner {values['blink_runner']} (matched by {found.by}), status '{values['blink_status']}' (Blink's word)"
+    if not r.last_seen:
+        return Finding(cid, Outcome.FAILED, f"{local.label} runs here, but Blink has never seen it connect (no "
+                       f"last_seen): {which}.", local.label, evidence, values, variant="never-seen")  # fmt: skip
+    values["ago"] = human(now - r.last_seen)
+    if now - r.last_seen > stale_s:
+        return Finding(cid, Outcome.FAILED, f"{local.label} runs here, but Blink last saw it {values['ago']} ago, more "
+                       f"than --blink-stale ({values['stale']}): {which}.", local.label, evidence, values,
+                       variant="stale")  # fmt: skip
+    return Finding(cid, Outcome.PASSED, f"Blink sees {local.label} as {which}, last seen {values['ago']} ago.",
+                   local.label, evidence, values)  # fmt: skip
 
 
 def group_names(local: Sequence[LocalRunner], runners: Sequence[BlinkRunner]) -> list[str]:

@@ -82,7 +82,7 @@ def test_stale_is_the_option_s_threshold():
 
 
 def test_never_seen_and_unknown_runners_fail():
-    assert seen(api_runner(last_seen=0)).variant == "stale"
+    assert seen(api_runner(last_seen=0)).variant == "never-seen"
     f = judge_seen("docker.blink.sees-runner", local(), [], NOW, 300)
     assert (f.outcome, f.variant) == (Outcome.FAILED, "unknown") and "172.30.251.2" in f.summary
 
@@ -213,6 +213,7 @@ def blink_findings(platform: str) -> list[Finding]:
         judge_ready(f"{pfx}.blink.ready", Readiness("https://b/api/readiness", 200, "ok"), "https://b",
                     [_asked("https://blink/api/readiness", "502")]),
         judge_seen(f"{pfx}.blink.sees-runner", who, [blink_runner(api_runner(last_seen=NOW - 900))], NOW, 300),
+        judge_seen(f"{pfx}.blink.sees-runner", who, [blink_runner(api_runner(last_seen=0))], NOW, 300),
         judge_seen(f"{pfx}.blink.sees-runner", who, [], NOW, 300),
         judge_group(f"{pfx}.blink.group-available", "empty", groups),
         judge_group(f"{pfx}.blink.group-available", "gone", groups),
