@@ -188,6 +188,10 @@ EQUIVALENT: tuple[tuple[str, str, str, str], ...] = (
      "equivalent: the entry holds exactly one ':' here, and the separator itself is not used"),
     ("probe/environment", "bypasses", r'\.lstrip\("XX[*.]XX"\)',
      "equivalent: the entry was lowered first, so it holds no capital X to strip"),
+    # blinkview
+    ("blinkview", "judge_ready", r"\+ .*zip\(from_runners, seen, (strict=(False|None))?\)",
+     "equivalent: `seen` is made from `from_runners` one for one, so the two always have the same length and "
+     "zip's strictness is never tested"),
     ("probe/environment", "bypasses", r"\+ .*ip_network\(entry, strict=None\)",
      "equivalent: `strict` is only tested for truth, where None reads as False"),
     ("probe/environment", r"hosts_lookup|x\.ResolvConf\.candidates", r'\.rstrip\("XX\.XX"\)',

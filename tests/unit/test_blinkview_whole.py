@@ -198,3 +198,61 @@ def test_the_runners_readiness_url_keeps_the_path_that_answered():
     elsewhere = Readiness("https://other/api/readiness", 200, "", ())  # not under the API base: the first path
     assert runner_readiness_url("https://blink", elsewhere, "https://api.example", ("/p", "/q")) == "https://blink/p"
     assert runner_readiness_url("https://blink", BlinkApiError("x"), "https://api.example", ()) == "https://blink"
+
+
+def test_readiness_from_the_runners_whole_findings():
+    """The runners' answers beside the host's: Blink ready where only the runners can ask, and not ready where a
+    runner asks it (with the host ready, or unable to ask)."""
+    from blinkcheck.probe.result import ProbeResult, Step
+    from tests.unit.test_blinkview import _asked
+
+    url = "https://blink/api/v1/api/readiness"
+    refused = BlinkApiError("could not reach https://b: connection refused")
+    host_said = ("readiness", "from the suite's host to https://b", "could not reach https://b: connection refused")
+    side = "the egress probe, from each runner's network namespace"
+    pod = "pod blink/p"
+    assert shown(judge_ready(READY, refused, "https://b", [_asked(url, target=pod)])) == finding(
+        READY, "passed", f"Blink's controller is ready: {url} answered HTTP 200 from {pod} (the suite's host could "
+        "not ask: could not reach https://b: connection refused).", "Blink",
+        (host_said, ("readiness from the runners", side, f"{pod}: {url} answered HTTP 200")),
+        {"blink_api_url": "https://b", "readiness_url": url, "status": "-",
+         "body": "could not reach https://b: connection refused"})  # fmt: skip
+    two = judge_ready(READY, refused, "https://b", [_asked(url, target=pod), _asked(url, target="pod blink/q")])
+    assert f"from {pod}, pod blink/q (the suite's host" in two.summary
+
+    wrong = judge_ready(READY, refused, "https://b", [_asked(url, "404", target=pod)])
+    assert shown(wrong) == finding(
+        READY, "failed", f"Blink's readiness is not 200 where the runner asks it: {url} answered HTTP 404 from {pod} "
+        "(the suite's host could not ask).", "Blink",
+        (host_said, ("readiness from the runners", side, f"{pod}: {url} answered HTTP 404")),
+        {"blink_api_url": "https://b", "readiness_url": url, "status": "-",
+         "body": "could not reach https://b: connection refused", "runner": pod, "runner_url": url,
+         "runner_status": "404", "host_answer": "the suite's host could not ask"}, "down-from-runner")  # fmt: skip
+
+    ok = Readiness("https://b/api/v1/api/readiness", 200, '"ok"', ("/api/v1/api/readiness: HTTP 200",))
+    proxied = judge_ready(READY, ok, "https://b", [_asked(url, "502", target=pod)])
+    assert shown(proxied) == finding(
+        READY, "failed", f"Blink's readiness is not 200 where the runner asks it: {url} answered HTTP 502 from {pod} "
+        f"({ok.url} answered HTTP 200 from the suite's host).", "Blink",
+        (("readiness", "from the suite's host to https://b", "/api/v1/api/readiness: HTTP 200"),
+         ("readiness from the runners", side, f"{pod}: {url} answered HTTP 502")),
+        {"blink_api_url": "https://b", "readiness_url": ok.url, "status": "200", "body": '"ok"', "runner": pod,
+         "runner_url": url, "runner_status": "502",
+         "host_answer": f"{ok.url} answered HTTP 200 from the suite's host"}, "down-from-runner")  # fmt: skip
+
+    bare = ProbeResult(pod, url, (Step("dns", True, "ok"), Step("tcp", True, "connected")))  # no tool named
+    said = judge_ready(READY, ok, "https://b", [bare]).evidence[1].text
+    assert said == f"{pod}: connected only (connect), so readiness was not asked there"
+
+
+def test_matched_by_ip_is_that_runner():
+    other = blink_runner(api_runner(id="other", container_name="", name="", ip_address="10.9.9.9"))
+    mine = blink_runner(api_runner(id="mine", container_name="", name="", ip_address="172.30.251.2"))
+    m = match(local(), [other, mine])
+    assert m is not None and (m.runner, m.by) == (mine, "IP")
+
+
+def test_the_runners_readiness_url_drops_a_trailing_slash_only():
+    assert runner_readiness_url("https://blink/", BlinkApiError("x"), "https://a", ("/api/readiness",)) == \
+        "https://blink/api/readiness"  # fmt: skip
+    assert runner_readiness_url("https://RELAX/", BlinkApiError("x"), "https://a", ("/r",)) == "https://RELAX/r"
