@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import tempfile
@@ -73,6 +74,23 @@ def test_remote_engine_probes_with_a_container_from_the_runners_own_image(tmp_pa
     assert "--entrypoint curl blinkops/blink-runner:1.0.994 -sSv" in text  # curl: the first tool the image has
     assert "--volumes-from" in text and "-e SSL_CERT_FILE" in text  # the runner's own trust store, as it sees it
     assert not leftovers()
+
+
+def test_remote_engine_clock_skew_from_the_probe_containers_exit_time(tmp_path: Path, remote_engine: FaultProxy):
+    """A remote engine (no way into the namespace): Blink's Date from curl -v in the probe container, the runner
+    host's clock from the engine's own record of when that container's tool exited (State.FinishedAt)."""
+    lab.up("clock-skew")  # the stand-in's Date is 5 minutes ahead
+    run = run_checks(*BASE, "--docker-host", remote_engine.url, report_dir=tmp_path)
+    (entry,) = run.entries("docker.runner.clock-skew")
+    assert entry["outcome"] == "failed", entry
+    assert "5m behind Blink's" in entry["summary"], entry["summary"]
+    clocks = {e["title"]: e["text"] for e in entry["evidence"]}["Clocks"]
+    assert "Blink's Date header: " in clocks and re.search(r"offset: -(29\d|30\d)\.\ds", clocks), clocks
+    assert not leftovers()
+    lab.up("healthy")
+    run = run_checks(*BASE, "--docker-host", remote_engine.url, report_dir=tmp_path / "healthy")
+    (entry,) = run.entries("docker.runner.clock-skew")
+    assert entry["outcome"] == "passed", entry
 
 
 def test_remote_engine_probe_names_the_layer_too(tmp_path: Path, remote_engine: FaultProxy):
