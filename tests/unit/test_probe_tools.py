@@ -12,6 +12,7 @@ from blinkcheck.probe.result import CertInfo, ProbeResult, Step
 from blinkcheck.probe.tools import (
     CERT_PROBLEMS,
     cert_from_verbose,
+    date_header,
     from_tool_output,
     issuer_command,
     options_rejected,
@@ -498,3 +499,110 @@ def test_without_a_certificate_seen_or_a_tls_failure_the_result_stays():
     assert with_issuer(refused, SEEN, "x") is refused
     answered = from_tool_output("curl", "c", URL, 0, "200", "")
     assert with_issuer(answered, SEEN, "x") is answered
+
+
+# ------------------------------------------------------------------ Blink's Date (the clock-skew checks)
+
+# Captured from curl 7.88.1, GNU wget 1.21 and busybox 1.35 wget -S against the lab's stand-in (lab/standin.py
+# --date-offset 300, on loopback), as tool_commands runs them.
+CURL_ANSWER = """*   Trying 127.0.0.1:18099...
+* Connected to 127.0.0.1 (127.0.0.1) port 18099 (#0)
+> GET /api/v1/runner/ping HTTP/1.1
+> Host: 127.0.0.1:18099
+> User-Agent: curl/7.88.1
+> Accept: */*
+>\x20
+* HTTP 1.0, assume close after body
+< HTTP/1.0 200 OK
+< Server: BaseHTTP/0.6 Python/3.11.7
+< Date: Thu, 03 Dec 2026 07:03:24 GMT
+< Content-Type: application/json
+< Content-Length: 47
+<\x20
+{ [47 bytes data]
+* Closing connection 0
+"""
+GNU_WGET_ANSWER = """--2026-12-03 06:58:24--  http://127.0.0.1:18099/api/v1/runner/ping
+Connecting to 127.0.0.1:18099... connected.
+HTTP request sent, awaiting response...\x20
+  HTTP/1.0 200 OK
+  Server: BaseHTTP/0.6 Python/3.11.7
+  Date: Thu, 03 Dec 2026 07:03:24 GMT
+  Content-Type: application/json
+  Content-Length: 47
+Length: 47 [application/json]
+Saving to: '/dev/null'
+
+     0K                                                       100% 14.8M=0s
+
+2026-12-03 06:58:24 (14.8 MB/s) - '/dev/null' saved [47/47]
+"""
+BUSYBOX_WGET_ANSWER = """Connecting to 127.0.0.1:18099 (127.0.0.1:18099)
+  HTTP/1.0 200 OK
+  Server: BaseHTTP/0.6 Python/3.11.7
+  Date: Thu, 03 Dec 2026 07:03:24 GMT
+  Content-Type: application/json
+  Content-Length: 47
+\x20\x20
+saving to '/dev/null'
+null                 100% |********************************|    47  0:00:00 ETA
+'/dev/null' saved
+"""
+# GNU wget on a 503 prints the headers; busybox wget only the status line
+GNU_WGET_503 = """--2026-12-03 06:58:29--  http://127.0.0.1:18099/x
+Connecting to 127.0.0.1:18099... connected.
+HTTP request sent, awaiting response...\x20
+  HTTP/1.0 503 Service Unavailable
+  Server: BaseHTTP/0.6 Python/3.11.7
+  Date: Thu, 03 Dec 2026 06:58:29 GMT
+  Content-Type: application/json
+  Content-Length: 33
+2026-12-03 06:58:29 ERROR 503: Service Unavailable.
+"""
+BUSYBOX_WGET_503 = """Connecting to 127.0.0.1:18099 (127.0.0.1:18099)
+  HTTP/1.0 503 Service Unavailable
+wget: server returned error: HTTP/1.0 503 Service Unavailable
+"""
+DATE = "Thu, 03 Dec 2026 07:03:24 GMT"
+
+
+@pytest.mark.parametrize(
+    ("tool", "rc", "stdout", "stderr", "date", "status"),
+    [
+        ("curl", 0, "200", CURL_ANSWER, DATE, "200"),
+        ("wget", 0, "", GNU_WGET_ANSWER, DATE, "200"),
+        ("wget", 0, "", BUSYBOX_WGET_ANSWER, DATE, "200"),
+        ("wget", 8, "", GNU_WGET_503, "Thu, 03 Dec 2026 06:58:29 GMT", "503"),
+        ("wget", 1, "", BUSYBOX_WGET_503, "", "503"),
+        # nc reads no answer: whatever it printed, there is no Date
+        ("nc", 0, "", "  Date: " + DATE, "", ""),
+    ],
+    ids=["curl", "GNU wget", "busybox wget", "GNU wget 503", "busybox wget 503", "nc"],
+)
+def test_blinks_date_from_what_the_tool_printed(tool, rc, stdout, stderr, date, status):
+    r = from_tool_output(tool, "pod blink/p", "http://127.0.0.1:18099/api/v1/runner/ping", rc, stdout, stderr)
+    assert (r.server_date, r.http_status, r.clock_at, r.clock_unread) == (date, status, 0.0, "")
+
+
+@pytest.mark.parametrize(
+    ("said", "date"),
+    [
+        # HTTP/2: curl prints the header names in lower case
+        ("< HTTP/2 200\n< date: Thu, 03 Dec 2026 07:03:24 GMT\r\n< content-type: text/plain\n", DATE),
+        # through a proxy: its answer to CONNECT comes first, with its own clock; Blink's answer has none
+        ("< HTTP/1.1 200 Connection established\n< Date: Thu, 03 Dec 2026 09:00:00 GMT\n< \n"
+         "< HTTP/1.1 200 OK\n< Content-Length: 2\n", ""),
+        ("< HTTP/1.1 200 Connection established\n< Date: Thu, 03 Dec 2026 09:00:00 GMT\n< \n"
+         "< HTTP/1.1 200 OK\n< Date: Thu, 03 Dec 2026 07:03:24 GMT\n", DATE),
+        # a redirect followed by wget: the last answer's
+        ("  HTTP/1.1 301 Moved\n  Date: Thu, 03 Dec 2026 07:03:20 GMT\n  Location: /x\n"
+         "  HTTP/1.1 200 OK\n  Date: Thu, 03 Dec 2026 07:03:24 GMT\n", DATE),
+        # the certificate's dates in curl's own lines are no Date header
+        ("*  start date: Dec  1 00:00:00 2026 GMT\n*  expire date: Dec  1 00:00:00 2027 GMT\n< HTTP/1.1 200 OK\n", ""),
+        ("curl: (7) Failed to connect to blink.lab.test port 18443 after 1 ms: Couldn't connect to server", ""),
+        ("", ""),
+    ],
+    ids=["http2", "proxy's date only", "proxy's and Blink's", "redirect", "certificate dates", "no answer", "nothing"],
+)
+def test_the_date_is_the_last_answers(said, date):
+    assert date_header(said) == date
