@@ -8,6 +8,7 @@ import ipaddress
 import re
 from collections.abc import Sequence
 
+from blinkcheck.catalog import KUBERNETES_BLINK_REACHABLE
 from blinkcheck.kubernetes.facts import (
     DeploymentFacts,
     EgressRule,
@@ -19,9 +20,9 @@ from blinkcheck.kubernetes.facts import (
     QuotaFacts,
     quantity,
 )
-from blinkcheck.model import Evidence, Finding, Outcome, table
+from blinkcheck.model import Evidence, Finding, Outcome, blocked_by, table
 from blinkcheck.probe.clock import judge_clock_of
-from blinkcheck.probe.result import ProbeResult
+from blinkcheck.probe.result import ProbeResult, reached
 
 YES, MAYBE, NO = "yes", "maybe", "no"
 
@@ -320,7 +321,13 @@ def judge_quota(cid: str, namespace: str, quotas: Sequence[QuotaFacts], limits: 
 
 
 def judge_clock(cid: str, pod: PodFacts, result: ProbeResult, max_skew_s: float, blink_host: str) -> Finding:
-    """The Date of Blink's answer to the egress probe against the pod's clock (its node's); the node in the remedy."""
+    """The Date of Blink's answer to the egress probe against the pod's clock (its node's); the node in the remedy.
+    A probe Blink did not answer blocks it (k8s.disconnected.blink-reachable failed for this pod); a probe that
+    cannot run here (no exec granted) skips it, with the grant."""
     values = {"pod": pod.name, "namespace": pod.namespace, "node": pod.node or "(not known)"}
+    failed = result.failed_step
+    if reached(result) is False and failed is not None and not result.server_date:
+        why = f"Blink did not answer the egress probe from {pod.label} (it failed at the {failed.layer} layer)"
+        return blocked_by(cid, KUBERNETES_BLINK_REACHABLE, f"{why}: no Date to compare.", pod.label, values)
     return judge_clock_of(cid, pod.label, values, result, max_skew_s, blink_host, "",
                           f"{pod.label} (node {values['node']})")  # fmt: skip

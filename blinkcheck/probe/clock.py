@@ -27,6 +27,9 @@ def judge_clock_of(cid: str, label: str, values: Mapping[str, str], result: Prob
     offset = clock_offset(result)
     clock_of = clock_of or f"{label}'s host"
     if offset is None:
+        if result.error:  # the probe was possible and did not finish: could not look
+            return Finding(cid, Outcome.NOT_EVALUABLE, f"Could not compare: {_why_no_offset(result)}.", label,
+                           values=values)  # fmt: skip
         hints = (f"To enable it: {result.enable}",) if result.unavailable and result.enable else ()
         return Finding(cid, Outcome.SKIPPED, f"Not checked: {_why_no_offset(result)}.", label, values=values,
                        hints=hints)  # fmt: skip

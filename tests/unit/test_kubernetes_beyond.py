@@ -274,12 +274,6 @@ def test_a_runner_pods_clock_within_the_limit_passes():
          "the egress probe cannot run for pod blink/blink-runner-7d9f8-abcde (alice may not exec into pods in blink "
          "(create pods/exec is not granted)): Blink's Date is read from its answer",
          ("To enable it: kubectl apply -f rbac/role-probe-exec.yaml",)),
-        (ProbeResult(RUNNER.label, URL, tool="curl", error="exec failed: the exec stream did not open within 12s"),
-         "the egress probe did not finish (exec failed: the exec stream did not open within 12s): Blink's Date is "
-         "read from its answer", ()),
-        (ProbeResult(RUNNER.label, URL, tool="curl", steps=(Step("dns", True, "resolved"),
-                                                             Step("tcp", False, "timed out", timed_out=True))),
-         "Blink did not answer the egress probe (it failed at the TCP connect (timeout) layer): no Date to read", ()),
         (answered("", 0.0, tool="nc"), "the probe ran nc, which only connects and reads no answer, so Blink's Date is "
          "not known (curl or wget in the runner's image shows it)", ()),
         (answered("", 0.0), "Blink's answer carried no Date header", ()),
@@ -289,11 +283,32 @@ def test_a_runner_pods_clock_within_the_limit_passes():
         (answered(BLINK_DATE, 0.0), "the runner's clock was not read", ()),
         (answered("yesterday", BLINK_EPOCH), "Blink's Date header is not a date: 'yesterday'", ()),
     ],
-    ids=["no exec", "did not finish", "no answer", "nc", "no Date", "no date command", "clock not read", "bad Date"],
+    ids=["no exec", "nc", "no Date", "no date command", "clock not read", "bad Date"],
 )
 def test_a_clock_that_cannot_be_compared_is_skipped_saying_why(result, why, hints):
     f = judge_clock(CLOCK, RUNNER, result, 60, "b")
     assert (f.outcome, f.summary, f.hints, f.evidence) == (Outcome.SKIPPED, f"Not checked: {why}.", hints, ())
+
+
+def test_a_probe_that_did_not_finish_is_not_evaluable_and_one_blink_did_not_answer_is_blocked():
+    """The probe could not look (the exec stream never opened): nothing is known, not-evaluable. It looked and Blink
+    did not answer (egress blocked): blocked by k8s.disconnected.blink-reachable, which fails for this pod."""
+    unfinished = ProbeResult(RUNNER.label, URL, tool="curl", error="exec failed: the exec stream did not open within 12s")
+    f = judge_clock(CLOCK, RUNNER, unfinished, 60, "b")
+    assert (f.outcome, f.summary, f.because_of) == (
+        Outcome.NOT_EVALUABLE, "Could not compare: the egress probe did not finish (exec failed: the exec stream did "
+        "not open within 12s): Blink's Date is read from its answer.", "")  # fmt: skip
+    dropped = ProbeResult(RUNNER.label, URL, tool="curl", steps=(Step("dns", True, "resolved"),
+                                                                 Step("tcp", False, "timed out", timed_out=True)))
+    f = judge_clock(CLOCK, RUNNER, dropped, 60, "b")
+    assert (f.outcome, f.summary, f.because_of, f.object) == (
+        Outcome.BLOCKED, "Blink did not answer the egress probe from pod blink/blink-runner-7d9f8-abcde (it failed at "
+        "the TCP connect (timeout) layer): no Date to compare.", "k8s.disconnected.blink-reachable",
+        "pod blink/blink-runner-7d9f8-abcde")  # fmt: skip
+    # a failed HTTP layer with an answer (a Date) is an answer: its Date counts
+    refused = ProbeResult(RUNNER.label, URL, steps=(*ANSWERED[:3], Step("http", False, "HTTP 503")), tool="curl",
+                          server_date=BLINK_DATE, clock_at=BLINK_EPOCH + 2)  # fmt: skip
+    assert judge_clock(CLOCK, RUNNER, refused, 60, "b").outcome is Outcome.PASSED
 
 
 @pytest.mark.parametrize(
