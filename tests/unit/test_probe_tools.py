@@ -565,11 +565,75 @@ wget: server returned error: HTTP/1.0 503 Service Unavailable
 """
 DATE = "Thu, 03 Dec 2026 07:03:24 GMT"
 
+# curl 7.88.1 in the Kubernetes lab's runner pod (kubectl exec, the suite's own command) against the clock-skew
+# scenario's stand-in over TLS: header lines end in CR; the certificate's "start date" is curl's own line.
+CURL_TLS_LAB = (
+    "*   Trying 10.244.0.1:18443...\n"
+    "* Connected to blink.lab.test (10.244.0.1) port 18443 (#0)\n"
+    "* ALPN: offers h2,http/1.1\n"
+    "} [5 bytes data]\n"
+    "* TLSv1.3 (OUT), TLS handshake, Client hello (1):\n"
+    "} [512 bytes data]\n"
+    "*  CAfile: /blink/ca.pem\n"
+    "*  CApath: /etc/ssl/certs\n"
+    "{ [5 bytes data]\n"
+    "* TLSv1.3 (IN), TLS handshake, Server hello (2):\n"
+    "{ [122 bytes data]\n"
+    "* TLSv1.3 (IN), TLS handshake, Encrypted Extensions (8):\n"
+    "{ [6 bytes data]\n"
+    "* TLSv1.3 (IN), TLS handshake, Certificate (11):\n"
+    "{ [787 bytes data]\n"
+    "* TLSv1.3 (IN), TLS handshake, CERT verify (15):\n"
+    "{ [80 bytes data]\n"
+    "* TLSv1.3 (IN), TLS handshake, Finished (20):\n"
+    "{ [52 bytes data]\n"
+    "* TLSv1.3 (OUT), TLS change cipher, Change cipher spec (1):\n"
+    "} [1 bytes data]\n"
+    "* TLSv1.3 (OUT), TLS handshake, Finished (20):\n"
+    "} [52 bytes data]\n"
+    "* SSL connection using TLSv1.3 / TLS_AES_256_GCM_SHA384\n"
+    "* ALPN: server did not agree on a protocol. Uses default.\n"
+    "* Server certificate:\n"
+    "*  subject: CN=blink.lab.test\n"
+    "*  start date: Dec  3 06:28:25 2026 GMT\n"
+    "*  expire date: Dec  3 06:28:25 2027 GMT\n"
+    "*  subjectAltName: host \"blink.lab.test\" matched cert\'s \"blink.lab.test\"\n"
+    "*  issuer: CN=Blink Lab CA\n"
+    "*  SSL certificate verify ok.\n"
+    "* using HTTP/1.x\n"
+    "} [5 bytes data]\n"
+    "> GET / HTTP/1.1\r\n"
+    "> Host: blink.lab.test:18443\r\n"
+    "> User-Agent: curl/7.88.1\r\n"
+    "> Accept: */*\r\n"
+    "> \r\n"
+    "{ [5 bytes data]\n"
+    "* TLSv1.3 (IN), TLS handshake, Newsession Ticket (4):\n"
+    "{ [233 bytes data]\n"
+    "* TLSv1.3 (IN), TLS handshake, Newsession Ticket (4):\n"
+    "{ [233 bytes data]\n"
+    "* old SSL session ID is stale, removing\n"
+    "{ [5 bytes data]\n"
+    "* HTTP 1.0, assume close after body\n"
+    "< HTTP/1.0 200 OK\r\n"
+    "< Server: BaseHTTP/0.6 Python/3.11.7\r\n"
+    "< Date: Thu, 03 Dec 2026 07:18:04 GMT\r\n"
+    "< Content-Type: application/json\r\n"
+    "< Content-Length: 29\r\n"
+    "< \r\n"
+    "{ [5 bytes data]\n"
+    "* Closing connection 0\n"
+    "} [5 bytes data]\n"
+    "* TLSv1.3 (OUT), TLS alert, close notify (256):\n"
+    "} [2 bytes data]"
+)
+
 
 @pytest.mark.parametrize(
     ("tool", "rc", "stdout", "stderr", "date", "status"),
     [
         ("curl", 0, "200", CURL_ANSWER, DATE, "200"),
+        ("curl", 0, "200", CURL_TLS_LAB, "Thu, 03 Dec 2026 07:18:04 GMT", "200"),
         ("wget", 0, "", GNU_WGET_ANSWER, DATE, "200"),
         ("wget", 0, "", BUSYBOX_WGET_ANSWER, DATE, "200"),
         ("wget", 8, "", GNU_WGET_503, "Thu, 03 Dec 2026 06:58:29 GMT", "503"),
@@ -577,7 +641,7 @@ DATE = "Thu, 03 Dec 2026 07:03:24 GMT"
         # nc reads no answer: whatever it printed, there is no Date
         ("nc", 0, "", "  Date: " + DATE, "", ""),
     ],
-    ids=["curl", "GNU wget", "busybox wget", "GNU wget 503", "busybox wget 503", "nc"],
+    ids=["curl", "curl over TLS in the lab", "GNU wget", "busybox wget", "GNU wget 503", "busybox wget 503", "nc"],
 )
 def test_blinks_date_from_what_the_tool_printed(tool, rc, stdout, stderr, date, status):
     r = from_tool_output(tool, "pod blink/p", "http://127.0.0.1:18099/api/v1/runner/ping", rc, stdout, stderr)
