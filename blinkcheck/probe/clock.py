@@ -41,7 +41,7 @@ def judge_clock_of(cid: str, label: str, values: Mapping[str, str], result: Prob
         return Finding(cid, Outcome.FAILED, f"The clock of {clock_of} is {values['offset']} "
                        f"{values['direction']} Blink's.", label, evidence, values)  # fmt: skip
     return Finding(cid, Outcome.PASSED, f"The clock of {clock_of} is within {human(max_skew_s)} of Blink's "
-                   f"({offset:+.0f}s).", label, evidence, values)  # fmt: skip
+                   f"({round(offset):+d}s).", label, evidence, values)  # fmt: skip
 
 
 def _why_no_offset(result: ProbeResult) -> str:

@@ -264,6 +264,8 @@ def test_a_runner_pods_clock_within_the_limit_passes():
     f = judge_clock(CLOCK, RUNNER, answered(BLINK_DATE, BLINK_EPOCH - 59.4), 60, "b")
     assert (f.outcome, f.summary) == (
         Outcome.PASSED, "The clock of pod blink/blink-runner-7d9f8-abcde (node node0) is within 1m of Blink's (-59s).")
+    same = judge_clock(CLOCK, RUNNER, answered(BLINK_DATE, BLINK_EPOCH - 0.04), 60, "b")
+    assert same.summary.endswith("is within 1m of Blink's (+0s).")  # not "-0s"
 
 
 @pytest.mark.parametrize(
