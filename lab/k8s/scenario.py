@@ -472,16 +472,29 @@ def unblock_kubelet() -> None:
     iptables("-X", KUBELET_CHAIN, check=False)
 
 
+def _redirect_pods_https(s: Settings, chain: str, to_port: int, scenario: str) -> None:
+    """The pods' connections to the stand-in's HTTPS port answered on `to_port` of the gateway instead (nat
+    PREROUTING REDIRECT, in a chain of its own); the suite's host still reaches the stand-in itself."""
+    iptables("-N", chain, table="nat", check=False)
+    iptables("-F", chain, table="nat")
+    iptables("-A", chain, "-s", s.pod_cidr, "-d", s.gateway, "-p", "tcp", "--dport", str(s.standin_tls_port),
+             "-m", "comment", "--comment", f"blink-lab k8s scenario {scenario}", "-j", "REDIRECT", "--to-ports",
+             str(to_port), table="nat")  # fmt: skip
+    if iptables("-C", "PREROUTING", "-j", chain, table="nat", check=False).returncode != 0:
+        iptables("-I", "PREROUTING", "1", "-j", chain, table="nat")
+
+
+def _unredirect(chain: str) -> None:
+    while iptables("-D", "PREROUTING", "-j", chain, table="nat", check=False).returncode == 0:
+        pass
+    iptables("-F", chain, table="nat", check=False)
+    iptables("-X", chain, table="nat", check=False)
+
+
 def inspect_tls(s: Settings) -> None:
     """A TLS-inspecting proxy, as the runner meets it: the pods' connections to the stand-in's HTTPS port
-    are answered by a listener that re-signs with the proxy's own CA (nat PREROUTING REDIRECT)."""
-    iptables("-N", INSPECT_CHAIN, table="nat", check=False)
-    iptables("-F", INSPECT_CHAIN, table="nat")
-    iptables("-A", INSPECT_CHAIN, "-s", s.pod_cidr, "-d", s.gateway, "-p", "tcp", "--dport", str(s.standin_tls_port),
-             "-m", "comment", "--comment", "blink-lab k8s scenario tls-inspected", "-j", "REDIRECT", "--to-ports",
-             str(s.standin_inspect_port), table="nat")  # fmt: skip
-    if iptables("-C", "PREROUTING", "-j", INSPECT_CHAIN, table="nat", check=False).returncode != 0:
-        iptables("-I", "PREROUTING", "1", "-j", INSPECT_CHAIN, table="nat")
+    are answered by a listener that re-signs with the proxy's own CA."""
+    _redirect_pods_https(s, INSPECT_CHAIN, s.standin_inspect_port, "tls-inspected")
 
 
 def skew_clock(s: Settings) -> None:
@@ -500,28 +513,16 @@ def skew_clock(s: Settings) -> None:
         if time.monotonic() > deadline or procs.exited("standin-skewed"):
             raise LabError(f"the skewed Blink stand-in did not start:\n{tail(s.logs / 'standin-skewed.log')}")
         time.sleep(0.2)
-    iptables("-N", SKEW_CHAIN, table="nat", check=False)
-    iptables("-F", SKEW_CHAIN, table="nat")
-    iptables("-A", SKEW_CHAIN, "-s", s.pod_cidr, "-d", s.gateway, "-p", "tcp", "--dport", str(s.standin_tls_port),
-             "-m", "comment", "--comment", "blink-lab k8s scenario clock-skew", "-j", "REDIRECT", "--to-ports",
-             str(s.standin_skewed_port), table="nat")  # fmt: skip
-    if iptables("-C", "PREROUTING", "-j", SKEW_CHAIN, table="nat", check=False).returncode != 0:
-        iptables("-I", "PREROUTING", "1", "-j", SKEW_CHAIN, table="nat")
+    _redirect_pods_https(s, SKEW_CHAIN, s.standin_skewed_port, "clock-skew")
 
 
 def unskew_clock(s: Settings) -> None:
-    while iptables("-D", "PREROUTING", "-j", SKEW_CHAIN, table="nat", check=False).returncode == 0:
-        pass
-    iptables("-F", SKEW_CHAIN, table="nat", check=False)
-    iptables("-X", SKEW_CHAIN, table="nat", check=False)
+    _unredirect(SKEW_CHAIN)
     Procs(s).stop("standin-skewed", 5)
 
 
 def uninspect_tls() -> None:
-    while iptables("-D", "PREROUTING", "-j", INSPECT_CHAIN, table="nat", check=False).returncode == 0:
-        pass
-    iptables("-F", INSPECT_CHAIN, table="nat", check=False)
-    iptables("-X", INSPECT_CHAIN, table="nat", check=False)
+    _unredirect(INSPECT_CHAIN)
 
 
 def egress_blocked() -> bool:

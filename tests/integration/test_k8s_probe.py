@@ -108,6 +108,8 @@ def exec_commands(lab: Any, since: Any) -> list[list[str]]:
         if when >= since:
             seen[ev["auditID"]] = (when, parse_qs(urlsplit(ev["requestURI"]).query).get("command", []))
     return [cmd for _, cmd in sorted(seen.values())]
+
+
 CURL_CLOCK = "with curl: Blink's Date from `curl -v`, the pod's clock from `date -u +%s` exec'd after it (audit log: two execs)"
 WGET_CLOCK = "without curl: Blink's Date from busybox `wget -S`: passed"
 NC_CLOCK = "with only nc: skipped (\"the probe ran nc, which only connects\"), no `date` exec'd"
