@@ -136,9 +136,12 @@ class KubernetesProbe:
         if left <= 1:
             return replace(r, clock_unread="no time was left within the probe's deadline to read the runner's clock")
         seen = self._exec(p, container, list(DATE_COMMAND), min(left, 10.0))
-        clock_at, why = runner_clock(seen.rc, seen.stdout, seen.stderr, answered_at, time.monotonic(), seen.error,
+        read_at = time.monotonic()
+        clock_at, why = runner_clock(seen.rc, seen.stdout, seen.stderr, answered_at, read_at, seen.error,
                                      seen.not_found)  # fmt: skip
-        return replace(r, clock_at=clock_at, clock_unread=why)
+        how = (f"`{shlex.join(['kubectl', 'exec', '-n', p.namespace, p.name, '-c', container, '--', *DATE_COMMAND])}`"
+               f", {read_at - answered_at:.1f}s after the tool's answer (taken off)")  # fmt: skip
+        return replace(r, clock_at=clock_at, clock_unread=why, clock_how=how if clock_at else "")
 
     def _probe_env(self, p: PodFacts, container: str) -> tuple[dict[str, str], list[str]]:
         """The runner container's proxy and trust-store variables from its pod spec (the exec'd tool inherits

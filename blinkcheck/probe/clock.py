@@ -35,8 +35,9 @@ def judge_clock_of(cid: str, label: str, values: Mapping[str, str], result: Prob
                        hints=hints)  # fmt: skip
     values.update(offset=human(round(abs(offset))), direction="ahead of" if offset > 0 else "behind",
                   server_date=result.server_date, time_service=advice)  # fmt: skip
+    how = f"\nthe runner's clock read by: {result.clock_how}" if result.clock_how else ""
     evidence = (Evidence("Clocks", f"Blink's Date header: {result.server_date}\nthe runner's clock then: "
-                         f"{_http_date(result.clock_at)}\noffset: {offset:+.1f}s", label),)  # fmt: skip
+                         f"{_http_date(result.clock_at)}{how}\noffset: {offset:+.1f}s", label),)  # fmt: skip
     if abs(offset) > max_skew_s:
         return Finding(cid, Outcome.FAILED, f"The clock of {clock_of} is {values['offset']} "
                        f"{values['direction']} Blink's.", label, evidence, values)  # fmt: skip

@@ -238,7 +238,8 @@ def answered(date: str, clock: float, tool: str = "curl", **more: Any) -> ProbeR
 
 
 def test_a_runner_pods_clock_off_by_more_than_the_limit_fails_naming_its_node():
-    f = judge_clock(CLOCK, RUNNER, answered(BLINK_DATE, BLINK_EPOCH + 300.4), 60, "blink.lab.test")
+    how = "`kubectl exec -n blink blink-runner-7d9f8-abcde -c blink-runner -- date -u +%s`, 0.8s after the tool's answer"
+    f = judge_clock(CLOCK, RUNNER, answered(BLINK_DATE, BLINK_EPOCH + 300.4, clock_how=how), 60, "blink.lab.test")
     assert (f.outcome, f.object, f.summary) == (
         Outcome.FAILED, "pod blink/blink-runner-7d9f8-abcde",
         "The clock of pod blink/blink-runner-7d9f8-abcde (node node0) is 5m ahead of Blink's.")  # fmt: skip
@@ -254,7 +255,7 @@ def test_a_runner_pods_clock_off_by_more_than_the_limit_fails_naming_its_node():
         "`timedatectl` (systemd) or `chronyc tracking` (chrony)")
     assert [(e.title, e.text) for e in f.evidence] == [
         ("Clocks", "Blink's Date header: Wed, 02 Dec 2026 16:00:00 GMT\nthe runner's clock then: Wed, 02 Dec 2026 "
-                   "16:05:00 GMT\noffset: +300.4s")]  # fmt: skip
+                   f"16:05:00 GMT\nthe runner's clock read by: {how}\noffset: +300.4s")]  # fmt: skip
     behind = judge_clock(CLOCK, RUNNER, answered(BLINK_DATE, BLINK_EPOCH - 61.5), 60, "b")
     assert (behind.outcome, behind.summary) == (
         Outcome.FAILED, "The clock of pod blink/blink-runner-7d9f8-abcde (node node0) is 1m 2s behind Blink's.")

@@ -94,6 +94,9 @@ class Scripted:
         return outcome
 
 
+HOW = "`kubectl exec -n blink blink-runner-7d9f8-abcde -c blink-runner -- date -u +%s`, 2.5s after the tool's answer (taken off)"
+
+
 @pytest.mark.parametrize(
     ("answers", "ran", "clock_at", "clock_unread"),
     [
@@ -127,6 +130,7 @@ def test_the_probe_reads_the_runners_clock_after_blinks_answer(fake_facts, monke
     pod = k8s.runner_pods()[0]
     r = probe.probe(pod)
     assert (script.ran, r.clock_at, r.clock_unread) == (ran, clock_at, clock_unread)
+    assert r.clock_how == (HOW if clock_at else "")
     # Blink's readiness asked the same way reads no clock: only the probe of Blink's URL does
     script.ran.clear()
     again = probe.probe_url(pod, "https://app.blinkops.com/api/v1/api/readiness")
