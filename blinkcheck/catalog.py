@@ -37,6 +37,7 @@ DOCKER_CONTAINER_RUNNING = "docker.disconnected.container-running"
 KUBERNETES_API = "k8s.cluster.api-reachable"
 KUBERNETES_PERMISSIONS = "k8s.cluster.permissions"
 KUBERNETES_PODS_READY = "k8s.disconnected.pods-ready"
+KUBERNETES_BLINK_REACHABLE = "k8s.disconnected.blink-reachable"
 NAMED_CONDITIONS = (DOCKER_ENGINE, DOCKER_CONTAINER_RUNNING, KUBERNETES_API, KUBERNETES_PERMISSIONS,
                     KUBERNETES_PODS_READY)  # fmt: skip
 

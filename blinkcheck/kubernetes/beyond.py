@@ -1,6 +1,6 @@
 """Beyond the runbook on Kubernetes: the cluster's causes behind a disconnected runner or a stuck upgrade (a
 NetworkPolicy without egress to Blink, a node under pressure, an evicted runner pod, a ResourceQuota or LimitRange
-that refuses the upgrade's new pods). Pure: facts in, findings out."""
+that refuses the upgrade's new pods, a runner pod's clock off from Blink's). Pure: facts in, findings out."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import ipaddress
 import re
 from collections.abc import Sequence
 
+from blinkcheck.catalog import KUBERNETES_BLINK_REACHABLE
 from blinkcheck.kubernetes.facts import (
     DeploymentFacts,
     EgressRule,
@@ -19,7 +20,9 @@ from blinkcheck.kubernetes.facts import (
     QuotaFacts,
     quantity,
 )
-from blinkcheck.model import Evidence, Finding, Outcome, table
+from blinkcheck.model import Evidence, Finding, Outcome, blocked_by, table
+from blinkcheck.probe.clock import judge_clock_of
+from blinkcheck.probe.result import ProbeResult, reached
 
 YES, MAYBE, NO = "yes", "maybe", "no"
 
@@ -312,3 +315,19 @@ def judge_quota(cid: str, namespace: str, quotas: Sequence[QuotaFacts], limits: 
     names = ", ".join(sorted({q.name for q in quotas} | {x.name for x in limits}))
     summary = f"{names} in {namespace} leave(s) room for one more runner or operator pod."
     return Finding(cid, Outcome.PASSED, summary, label, tuple(evidence), values)
+
+
+# ------------------------------------------------------------------ the runner pod's clock against Blink's
+
+
+def judge_clock(cid: str, pod: PodFacts, result: ProbeResult, max_skew_s: float, blink_host: str) -> Finding:
+    """The Date of Blink's answer to the egress probe against the pod's clock (its node's); the node in the remedy.
+    A probe Blink did not answer blocks it (k8s.disconnected.blink-reachable failed for this pod); a probe that
+    cannot run here (no exec granted) skips it, with the grant."""
+    values = {"pod": pod.name, "namespace": pod.namespace, "node": pod.node or "(not known)"}
+    failed = result.failed_step
+    if reached(result) is False and failed is not None and not result.server_date:
+        why = f"Blink did not answer the egress probe from {pod.label} (it failed at the {failed.layer} layer)"
+        return blocked_by(cid, KUBERNETES_BLINK_REACHABLE, f"{why}: no Date to compare.", pod.label, values)
+    return judge_clock_of(cid, pod.label, values, result, max_skew_s, blink_host, "",
+                          f"{pod.label} (node {values['node']})")  # fmt: skip

@@ -125,8 +125,9 @@ def judge_permissions(cid: str, accesses: Sequence[Access], namespace: str, subj
         )
     not_granted = ""
     if withheld:
-        not_granted = (f" Not granted, by choice: {'; '.join(a.text for a in withheld)}: "
-                       f"{', '.join(sorted({c for a in withheld for c in a.needed_by}))} is skipped.")  # fmt: skip
+        skipped = sorted({c for a in withheld for c in a.needed_by})
+        not_granted = (f" Not granted, by choice: {'; '.join(a.text for a in withheld)}: {', '.join(skipped)} "
+                       f"{'is' if len(skipped) == 1 else 'are'} skipped.")  # fmt: skip
     granted = len(accesses) - len(withheld)
     return Finding(
         cid,

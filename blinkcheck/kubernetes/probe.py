@@ -19,6 +19,7 @@ from blinkcheck.kubernetes.gather import KubernetesFacts
 from blinkcheck.kubernetes.preconditions import Access, subject_flag
 from blinkcheck.kubernetes.reads import READ
 from blinkcheck.model import CouldNotLook, human
+from blinkcheck.probe.clock import DATE_COMMAND, runner_clock
 from blinkcheck.probe.environment import proxy_for
 from blinkcheck.probe.result import ProbeResult
 from blinkcheck.probe.tools import (
@@ -87,6 +88,7 @@ class KubernetesProbe:
             if left <= 1:
                 break
             outcome = self._exec(p, container, cmd, min(left, t + 5))
+            answered_at = time.monotonic()
             if outcome.not_found:
                 missing.append(tool)
                 continue
@@ -113,6 +115,8 @@ class KubernetesProbe:
                 seen = self._exec(p, container, again, min(deadline - time.monotonic(), t + 5))
                 command = shlex.join(["kubectl", "exec", "-n", p.namespace, p.name, "-c", container, "--", *again])
                 r = with_issuer(r, seen.stderr, command)
+            if r.server_date and url == self.facts.spec.blink_url:
+                r = self._read_clock(p, container, r, answered_at, deadline)
             return replace(r, notes=(*notes, *r.notes))
         if passed_over:
             enable = self.facts.catalog.advise("kubernetes-probe-proxy-tool", namespace=p.namespace, blink_url=url)
@@ -123,6 +127,21 @@ class KubernetesProbe:
         why = f"the runner container {container} has none of curl, wget, nc"
         enable = self.facts.catalog.advise("kubernetes-probe-no-tool", namespace=p.namespace, blink_url=url)
         return ProbeResult(p.label, url, unavailable=why, enable=enable)
+
+    def _read_clock(self, p: PodFacts, container: str, r: ProbeResult, answered_at: float, deadline: float
+                    ) -> ProbeResult:  # fmt: skip
+        """The runner's clock when Blink answered (k8s.runner.clock-skew): `date -u +%s` exec'd in the same container
+        right after the tool's answer (a container's clock is its node's), less the time between the two answers."""
+        left = deadline - time.monotonic()
+        if left <= 1:
+            return replace(r, clock_unread="no time was left within the probe's deadline to read the runner's clock")
+        seen = self._exec(p, container, list(DATE_COMMAND), min(left, 10.0))
+        read_at = time.monotonic()
+        clock_at, why = runner_clock(seen.rc, seen.stdout, seen.stderr, answered_at, read_at, seen.error,
+                                     seen.not_found)  # fmt: skip
+        how = (f"`{shlex.join(['kubectl', 'exec', '-n', p.namespace, p.name, '-c', container, '--', *DATE_COMMAND])}`"
+               f", {read_at - answered_at:.1f}s after the tool's answer (taken off)")  # fmt: skip
+        return replace(r, clock_at=clock_at, clock_unread=why, clock_how=how if clock_at else "")
 
     def _probe_env(self, p: PodFacts, container: str) -> tuple[dict[str, str], list[str]]:
         """The runner container's proxy and trust-store variables from its pod spec (the exec'd tool inherits

@@ -74,6 +74,8 @@ class ProbeResult:
     unverified: str = ""  # a layer the tool got through without checking it (busybox wget: certificates)
     server_date: str = ""  # the Date header of Blink's answer (RFC 7231), when the tool shows it
     clock_at: float = 0.0  # the runner's clock (epoch seconds) when that answer came; 0: not read
+    clock_unread: str = ""  # why the runner's clock was not read although Blink's Date was
+    clock_how: str = ""  # how the runner's clock was read, when not by the suite itself (shown in the evidence)
 
     @property
     def failed_step(self) -> Step | None:

@@ -99,6 +99,22 @@ def cert_from_verbose(stderr: str) -> CertInfo | None:
     return None
 
 
+# A response's status line or its Date header, as curl -v (`< HTTP/1.1 200 OK`, `< Date: ...`; HTTP/2: `< date: ...`)
+# and wget -S (`  HTTP/1.1 200 OK`, `  Date: ...`) print them; not curl's own `*  start date:` of a certificate.
+_ANSWER_LINE = re.compile(r"^(?:< ?|[ \t]+)(?:(HTTP/\S+[ \t]+\d{3}\b.*)|date:[ \t]*(\S.*?))\s*$", re.I)
+
+
+def date_header(said: str) -> str:
+    """The Date header of the last answer the tool printed (a proxy's answer to CONNECT, a redirect come before
+    Blink's); "" when that answer had none."""
+    date = ""
+    for line in said.splitlines():
+        m = _ANSWER_LINE.match(line)
+        if m:
+            date = m[2] or ""
+    return date
+
+
 def from_tool_output(
     tool: str,
     target: str,
@@ -118,7 +134,8 @@ def from_tool_output(
     said_proxy = "Uses proxy env variable" in stderr or "Establish HTTP proxy tunnel" in stderr
     proxied = proxied or proxy is not None or said_proxy
     base = ProbeResult(target, url, tool=tool, output=f"[{tool}, exit code {rc}]\n{stderr}".strip(), command=command,
-                       reproduce=command, method=method, proxy=proxy.shown if proxy else "")  # fmt: skip
+                       reproduce=command, method=method, proxy=proxy.shown if proxy else "",
+                       server_date=date_header(stderr) if tool in ("curl", "wget") else "")  # fmt: skip
     if rc is None:
         return replace(base, error=error or "the probe did not finish")
     if rc > 128 and not stdout.strip():  # killed by a signal: the pod was stopping, or a limit hit the probe

@@ -4,7 +4,16 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from blinkcheck.kubernetes.beyond import judge_evictions, judge_network_policy, judge_node, judge_quota, not_granted
+from blinkcheck.catalog import KUBERNETES_PODS_READY
+from blinkcheck.kubernetes.beyond import (
+    judge_clock,
+    judge_evictions,
+    judge_network_policy,
+    judge_node,
+    judge_quota,
+    not_granted,
+)
+from blinkcheck.kubernetes.facts import describe_state
 from blinkcheck.logs.judge import blink_host
 
 # --- cluster causes ---
@@ -70,3 +79,23 @@ def test_no_quota_blocks_the_upgrade(kubernetes_facts, operators, record):
         deployments = [d for d in [runner, *(o.deployment for o in operators if o.namespace == ns)] if d]
         record(judge_quota(record.condition_id, ns, kubernetes_facts.resource_quotas(ns),
                            kubernetes_facts.limit_ranges(ns), deployments))  # fmt: skip
+
+
+# --- the runner's own state ---
+
+
+@pytest.mark.condition("k8s.runner.clock-skew")
+def test_runner_clock(kubernetes_probe, runner_pods, spec, record):
+    """The Date header of Blink's answer to the egress probe (exec into the runner pod), against the pod's clock."""
+    if not spec.probe:
+        pytest.skip("the egress probe is switched off (--probe off): Blink's clock is read from its answer")
+    for pod in runner_pods:
+        if not pod.ready:
+            record.blocked_by(KUBERNETES_PODS_READY,
+                              f"{pod.label} is {describe_state(pod)}: the probe runs inside a Ready runner pod.",
+                              pod.label, {"pod": pod.name, "namespace": pod.namespace})  # fmt: skip
+            continue
+        record(judge_clock(record.condition_id, pod, kubernetes_probe.probe(pod), spec.max_clock_skew_s,
+                           blink_host(spec.blink_url)))  # fmt: skip
+    if not runner_pods:
+        record.nothing_to_judge("no runner pod to probe from")

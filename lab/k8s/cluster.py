@@ -843,7 +843,7 @@ def down(s: Settings, quiet: bool = False) -> None:
     t0 = time.monotonic()
     procs = Procs(s)
     stopped = []
-    for name in ("kwok", "standin"):
+    for name in ("kwok", "standin", "standin-skewed"):
         if procs.stop(name, 5):
             stopped.append(name)
     preexisting: set[str] = set()

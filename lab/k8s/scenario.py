@@ -10,14 +10,16 @@ import json
 import shutil
 import string
 import subprocess
+import sys
 import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .. import blink_api
-from .cluster import Api, LabError, iptables, is_up, log, tail
-from .settings import HERE, Settings
+from . import pki
+from .cluster import Api, LabError, Procs, iptables, is_up, log, tail, tcp_open
+from .settings import HERE, REPO, Settings
 
 MANIFESTS = HERE / "scenarios"
 LABEL = "blink-lab.io/scenario"
@@ -26,6 +28,8 @@ OPERATOR_SEL = "app=blink-operator"
 EGRESS_CHAIN = "BLINKLAB-EGRESS"
 KUBELET_CHAIN = "BLINKLAB-KUBELET"
 INSPECT_CHAIN = "BLINKLAB-INSPECT"  # nat: the pods' HTTPS to the stand-in answered by the inspecting proxy's listener
+SKEW_CHAIN = "BLINKLAB-SKEW"  # nat: the pods' HTTPS to the stand-in answered by a stand-in whose Date is ahead
+SKEW_S = 300  # clock-skew: how far ahead the second stand-in's Date is
 # A proxy on the lab network where nothing listens; the credentials are planted for the leak tests.
 PROXY_SECRET = "lab-k8s-proxy-pw-7c4e2a9d"
 PROXY_PORT = 3128
@@ -180,6 +184,22 @@ def _failing_ping(c: Ctx, *needles: str) -> str | None:
         if "level=error" in line and any(n in line for n in needles):
             return f"pod {p['metadata']['name']} Running; runner logs: {line[-200:]}"
     return None
+
+
+def check_clock_skew(c: Ctx) -> str | None:
+    """Healthy, and the pods' HTTPS to the stand-in answered by the skewed one (its Date SKEW_S ahead)."""
+    import email.utils
+    import urllib.request
+
+    summary = check_healthy(c)
+    if not summary:
+        return None
+    with urllib.request.urlopen(f"http://{c.s.gateway}:{c.s.standin_skewed_port + 1}/", timeout=5) as resp:
+        date = resp.headers.get("Date", "")
+    ahead = email.utils.parsedate_to_datetime(date).timestamp() - time.time()
+    if abs(ahead - SKEW_S) > 5:
+        return None
+    return f"{summary}; the pods' HTTPS answered by a stand-in whose Date is {ahead:.0f} s ahead ({date})"
 
 
 def check_dns_dead(c: Ctx) -> str | None:
@@ -452,23 +472,57 @@ def unblock_kubelet() -> None:
     iptables("-X", KUBELET_CHAIN, check=False)
 
 
+def _redirect_pods_https(s: Settings, chain: str, to_port: int, scenario: str) -> None:
+    """The pods' connections to the stand-in's HTTPS port answered on `to_port` of the gateway instead (nat
+    PREROUTING REDIRECT, in a chain of its own); the suite's host still reaches the stand-in itself."""
+    iptables("-N", chain, table="nat", check=False)
+    iptables("-F", chain, table="nat")
+    iptables("-A", chain, "-s", s.pod_cidr, "-d", s.gateway, "-p", "tcp", "--dport", str(s.standin_tls_port),
+             "-m", "comment", "--comment", f"blink-lab k8s scenario {scenario}", "-j", "REDIRECT", "--to-ports",
+             str(to_port), table="nat")  # fmt: skip
+    if iptables("-C", "PREROUTING", "-j", chain, table="nat", check=False).returncode != 0:
+        iptables("-I", "PREROUTING", "1", "-j", chain, table="nat")
+
+
+def _unredirect(chain: str) -> None:
+    while iptables("-D", "PREROUTING", "-j", chain, table="nat", check=False).returncode == 0:
+        pass
+    iptables("-F", chain, table="nat", check=False)
+    iptables("-X", chain, table="nat", check=False)
+
+
 def inspect_tls(s: Settings) -> None:
     """A TLS-inspecting proxy, as the runner meets it: the pods' connections to the stand-in's HTTPS port
-    are answered by a listener that re-signs with the proxy's own CA (nat PREROUTING REDIRECT)."""
-    iptables("-N", INSPECT_CHAIN, table="nat", check=False)
-    iptables("-F", INSPECT_CHAIN, table="nat")
-    iptables("-A", INSPECT_CHAIN, "-s", s.pod_cidr, "-d", s.gateway, "-p", "tcp", "--dport", str(s.standin_tls_port),
-             "-m", "comment", "--comment", "blink-lab k8s scenario tls-inspected", "-j", "REDIRECT", "--to-ports",
-             str(s.standin_inspect_port), table="nat")  # fmt: skip
-    if iptables("-C", "PREROUTING", "-j", INSPECT_CHAIN, table="nat", check=False).returncode != 0:
-        iptables("-I", "PREROUTING", "1", "-j", INSPECT_CHAIN, table="nat")
+    are answered by a listener that re-signs with the proxy's own CA."""
+    _redirect_pods_https(s, INSPECT_CHAIN, s.standin_inspect_port, "tls-inspected")
+
+
+def skew_clock(s: Settings) -> None:
+    """A Blink whose clock is SKEW_S ahead of the runner's, as the runner meets it: a second stand-in with the same
+    certificate and `--date-offset`, answering the pods' HTTPS to the stand-in (nat PREROUTING REDIRECT). The suite's
+    host still asks the first one (its way to Blink is not the runner's)."""
+    procs = Procs(s)
+    procs.stop("standin-skewed", 5)
+    d = pki.standin_certs(s.standin_pki, s.blink_host, s.gateway)
+    procs.spawn("standin-skewed", [sys.executable, "-m", "lab.standin", "--listen",
+                                   f"{s.gateway}:{s.standin_skewed_port + 1}", "--tls",
+                                   f"{s.gateway}:{s.standin_skewed_port},{d / 'standin.pem'},{d / 'standin.key'}",
+                                   "--date-offset", str(SKEW_S)], cwd=REPO, env={"PYTHONPATH": str(REPO)})  # fmt: skip
+    deadline = time.monotonic() + 20
+    while not all(tcp_open(s.gateway, port) for port in (s.standin_skewed_port, s.standin_skewed_port + 1)):
+        if time.monotonic() > deadline or procs.exited("standin-skewed"):
+            raise LabError(f"the skewed Blink stand-in did not start:\n{tail(s.logs / 'standin-skewed.log')}")
+        time.sleep(0.2)
+    _redirect_pods_https(s, SKEW_CHAIN, s.standin_skewed_port, "clock-skew")
+
+
+def unskew_clock(s: Settings) -> None:
+    _unredirect(SKEW_CHAIN)
+    Procs(s).stop("standin-skewed", 5)
 
 
 def uninspect_tls() -> None:
-    while iptables("-D", "PREROUTING", "-j", INSPECT_CHAIN, table="nat", check=False).returncode == 0:
-        pass
-    iptables("-F", INSPECT_CHAIN, table="nat", check=False)
-    iptables("-X", INSPECT_CHAIN, table="nat", check=False)
+    _unredirect(INSPECT_CHAIN)
 
 
 def egress_blocked() -> bool:
@@ -552,6 +606,8 @@ SCENARIOS: dict[str, Scenario] = {
                            "listens", BASE + ["proxy-dead.yaml"], check_proxy_dead),
     "network-policy": Scenario("a NetworkPolicy selects the runner pods and allows egress to the cluster DNS only",
                                BASE + ["healthy.yaml", "network-policy.yaml"], check_network_policy),
+    "clock-skew": Scenario("the pods' HTTPS to the stand-in is answered by a second stand-in whose Date is 5 minutes "
+                           "ahead", BASE + ["healthy.yaml"], check_clock_skew, setup=skew_clock),
     "node-pressure": Scenario("the runner's node reports DiskPressure (the kubelet kept from resetting it)",
                               BASE + ["healthy.yaml"], check_node_pressure),
     "evicted-pod": Scenario("a runner pod Failed with reason Evicted beside the running one",
@@ -593,6 +649,7 @@ def clear(s: Settings, timeout: float = 60, quiet: bool = False) -> None:
     unblock_egress()
     unblock_kubelet()
     uninspect_tls()
+    unskew_clock(s)
     unfreeze(s)  # first: the kubelet must write the statuses of the pods it stops
     ns = s.namespace
     if kubectl(s, "get", "namespace", ns, check=False).returncode == 0:

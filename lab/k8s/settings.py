@@ -49,6 +49,8 @@ class Settings:
     standin_tls_port: int = field(default_factory=lambda: int(_env("BLINK_LAB_STANDIN_TLS_PORT", "18443")))
     # HTTPS with a certificate from another CA, which the runners do not trust: a TLS-inspecting proxy
     standin_inspect_port: int = field(default_factory=lambda: int(_env("BLINK_LAB_STANDIN_INSPECT_PORT", "18444")))
+    # HTTPS (and plain HTTP on the next port) of a second stand-in whose Date is 5 minutes ahead (scenario clock-skew)
+    standin_skewed_port: int = field(default_factory=lambda: int(_env("BLINK_LAB_STANDIN_SKEWED_PORT", "18445")))
     blink_host: str = "blink.lab.test"  # resolved only by the stand-in's DNS on the gateway
     namespace: str = field(default_factory=lambda: _env("BLINK_LAB_NAMESPACE", "blink"))
 

@@ -90,6 +90,61 @@ def test_healthy_runner_over_https_with_the_runners_own_ca(lab: Any, sees) -> No
               "(nc; TLS and HTTP not verified" in nc["summary"], nc)
 
 
+CLOCK = "k8s.runner.clock-skew"
+
+
+def exec_commands(lab: Any, since: Any) -> list[list[str]]:
+    """The commands exec'd into pods of the lab's namespace since `since`, in order, from the API server's audit log."""
+    import datetime as dt
+    from urllib.parse import parse_qs, urlsplit
+
+    seen: dict[str, tuple[dt.datetime, list[str]]] = {}
+    for line in (lab.state / "logs" / "audit.log").read_text(errors="replace").splitlines():
+        ev = json.loads(line)
+        ref = ev.get("objectRef") or {}
+        if ref.get("subresource") != "exec" or ref.get("namespace") != NS:
+            continue
+        when = dt.datetime.fromisoformat(ev["requestReceivedTimestamp"].replace("Z", "+00:00"))
+        if when >= since:
+            seen[ev["auditID"]] = (when, parse_qs(urlsplit(ev["requestURI"]).query).get("command", []))
+    return [cmd for _, cmd in sorted(seen.values())]
+
+
+CURL_CLOCK = "with curl: Blink's Date from `curl -v`, the pod's clock from `date -u +%s` exec'd after it (audit log: two execs)"
+WGET_CLOCK = "without curl: Blink's Date from busybox `wget -S`: passed"
+NC_CLOCK = "with only nc: skipped (\"the probe ran nc, which only connects\"), no `date` exec'd"
+
+
+@pytest.mark.reliability(
+    "Kubernetes: a healthy runner pod's clock against Blink's Date, with each probe tool",
+    Sees(exit=0, outcomes={CLOCK: "passed"}, says={CLOCK: "is within 1m of Blink's"},
+         facts=(CURL_CLOCK, WGET_CLOCK, NC_CLOCK)),
+)
+def test_runner_clock_with_each_tool(lab: Any, sees) -> None:
+    import datetime as dt
+    import time
+
+    apply(lab, "healthy")
+    started = dt.datetime.now(dt.UTC)
+    r = run(lab, "clock", "-k", "clock-skew")
+    time.sleep(1)  # the audit backend flushes in batches of at most a second
+    sees(r)
+    [entry] = r.entries(CLOCK)
+    execs = exec_commands(lab, started)
+    sees.fact(CURL_CLOCK, "Blink's Date header: " in evidence(entry) and [c[0] for c in execs] == ["curl", "date"],
+              (evidence(entry), execs))
+    without(lab, "/usr/bin/curl")
+    [wget] = run(lab, "clock-wget", "-k", "clock-skew").entries(CLOCK)
+    sees.fact(WGET_CLOCK, wget["outcome"] == "passed" and "is within 1m of Blink's" in wget["summary"], wget)
+    without(lab, "/bin/wget")
+    started = dt.datetime.now(dt.UTC)
+    [nc] = run(lab, "clock-nc", "-k", "clock-skew").entries(CLOCK)
+    time.sleep(1)
+    execs = exec_commands(lab, started)
+    sees.fact(NC_CLOCK, nc["outcome"] == "skipped" and "the probe ran nc, which only connects" in nc["summary"]
+              and "date" not in [c[0] for c in execs], (nc, execs))
+
+
 NAMESERVER_HINT = "a hint names the pod's own nameservers"
 WGET_DNS = "without curl: busybox wget fails at the DNS layer (\"bad address\")"
 NC_EITHER = ("with only nc: failed at the DNS layer (\"bad address\") when the resolver gives up first, else at \"DNS or TCP "

@@ -108,6 +108,14 @@ REMEDY = {
         "Runner pod blink-runner-evicted in blink was evicted from node vm: The node was low on resource: memory.",
         "`kubectl delete pod blink-runner-evicted -n blink`",
     ],
+    "clock-skew": [
+        # the stand-in's Date is 300 s ahead; both clocks are read in whole seconds: 4m 59s, 5m or 5m 1s
+        "The clock of runner pod {pod} in blink is ",
+        " behind Blink's (the Date of Blink's answer: ",
+        "more than 1m off, TLS certificates and signed requests to blink.lab.test fail",
+        "Pods use their node's clock: fix it on node vm, where the pod runs.",
+        "`kubectl exec -n blink {pod} -- date -u`, then on node vm: `date -u`",
+    ],
     "quota-exhausted": [
         f"Deployment {OPERATOR} in blink cannot create its pods: pods \"{OPERATOR}-",
         # "used" is what the quota counted when the ReplicaSet last tried: 0 or the runner's 50m, by timing.

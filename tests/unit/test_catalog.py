@@ -464,7 +464,7 @@ def test_every_kubernetes_read_is_needed_by_a_condition_and_every_named_read_exi
     named = {r for c in CATALOG.conditions for r in c.reads}
     assert named <= set(READ), f"catalog reads unknown to blinkcheck.kubernetes.reads: {sorted(named - set(READ))}"
     assert set(READ) <= named, f"reads no condition needs: {sorted(set(READ) - named)}"
-    assert CATALOG.readers("exec") == ("k8s.disconnected.blink-reachable",)
+    assert CATALOG.readers("exec") == ("k8s.disconnected.blink-reachable", "k8s.runner.clock-skew")
     assert CATALOG.readers("logs") == ("k8s.disconnected.logs-readable", "k8s.disconnected.no-network-errors",
                                        "k8s.upgrade.operator-handoff")  # fmt: skip
 

@@ -7,7 +7,15 @@ from typing import Any
 
 import pytest
 
-from blinkcheck.kubernetes.beyond import judge_evictions, judge_network_policy, judge_node, judge_quota, not_granted
+from blinkcheck.catalog import load_catalog
+from blinkcheck.kubernetes.beyond import (
+    judge_clock,
+    judge_evictions,
+    judge_network_policy,
+    judge_node,
+    judge_quota,
+    not_granted,
+)
 from blinkcheck.kubernetes.facts import quantity
 from blinkcheck.kubernetes.parse import (
     deployment_facts,
@@ -18,11 +26,14 @@ from blinkcheck.kubernetes.parse import (
     quota_facts,
 )
 from blinkcheck.model import Outcome
+from blinkcheck.probe.clock import runner_clock
+from blinkcheck.probe.result import ProbeResult, Step
 from tests.unit.kubernetes_objects import deployment, pod
 
 NS = "blink"
 NP, NODE, EVICTED, QUOTA = ("k8s.beyond.network-policy", "k8s.beyond.node-pressure", "k8s.beyond.evicted-pods",
                             "k8s.beyond.quota-blocks-upgrade")  # fmt: skip
+CLOCK = "k8s.runner.clock-skew"
 RUNNER = pod_facts(pod(labels={"app": "blink-runner", "release": "blink-runner"}))
 DNS_RULE = {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}}],
             "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}  # fmt: skip
@@ -209,4 +220,118 @@ def beyond_findings() -> list[Any]:
         judge_quota(QUOTA, NS, [quota({"pods": "1"}, {"pods": "1"})], [], [runner, op]),
         judge_quota(QUOTA, NS, [], lr, [runner, op]),
         judge_quota(QUOTA, NS, [], [], [runner, deployment_facts(failing)]),
+        judge_clock(CLOCK, RUNNER, answered(BLINK_DATE, BLINK_EPOCH + 300), 60, "blink.lab.test"),
     ]
+
+
+# ------------------------------------------------------------------ the runner pod's clock against Blink's Date
+
+BLINK_DATE, BLINK_EPOCH = "Wed, 02 Dec 2026 16:00:00 GMT", 1796227200.0
+URL = "https://blink.lab.test:18443"
+ANSWERED = (Step("dns", True, "resolved"), Step("tcp", True, "connected"), Step("tls", True, "ok"),
+            Step("http", True, "HTTP 200"))  # fmt: skip
+
+
+def answered(date: str, clock: float, tool: str = "curl", **more: Any) -> ProbeResult:
+    return ProbeResult(RUNNER.label, URL, steps=ANSWERED, http_status="200", tool=tool, server_date=date,
+                       clock_at=clock, **more)  # fmt: skip
+
+
+def test_a_runner_pods_clock_off_by_more_than_the_limit_fails_naming_its_node():
+    how = "`kubectl exec -n blink blink-runner-7d9f8-abcde -c blink-runner -- date -u +%s`, 0.8s after the tool's answer"
+    f = judge_clock(CLOCK, RUNNER, answered(BLINK_DATE, BLINK_EPOCH + 300.4, clock_how=how), 60, "blink.lab.test")
+    assert (f.outcome, f.object, f.summary) == (
+        Outcome.FAILED, "pod blink/blink-runner-7d9f8-abcde",
+        "The clock of pod blink/blink-runner-7d9f8-abcde (node node0) is 5m ahead of Blink's.")  # fmt: skip
+    assert load_catalog()[CLOCK].remediation(f.variant, f.values) == (
+        "The clock of runner pod blink-runner-7d9f8-abcde in blink is 5m ahead of Blink's (the Date of Blink's answer: "
+        "Wed, 02 Dec 2026 16:00:00 GMT); more than 1m off, TLS certificates and signed requests to blink.lab.test "
+        "fail.\n"
+        "Pods use their node's clock: fix it on node node0, where the pod runs. Its time service (chronyd, "
+        "systemd-timesyncd or ntpd) must run and synchronise: check it there (`chronyc sources`, `timedatectl "
+        "timesync-status`) and restart it; on a managed cluster the node image keeps the time (replace a node that "
+        "drifts).\n"
+        "- Check: `kubectl exec -n blink blink-runner-7d9f8-abcde -- date -u`, then on node node0: `date -u`, and "
+        "`timedatectl` (systemd) or `chronyc tracking` (chrony)")
+    assert [(e.title, e.text) for e in f.evidence] == [
+        ("Clocks", "Blink's Date header: Wed, 02 Dec 2026 16:00:00 GMT\nthe runner's clock then: Wed, 02 Dec 2026 "
+                   f"16:05:00 GMT\nthe runner's clock read by: {how}\noffset: +300.4s")]  # fmt: skip
+    behind = judge_clock(CLOCK, RUNNER, answered(BLINK_DATE, BLINK_EPOCH - 61.5), 60, "b")
+    assert (behind.outcome, behind.summary) == (
+        Outcome.FAILED, "The clock of pod blink/blink-runner-7d9f8-abcde (node node0) is 1m 2s behind Blink's.")
+
+
+def test_a_runner_pods_clock_within_the_limit_passes():
+    f = judge_clock(CLOCK, RUNNER, answered(BLINK_DATE, BLINK_EPOCH - 59.4), 60, "b")
+    assert (f.outcome, f.summary) == (
+        Outcome.PASSED, "The clock of pod blink/blink-runner-7d9f8-abcde (node node0) is within 1m of Blink's (-59s).")
+    same = judge_clock(CLOCK, RUNNER, answered(BLINK_DATE, BLINK_EPOCH - 0.04), 60, "b")
+    assert same.summary.endswith("is within 1m of Blink's (+0s).")  # not "-0s"
+
+
+@pytest.mark.parametrize(
+    ("result", "why", "hints"),
+    [
+        (ProbeResult(RUNNER.label, URL, unavailable="alice may not exec into pods in blink (create pods/exec is not "
+                     "granted)", enable="kubectl apply -f rbac/role-probe-exec.yaml"),
+         "the egress probe cannot run for pod blink/blink-runner-7d9f8-abcde (alice may not exec into pods in blink "
+         "(create pods/exec is not granted)): Blink's Date is read from its answer",
+         ("To enable it: kubectl apply -f rbac/role-probe-exec.yaml",)),
+        (answered("", 0.0, tool="nc"), "the probe ran nc, which only connects and reads no answer, so Blink's Date is "
+         "not known (curl or wget in the runner's image shows it)", ()),
+        (answered("", 0.0), "Blink's answer carried no Date header", ()),
+        (answered(BLINK_DATE, 0.0, clock_unread="the runner's container has no `date` to read its clock with "
+                  "(`date -u +%s`)"),
+         "the runner's container has no `date` to read its clock with (`date -u +%s`)", ()),
+        (answered(BLINK_DATE, 0.0), "the runner's clock was not read", ()),
+        (answered("yesterday", BLINK_EPOCH), "Blink's Date header is not a date: 'yesterday'", ()),
+    ],
+    ids=["no exec", "nc", "no Date", "no date command", "clock not read", "bad Date"],
+)
+def test_a_clock_that_cannot_be_compared_is_skipped_saying_why(result, why, hints):
+    f = judge_clock(CLOCK, RUNNER, result, 60, "b")
+    assert (f.outcome, f.summary, f.hints, f.evidence) == (Outcome.SKIPPED, f"Not checked: {why}.", hints, ())
+
+
+def test_a_probe_that_did_not_finish_is_not_evaluable_and_one_blink_did_not_answer_is_blocked():
+    """The probe could not look (the exec stream never opened): nothing is known, not-evaluable. It looked and Blink
+    did not answer (egress blocked): blocked by k8s.disconnected.blink-reachable, which fails for this pod."""
+    unfinished = ProbeResult(RUNNER.label, URL, tool="curl", error="exec failed: the exec stream did not open within 12s")
+    f = judge_clock(CLOCK, RUNNER, unfinished, 60, "b")
+    assert (f.outcome, f.summary, f.because_of) == (
+        Outcome.NOT_EVALUABLE, "Could not compare: the egress probe did not finish (exec failed: the exec stream did "
+        "not open within 12s): Blink's Date is read from its answer.", "")  # fmt: skip
+    dropped = ProbeResult(RUNNER.label, URL, tool="curl", steps=(Step("dns", True, "resolved"),
+                                                                 Step("tcp", False, "timed out", timed_out=True)))
+    f = judge_clock(CLOCK, RUNNER, dropped, 60, "b")
+    assert (f.outcome, f.summary, f.because_of, f.object) == (
+        Outcome.BLOCKED, "Blink did not answer the egress probe from pod blink/blink-runner-7d9f8-abcde (it failed at "
+        "the TCP connect (timeout) layer): no Date to compare.", "k8s.disconnected.blink-reachable",
+        "pod blink/blink-runner-7d9f8-abcde")  # fmt: skip
+    # a failed HTTP layer with an answer (a Date) is an answer: its Date counts
+    refused = ProbeResult(RUNNER.label, URL, steps=(*ANSWERED[:3], Step("http", False, "HTTP 503")), tool="curl",
+                          server_date=BLINK_DATE, clock_at=BLINK_EPOCH + 2)  # fmt: skip
+    assert judge_clock(CLOCK, RUNNER, refused, 60, "b").outcome is Outcome.PASSED
+
+
+@pytest.mark.parametrize(
+    ("rc", "stdout", "stderr", "error", "missing", "expected"),
+    [
+        (0, "1796227302\n", "", "", False, (1796227300.5, "")),  # 1.5 s between the tool's answer and date's
+        (None, "", "", "", True, (0.0, "the runner's container has no `date` to read its clock with (`date -u +%s`)")),
+        (None, "", "", "timed out", False, (0.0, "`date -u +%s` in the runner's container did not answer (timed out)")),
+        (1, "", "date: invalid date '+%s'\n", "", False,
+         (0.0, "`date -u +%s` in the runner's container failed (exit code 1: date: invalid date '+%s')")),
+        (2, "", "", "", False, (0.0, "`date -u +%s` in the runner's container failed (exit code 2)")),
+        (0, "%s\n", "", "", False,
+         (0.0, "`date -u +%s` in the runner's container printed '%s', not seconds since the epoch")),
+    ],
+    ids=["read", "no date", "no answer", "refused", "failed silently", "no %s"],
+)
+def test_the_runner_clock_from_date_less_the_time_since_the_tools_answer(rc, stdout, stderr, error, missing, expected):
+    assert runner_clock(rc, stdout, stderr, 1000.0, 1001.5, error, missing) == expected
+
+
+def test_a_date_answered_before_the_tool_is_taken_as_is():
+    """Times out of order (the suite's monotonic clock does not run backwards: a caller's mistake) correct nothing."""
+    assert runner_clock(0, "1796227302", "", 1001.5, 1000.0) == (1796227302.0, "")

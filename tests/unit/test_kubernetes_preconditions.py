@@ -285,8 +285,8 @@ def test_the_access_review_table_lists_every_read_and_its_answer():
             "get     secrets/blink-runner-secret  blink      NO       k8s.runner.secret-present",
             "list    events                       *          unknown  k8s.disconnected.pods-ready, "
             "k8s.upgrade.operator-stuck (evidence only)",
-            "create  pods/exec                    blink      NO       k8s.disconnected.blink-reachable "
-            "(optional: skipped without it)",
+            "create  pods/exec                    blink      NO       k8s.disconnected.blink-reachable, "
+            "k8s.runner.clock-skew (optional: skipped without it)",
             "list    pods                         blink      yes      k8s.disconnected.pods-exist (evidence only)",
         )
     ]
@@ -298,7 +298,8 @@ def test_a_grant_withheld_by_choice_passes_and_says_which_check_is_skipped():
     f = judge_permissions("k8s.cluster.permissions", accesses, NS, "alice")
     assert (f.condition_id, f.outcome, f.object) == ("k8s.cluster.permissions", Outcome.PASSED, "alice")
     assert f.summary == ("alice may read everything the checks look at (3 permissions). Not granted, by choice: "
-                         "create pods/exec in namespace blink: k8s.disconnected.blink-reachable is skipped.")
+                         "create pods/exec in namespace blink: k8s.disconnected.blink-reachable, k8s.runner.clock-skew "
+                         "are skipped.")
     everything = judge_permissions("k8s.cluster.permissions", accesses[:3], NS, "alice")
     assert everything.summary == "alice may read everything the checks look at (3 permissions)."
     assert everything.evidence[0].title == "SelfSubjectAccessReview"
@@ -314,12 +315,15 @@ def test_grants_withheld_are_listed_together_with_every_check_they_skip():
     f = judge_permissions("k8s.cluster.permissions", [real_access("pods", True), *withheld], NS, "alice")
     assert f.outcome is Outcome.PASSED
     assert f.summary.endswith(" Not granted, by choice: create pods/exec in namespace blink; create pods/exec in "
-                              "namespace ops: k8s.disconnected.blink-reachable is skipped.")  # fmt: skip
+                              "namespace ops: k8s.disconnected.blink-reachable, k8s.runner.clock-skew are skipped.")  # fmt: skip
     # A catalog where two checks exec into the runner pod: both are named, once each.
     two = Access("create", "pods/exec", NS, ("k8s.disconnected.blink-reachable", "k8s.x.other"), allowed=False,
                  choice=True)  # fmt: skip
     f = judge_permissions("k8s.cluster.permissions", [two, two], NS, "alice")
-    assert f.summary.endswith(": k8s.disconnected.blink-reachable, k8s.x.other is skipped.")
+    assert f.summary.endswith(": k8s.disconnected.blink-reachable, k8s.x.other are skipped.")
+    one = Access("create", "pods/exec", NS, ("k8s.disconnected.blink-reachable",), allowed=False, choice=True)
+    f = judge_permissions("k8s.cluster.permissions", [one], NS, "alice")
+    assert f.summary.endswith(": k8s.disconnected.blink-reachable is skipped.")
 
 
 def test_a_failed_access_review_warns_with_its_reason_and_a_missing_read_still_fails():

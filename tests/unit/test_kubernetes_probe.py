@@ -69,3 +69,69 @@ def test_no_exec_grant_with_probe_on_is_missing_permission(tmp_path):
         assert "create pods/exec" in err.value.reason and err.value.because_of == "k8s.cluster.permissions"
     finally:
         api.close()
+
+
+# ------------------------------------------------------------------ the runner's clock, read right after Blink answered
+
+CURL_SAID = "< HTTP/1.1 200 OK\n< Date: Wed, 02 Dec 2026 16:00:00 GMT\n< Content-Length: 2\n"
+
+
+class Scripted:
+    """KubernetesProbe._exec answered from a script (command name -> outcome, seconds it takes), on a fake monotonic
+    clock; the commands exec'd, in order."""
+
+    def __init__(self, answers: dict[str, tuple[ExecOutcome, float]]) -> None:
+        self.answers, self.now = answers, 5000.0
+        self.ran: list[str] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def exec(self, p, container, cmd, budget):
+        self.ran.append(cmd[0])
+        outcome, took = self.answers[cmd[0]]
+        self.now += took
+        return outcome
+
+
+HOW = "`kubectl exec -n blink blink-runner-7d9f8-abcde -c blink-runner -- date -u +%s`, 2.5s after the tool's answer (taken off)"
+
+
+@pytest.mark.parametrize(
+    ("answers", "ran", "clock_at", "clock_unread"),
+    [
+        # curl answers with Blink's Date; `date` answers 2.5 s later: the runner's clock at the answer is 2.5 s less
+        ({"curl": (ExecOutcome(0, "200", CURL_SAID), 0.3), "date": (ExecOutcome(0, "1796227202\n", ""), 2.5)},
+         ["curl", "date"], 1796227199.5, ""),
+        ({"curl": (ExecOutcome(0, "200", CURL_SAID), 0.3), "date": (ExecOutcome(None, "", "", not_found=True), 0.2)},
+         ["curl", "date"], 0.0, "the runner's container has no `date` to read its clock with (`date -u +%s`)"),
+        # no Date to compare with: no second exec
+        ({"curl": (ExecOutcome(0, "200", "< HTTP/1.1 200 OK\n"), 0.3)}, ["curl"], 0.0, ""),
+        ({"curl": (ExecOutcome(7, "000", "curl: (7) Failed to connect"), 0.3)}, ["curl"], 0.0, ""),
+        ({"curl": (ExecOutcome(None, "", "", not_found=True), 0.1), "wget": (ExecOutcome(None, "", "", not_found=True),
+          0.1), "nc": (ExecOutcome(0, "", ""), 0.3)}, ["curl", "wget", "nc"], 0.0, ""),
+        # the probe's deadline (--probe-timeout 10s + 3 x 5 s) spent by the tool: no time left for `date`
+        ({"curl": (ExecOutcome(0, "200", CURL_SAID), 24.5)}, ["curl"], 0.0,
+         "no time was left within the probe's deadline to read the runner's clock"),
+    ],
+    ids=["read", "no date", "no Date", "no answer", "nc", "deadline"],
+)
+def test_the_probe_reads_the_runners_clock_after_blinks_answer(fake_facts, monkeypatch, answers, ran, clock_at,
+                                                               clock_unread):  # fmt: skip
+    from types import SimpleNamespace
+
+    import blinkcheck.kubernetes.probe as kprobe
+
+    _, k8s = fake_facts
+    script = Scripted(answers)
+    monkeypatch.setattr(kprobe, "time", SimpleNamespace(monotonic=script.monotonic))
+    probe = KubernetesProbe(k8s)
+    monkeypatch.setattr(probe, "_exec", script.exec)
+    pod = k8s.runner_pods()[0]
+    r = probe.probe(pod)
+    assert (script.ran, r.clock_at, r.clock_unread) == (ran, clock_at, clock_unread)
+    assert r.clock_how == (HOW if clock_at else "")
+    # Blink's readiness asked the same way reads no clock: only the probe of Blink's URL does
+    script.ran.clear()
+    again = probe.probe_url(pod, "https://app.blinkops.com/api/v1/api/readiness")
+    assert ("date" in script.ran, again.clock_at) == (False, 0.0)

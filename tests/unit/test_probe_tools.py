@@ -12,6 +12,7 @@ from blinkcheck.probe.result import CertInfo, ProbeResult, Step
 from blinkcheck.probe.tools import (
     CERT_PROBLEMS,
     cert_from_verbose,
+    date_header,
     from_tool_output,
     issuer_command,
     options_rejected,
@@ -498,3 +499,174 @@ def test_without_a_certificate_seen_or_a_tls_failure_the_result_stays():
     assert with_issuer(refused, SEEN, "x") is refused
     answered = from_tool_output("curl", "c", URL, 0, "200", "")
     assert with_issuer(answered, SEEN, "x") is answered
+
+
+# ------------------------------------------------------------------ Blink's Date (the clock-skew checks)
+
+# Captured from curl 7.88.1, GNU wget 1.21 and busybox 1.35 wget -S against the lab's stand-in (lab/standin.py
+# --date-offset 300, on loopback), as tool_commands runs them.
+CURL_ANSWER = """*   Trying 127.0.0.1:18099...
+* Connected to 127.0.0.1 (127.0.0.1) port 18099 (#0)
+> GET /api/v1/runner/ping HTTP/1.1
+> Host: 127.0.0.1:18099
+> User-Agent: curl/7.88.1
+> Accept: */*
+>\x20
+* HTTP 1.0, assume close after body
+< HTTP/1.0 200 OK
+< Server: BaseHTTP/0.6 Python/3.11.7
+< Date: Thu, 03 Dec 2026 07:03:24 GMT
+< Content-Type: application/json
+< Content-Length: 47
+<\x20
+{ [47 bytes data]
+* Closing connection 0
+"""
+GNU_WGET_ANSWER = """--2026-12-03 06:58:24--  http://127.0.0.1:18099/api/v1/runner/ping
+Connecting to 127.0.0.1:18099... connected.
+HTTP request sent, awaiting response...\x20
+  HTTP/1.0 200 OK
+  Server: BaseHTTP/0.6 Python/3.11.7
+  Date: Thu, 03 Dec 2026 07:03:24 GMT
+  Content-Type: application/json
+  Content-Length: 47
+Length: 47 [application/json]
+Saving to: '/dev/null'
+
+     0K                                                       100% 14.8M=0s
+
+2026-12-03 06:58:24 (14.8 MB/s) - '/dev/null' saved [47/47]
+"""
+BUSYBOX_WGET_ANSWER = """Connecting to 127.0.0.1:18099 (127.0.0.1:18099)
+  HTTP/1.0 200 OK
+  Server: BaseHTTP/0.6 Python/3.11.7
+  Date: Thu, 03 Dec 2026 07:03:24 GMT
+  Content-Type: application/json
+  Content-Length: 47
+\x20\x20
+saving to '/dev/null'
+null                 100% |********************************|    47  0:00:00 ETA
+'/dev/null' saved
+"""
+# GNU wget on a 503 prints the headers; busybox wget only the status line
+GNU_WGET_503 = """--2026-12-03 06:58:29--  http://127.0.0.1:18099/x
+Connecting to 127.0.0.1:18099... connected.
+HTTP request sent, awaiting response...\x20
+  HTTP/1.0 503 Service Unavailable
+  Server: BaseHTTP/0.6 Python/3.11.7
+  Date: Thu, 03 Dec 2026 06:58:29 GMT
+  Content-Type: application/json
+  Content-Length: 33
+2026-12-03 06:58:29 ERROR 503: Service Unavailable.
+"""
+BUSYBOX_WGET_503 = """Connecting to 127.0.0.1:18099 (127.0.0.1:18099)
+  HTTP/1.0 503 Service Unavailable
+wget: server returned error: HTTP/1.0 503 Service Unavailable
+"""
+DATE = "Thu, 03 Dec 2026 07:03:24 GMT"
+
+# curl 7.88.1 in the Kubernetes lab's runner pod (kubectl exec, the suite's own command) against the clock-skew
+# scenario's stand-in over TLS: header lines end in CR; the certificate's "start date" is curl's own line.
+CURL_TLS_LAB = (
+    "*   Trying 10.244.0.1:18443...\n"
+    "* Connected to blink.lab.test (10.244.0.1) port 18443 (#0)\n"
+    "* ALPN: offers h2,http/1.1\n"
+    "} [5 bytes data]\n"
+    "* TLSv1.3 (OUT), TLS handshake, Client hello (1):\n"
+    "} [512 bytes data]\n"
+    "*  CAfile: /blink/ca.pem\n"
+    "*  CApath: /etc/ssl/certs\n"
+    "{ [5 bytes data]\n"
+    "* TLSv1.3 (IN), TLS handshake, Server hello (2):\n"
+    "{ [122 bytes data]\n"
+    "* TLSv1.3 (IN), TLS handshake, Encrypted Extensions (8):\n"
+    "{ [6 bytes data]\n"
+    "* TLSv1.3 (IN), TLS handshake, Certificate (11):\n"
+    "{ [787 bytes data]\n"
+    "* TLSv1.3 (IN), TLS handshake, CERT verify (15):\n"
+    "{ [80 bytes data]\n"
+    "* TLSv1.3 (IN), TLS handshake, Finished (20):\n"
+    "{ [52 bytes data]\n"
+    "* TLSv1.3 (OUT), TLS change cipher, Change cipher spec (1):\n"
+    "} [1 bytes data]\n"
+    "* TLSv1.3 (OUT), TLS handshake, Finished (20):\n"
+    "} [52 bytes data]\n"
+    "* SSL connection using TLSv1.3 / TLS_AES_256_GCM_SHA384\n"
+    "* ALPN: server did not agree on a protocol. Uses default.\n"
+    "* Server certificate:\n"
+    "*  subject: CN=blink.lab.test\n"
+    "*  start date: Dec  3 06:28:25 2026 GMT\n"
+    "*  expire date: Dec  3 06:28:25 2027 GMT\n"
+    "*  subjectAltName: host \"blink.lab.test\" matched cert\'s \"blink.lab.test\"\n"
+    "*  issuer: CN=Blink Lab CA\n"
+    "*  SSL certificate verify ok.\n"
+    "* using HTTP/1.x\n"
+    "} [5 bytes data]\n"
+    "> GET / HTTP/1.1\r\n"
+    "> Host: blink.lab.test:18443\r\n"
+    "> User-Agent: curl/7.88.1\r\n"
+    "> Accept: */*\r\n"
+    "> \r\n"
+    "{ [5 bytes data]\n"
+    "* TLSv1.3 (IN), TLS handshake, Newsession Ticket (4):\n"
+    "{ [233 bytes data]\n"
+    "* TLSv1.3 (IN), TLS handshake, Newsession Ticket (4):\n"
+    "{ [233 bytes data]\n"
+    "* old SSL session ID is stale, removing\n"
+    "{ [5 bytes data]\n"
+    "* HTTP 1.0, assume close after body\n"
+    "< HTTP/1.0 200 OK\r\n"
+    "< Server: BaseHTTP/0.6 Python/3.11.7\r\n"
+    "< Date: Thu, 03 Dec 2026 07:18:04 GMT\r\n"
+    "< Content-Type: application/json\r\n"
+    "< Content-Length: 29\r\n"
+    "< \r\n"
+    "{ [5 bytes data]\n"
+    "* Closing connection 0\n"
+    "} [5 bytes data]\n"
+    "* TLSv1.3 (OUT), TLS alert, close notify (256):\n"
+    "} [2 bytes data]"
+)
+
+
+@pytest.mark.parametrize(
+    ("tool", "rc", "stdout", "stderr", "date", "status"),
+    [
+        ("curl", 0, "200", CURL_ANSWER, DATE, "200"),
+        ("curl", 0, "200", CURL_TLS_LAB, "Thu, 03 Dec 2026 07:18:04 GMT", "200"),
+        ("wget", 0, "", GNU_WGET_ANSWER, DATE, "200"),
+        ("wget", 0, "", BUSYBOX_WGET_ANSWER, DATE, "200"),
+        ("wget", 8, "", GNU_WGET_503, "Thu, 03 Dec 2026 06:58:29 GMT", "503"),
+        ("wget", 1, "", BUSYBOX_WGET_503, "", "503"),
+        # nc reads no answer: whatever it printed, there is no Date
+        ("nc", 0, "", "  Date: " + DATE, "", ""),
+    ],
+    ids=["curl", "curl over TLS in the lab", "GNU wget", "busybox wget", "GNU wget 503", "busybox wget 503", "nc"],
+)
+def test_blinks_date_from_what_the_tool_printed(tool, rc, stdout, stderr, date, status):
+    r = from_tool_output(tool, "pod blink/p", "http://127.0.0.1:18099/api/v1/runner/ping", rc, stdout, stderr)
+    assert (r.server_date, r.http_status, r.clock_at, r.clock_unread) == (date, status, 0.0, "")
+
+
+@pytest.mark.parametrize(
+    ("said", "date"),
+    [
+        # HTTP/2: curl prints the header names in lower case
+        ("< HTTP/2 200\n< date: Thu, 03 Dec 2026 07:03:24 GMT\r\n< content-type: text/plain\n", DATE),
+        # through a proxy: its answer to CONNECT comes first, with its own clock; Blink's answer has none
+        ("< HTTP/1.1 200 Connection established\n< Date: Thu, 03 Dec 2026 09:00:00 GMT\n< \n"
+         "< HTTP/1.1 200 OK\n< Content-Length: 2\n", ""),
+        ("< HTTP/1.1 200 Connection established\n< Date: Thu, 03 Dec 2026 09:00:00 GMT\n< \n"
+         "< HTTP/1.1 200 OK\n< Date: Thu, 03 Dec 2026 07:03:24 GMT\n", DATE),
+        # a redirect followed by wget: the last answer's
+        ("  HTTP/1.1 301 Moved\n  Date: Thu, 03 Dec 2026 07:03:20 GMT\n  Location: /x\n"
+         "  HTTP/1.1 200 OK\n  Date: Thu, 03 Dec 2026 07:03:24 GMT\n", DATE),
+        # the certificate's dates in curl's own lines are no Date header
+        ("*  start date: Dec  1 00:00:00 2026 GMT\n*  expire date: Dec  1 00:00:00 2027 GMT\n< HTTP/1.1 200 OK\n", ""),
+        ("curl: (7) Failed to connect to blink.lab.test port 18443 after 1 ms: Couldn't connect to server", ""),
+        ("", ""),
+    ],
+    ids=["http2", "proxy's date only", "proxy's and Blink's", "redirect", "certificate dates", "no answer", "nothing"],
+)
+def test_the_date_is_the_last_answers(said, date):
+    assert date_header(said) == date

@@ -242,6 +242,29 @@ def test_tls_inspected(k8s_lab, kubectl):
                                                         text=True, check=True).stdout  # fmt: skip
 
 
+def test_clock_skew(k8s_lab, kubectl):
+    """The pods' HTTPS to the stand-in answered by the second stand-in, its Date SKEW_S ahead of the pod's clock;
+    clearing the scenario removes the redirect and stops that stand-in."""
+    import email.utils
+
+    from lab.k8s.cluster import Procs, tcp_open
+
+    ns = apply(k8s_lab, "clock-skew")
+    [p] = pods(kubectl, ns, RUNNERS)
+    assert ready(p)
+    name = p["metadata"]["name"]
+    said = kubectl("-n", ns, "exec", name, "--", "curl", "-sSv", "-o", "/dev/null", "--cacert", "/blink/ca.pem",
+                   k8s_lab.standin_url).stderr  # fmt: skip
+    now = int(kubectl("-n", ns, "exec", name, "--", "date", "-u", "+%s").stdout)
+    [date] = [line.split(":", 1)[1].strip() for line in said.splitlines() if line.lower().startswith("< date:")]
+    assert abs(email.utils.parsedate_to_datetime(date).timestamp() - now - scenario.SKEW_S) <= 3, (date, now)
+    scenario.clear(k8s_lab)
+    assert scenario.SKEW_CHAIN not in subprocess.run(["iptables-save", "-t", "nat"], capture_output=True,
+                                                     text=True, check=True).stdout  # fmt: skip
+    assert Procs(k8s_lab).pid("standin-skewed") is None
+    assert not tcp_open(k8s_lab.gateway, k8s_lab.standin_skewed_port)
+
+
 def test_proxy_dead(k8s_lab, kubectl):
     ns = apply(k8s_lab, "proxy-dead")
     _ready_runner_logs(kubectl, ns, f"proxyconnect tcp: dial tcp {k8s_lab.gateway}:{scenario.PROXY_PORT}")
