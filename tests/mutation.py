@@ -36,7 +36,8 @@ MODULES = (
     *(f"docker/{m}" for m in JUDGES),
     *(f"kubernetes/{m}" for m in (*JUDGES, "parse", "pods")),
     "blocking", "report/verdict", "logs/scan", "logs/judge",
-    "probe/result", "probe/judge", "probe/tools", "probe/environment", "redact", "catalog", "blinkview",
+    "probe/result", "probe/judge", "probe/tools", "probe/environment", "probe/clock", "redact", "catalog",
+    "blinkview", "docker/beyond", "kubernetes/beyond",
 )  # fmt: skip
 # The CI-sized run: the Docker judges, the verdict and the blocking rules (about 600 mutants, 2-3 minutes
 # on 2 cores); the full run is `run` (about 30 minutes).

@@ -87,9 +87,12 @@ def judge_service(cid: str, host: HostFacts, strict: bool) -> Finding:
 
 
 def _proxy_shown(url: str) -> str:
-    """A proxy URL without its credentials."""
-    parts = urlsplit(url if "://" in url else f"http://{url}")
-    return f"{parts.scheme}://{parts.hostname or ''}" + (f":{parts.port}" if parts.port else "")
+    """A proxy URL without its credentials (never the value itself when it is no URL: it may hold them)."""
+    try:
+        parts = urlsplit(url if "://" in url else f"http://{url}")
+        return f"{parts.scheme}://{parts.hostname or ''}" + (f":{parts.port}" if parts.port else "")
+    except ValueError:  # "http://[bad", a port out of range
+        return "(a value that is not a URL)"
 
 
 def judge_dockerd_proxy(cid: str, c: ContainerFacts, info: EngineInfo, docker_host: str) -> Finding:
