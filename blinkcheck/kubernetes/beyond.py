@@ -232,6 +232,15 @@ def _pod_need(d: DeploymentFacts, resource: str, kind: str) -> float:
     return total
 
 
+def _amount(resource: str, value: float) -> str:
+    """A quantity as kubectl writes it: CPU in cores or millicores, memory and storage in Mi / Gi, counts as is."""
+    if resource in ("cpu", "requests.cpu", "limits.cpu"):
+        return f"{value * 1000:g}m" if value < 1 else f"{value:g}"
+    if "memory" in resource or "storage" in resource:
+        return f"{value / 2**30:g}Gi" if value >= 2**30 else f"{value / 2**20:g}Mi"
+    return f"{value:g}"
+
+
 def _quota_table(quotas: Sequence[QuotaFacts]) -> str:
     rows: list[tuple[str, ...]] = [("NAME", "RESOURCE", "USED", "HARD")]
     for q in quotas:
@@ -255,7 +264,7 @@ def _quota_block(q: QuotaFacts, deployments: Sequence[DeploymentFacts]) -> str:
             need = _pod_need(d, what, kind)
             if now + need > hard:
                 return (f"{res} used {used.get(res, '0')} of hard {hard_text}: one more pod of deployment {d.name} "
-                        f"needs {need:g} more")  # fmt: skip
+                        f"needs {_amount(what, need)} more")  # fmt: skip
     return ""
 
 
@@ -275,7 +284,8 @@ def _limit_block(lim: LimitFacts, deployments: Sequence[DeploymentFacts]) -> str
             elif lim.type == "Pod":
                 need = _pod_need(d, res, "limits") or _pod_need(d, res, "requests")
                 if need > top:
-                    return f"maximum {res} per Pod is {top_text}, but a pod of deployment {d.name} asks {need:g}"
+                    return (f"maximum {res} per Pod is {top_text}, but a pod of deployment {d.name} asks "
+                            f"{_amount(res, need)}")  # fmt: skip
     return ""
 
 

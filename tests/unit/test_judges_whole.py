@@ -58,7 +58,7 @@ def docker_cases() -> dict[str, Finding]:
     return {
         "host-unavailable-error": b.host_unavailable(disk, replace(HOST, error="ssh: timed out after 10s"), False),
         "host-unavailable-auto": b.host_unavailable(disk, replace(HOST, where="tcp://h:2376", unavailable="no shell "
-                                                                  "behind tcp://"), False),  # fmt: skip
+                                                                  "behind tcp://"), False),
         "host-unavailable-on": b.host_unavailable(disk, replace(HOST, unavailable="no shell"), True),
         "host-unavailable-why": b.host_unavailable(disk, replace(HOST, unavailable="no shell"), False, "another why"),
         "disk-ok": b.judge_disk(disk, HOST, 20 * GB, 90.0),
@@ -74,7 +74,7 @@ def docker_cases() -> dict[str, Finding]:
         "memory-unknown": b.judge_memory(mem, replace(INFO, mem_total=0), 2 * GB, "tcp://h:2376"),
         "service-ok": b.judge_service(svc, HOST, False),
         "service-disabled": b.judge_service(svc, replace(HOST, service_enabled="disabled", service_active="inactive"),
-                                            False),  # fmt: skip
+                                            False),
         "service-failed": b.judge_service(svc, replace(HOST, service_active="failed"), False),
         "service-no-systemd": b.judge_service(svc, replace(HOST, systemd=False, init="tini"), False),
         "service-no-systemd-on": b.judge_service(svc, replace(HOST, systemd=False), True),
@@ -82,12 +82,12 @@ def docker_cases() -> dict[str, Finding]:
         "proxy-both": b.judge_dockerd_proxy(proxy, proxied, replace(
             INFO, https_proxy="http://xxxxx:xxxxx@proxy.corp:3128", no_proxy="localhost,.corp"), SOCK),
         "proxy-not-a-url": b.judge_dockerd_proxy(proxy, proxied, replace(INFO, http_proxy="http://u:p@[proxy:99"),
-                                                 SOCK),  # fmt: skip
+                                                 SOCK),
         "proxy-dockerd-only": b.judge_dockerd_proxy(proxy, c, replace(INFO, name="", http_proxy="proxy.corp:8080"),
-                                                    "tcp://h:2376"),  # fmt: skip
+                                                    "tcp://h:2376"),
         "proxy-neither": b.judge_dockerd_proxy(proxy, c, INFO, SOCK),
         "oom-killed": b.judge_oom(oom, replace(c, oom_killed=True, exit_code=137, memory_limit=16 * 1024**2,
-                                               finished_at="2026-12-03T06:00:00Z", status="exited"), INFO),  # fmt: skip
+                                               finished_at="2026-12-03T06:00:00Z", status="exited"), INFO),
         "oom-no-limit": b.judge_oom(oom, c, INFO),
         "oom-no-limit-no-info": b.judge_oom(oom, c, None),
         "oom-limit": b.judge_oom(oom, replace(c, memory_limit=3 * GB), replace(INFO, mem_total=0)),
@@ -96,30 +96,30 @@ def docker_cases() -> dict[str, Finding]:
         "restart-on-failure": b.judge_restart_policy(restart, replace(c, restart_policy="on-failure")),
         "dns-ok-embedded": b.judge_dns(dns, replace(c, dns=("10.0.0.2", "10.0.0.3")), CA, "app.blinkops.com"),
         "dns-ok": b.judge_dns(dns, c, replace(CA, resolv_conf="nameserver 10.1.1.1 # corp\nnameserver ::1\n"),
-                              "app.blinkops.com"),  # fmt: skip
+                              "app.blinkops.com"),
         "dns-loopback": b.judge_dns(dns, c, replace(CA, resolv_conf="nameserver 127.0.0.53\nnameserver ::1\n"),
-                                    "app.blinkops.com"),  # fmt: skip
+                                    "app.blinkops.com"),
         "dns-none": b.judge_dns(dns, c, replace(CA, resolv_conf="# nameserver 1.1.1.1\nsearch corp\nnameserver\n"),
-                                "app.blinkops.com"),  # fmt: skip
+                                "app.blinkops.com"),
         "dns-empty": b.judge_dns(dns, c, replace(CA, resolv_conf=""), "app.blinkops.com"),
         "dns-missing": b.judge_dns(dns, c, replace(CA, resolv_conf=None), "app.blinkops.com"),
         "dns-error": b.judge_dns(dns, c, replace(CA, resolv_error="permission denied"), "app.blinkops.com"),
         "ca-ok": b.judge_ca(ca, c, CA, "app.blinkops.com"),
         "ca-one": b.judge_ca(ca, replace(c, cert_file="/blink/ca.pem"), replace(CA, ca_path="/blink/ca.pem", ca_certs=1,
                                                                                ca_tried=("/blink/ca.pem",)),
-                             "app.blinkops.com"),  # fmt: skip
+                             "app.blinkops.com"),
         "ca-missing": b.judge_ca(ca, c, replace(CA, ca_path="", ca_certs=0, ca_tried=("/etc/ssl/certs/ca-certificates"
                                                                                       ".crt", "/etc/ssl/cert.pem")),
-                                 "app.blinkops.com"),  # fmt: skip
+                                 "app.blinkops.com"),
         "ca-missing-nothing-tried": b.judge_ca(ca, replace(c, cert_file="/x.pem"), replace(CA, ca_path="",
-                                               ca_tried=()), "app.blinkops.com"),  # fmt: skip
+                                               ca_tried=()), "app.blinkops.com"),
         "ca-empty": b.judge_ca(ca, c, replace(CA, ca_certs=0), "app.blinkops.com"),
         "ca-error": b.judge_ca(ca, c, replace(CA, ca_error="permission denied"), "app.blinkops.com"),
         "clock-ok": b.judge_clock(clk, c, answered(clock_at=NOW + 30.4), 60, "app.blinkops.com", "chronyd", "h"),
         "clock-edge": b.judge_clock(clk, c, answered(clock_at=NOW - 60), 60, "app.blinkops.com", "", "h"),
         "clock-ahead": b.judge_clock(clk, c, answered(clock_at=NOW + 61), 60, "app.blinkops.com", "", "the local host"),
         "clock-behind": b.judge_clock(clk, c, answered(clock_at=NOW - 3600), 60, "app.blinkops.com", "systemd-timesyncd",
-                                      "h"),  # fmt: skip
+                                      "h"),
         "clock-noise": b.judge_clock(clk, c, answered(clock_at=NOW - 0.4), 60, "app.blinkops.com", "", ""),
         "clock-no-date": b.judge_clock(clk, c, answered(date=""), 60, "app.blinkops.com", "", ""),
         "clock-bad-date": b.judge_clock(clk, c, answered(date="yesterday"), 60, "app.blinkops.com", "", ""),
@@ -128,13 +128,164 @@ def docker_cases() -> dict[str, Finding]:
     }
 
 
-SETS: dict[str, Callable[[], dict[str, Finding]]] = {"docker-beyond": docker_cases}
+def kubernetes_cases() -> dict[str, Finding]:
+    from blinkcheck.kubernetes import beyond as k
+    from blinkcheck.kubernetes.parse import deployment_facts, limit_facts, node_facts, pod_facts
+    from tests.unit import test_kubernetes_beyond as t
+    from tests.unit.kubernetes_objects import deployment, pod
+
+    np = t.np_judge
+    rules: dict[str, dict[str, Any]] = {
+        "cidr-all": {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"port": 443}]},
+        "cidr-some": {"to": [{"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.1.0.0/16"]}}], "ports": [{"port": 443}]},
+        "cidr-bad": {"to": [{"ipBlock": {"cidr": "not-a-cidr"}}], "ports": [{"port": 443}]},
+        "range-miss": {"ports": [{"port": 8000, "endPort": 9000}]},
+        "range-hit": {"ports": [{"port": 400, "endPort": 500}]},
+        "range-edge": {"ports": [{"port": 443, "endPort": 443}]},
+        "named-port": {"ports": [{"port": "https"}]},
+        "udp": {"ports": [{"protocol": "UDP", "port": 443}]},
+        "sctp-and-tcp": {"ports": [{"protocol": "SCTP", "port": 443}, {"protocol": "TCP"}]},
+        "pods-only": {"to": [{"podSelector": {}}]},
+        "namespaces": {"to": [{"namespaceSelector": {"matchLabels": {"team": "blink"}}}], "ports": [{"port": 443}]},
+    }
+    out: dict[str, Finding] = {f"np-{name}": np(t.policy(egress=[rule, t.DNS_RULE])) for name, rule in rules.items()}
+    ip_rule = {"to": [{"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.1.0.0/16", "bad"]}}], "ports": [{"port": 18443}]}
+    v6 = {"to": [{"ipBlock": {"cidr": "fd00::/8"}}], "ports": [{"port": 443}]}
+    out |= {
+        "np-none": np(),
+        "np-ingress-only": np(t.policy(types=["Ingress"])),
+        "np-deny-all": np(t.policy(types=["Egress"])),
+        "np-dns-only": np(t.policy(types=["Egress"], egress=[t.DNS_RULE])),
+        "np-no-dns": np(t.policy(egress=[{"ports": [{"protocol": "TCP", "port": 443}]}])),
+        "np-additive": np(t.policy(types=["Egress"]), t.policy("allow-blink", egress=[{"ports": [{"port": 443}]},
+                                                                                    t.DNS_RULE])),
+        "np-other-pods": np(t.policy(types=["Egress"]), t.policy("allow", selector={"matchLabels": {"app": "x"}},
+                                                                  egress=[{"ports": [{"port": 443}]}])),
+        "np-ip-inside": np(t.policy(egress=[ip_rule, t.DNS_RULE]), host="10.2.3.4", port=18443),
+        "np-ip-except": np(t.policy(egress=[ip_rule, t.DNS_RULE]), host="10.1.3.4", port=18443),
+        "np-ip-outside": np(t.policy(egress=[ip_rule, t.DNS_RULE]), host="192.168.1.1", port=18443),
+        "np-ip-v6-rule": np(t.policy(egress=[v6, t.DNS_RULE]), host="10.2.3.4", port=443),
+        "np-ipv6-host": np(t.policy(egress=[v6, t.DNS_RULE]), host="[fd00::5]", port=443),
+    }
+    healthy = t.HEALTHY
+    gone = node_facts({"metadata": {"name": "vm"}})
+    quiet = node_facts({"metadata": {"name": "vm"}, "status": {"conditions": [
+        {"type": "Ready", "status": "False"}, {"type": "MemoryPressure", "status": "True"}]}})  # fmt: skip
+    two = [t.RUNNER, pod_facts(pod(name="blink-runner-7d9f8-fghij"))]
+    out |= {
+        "node-ok": k.judge_node(t.NODE, t.node(healthy), two, "blink-runner"),
+        "node-cordoned": k.judge_node(t.NODE, t.node(healthy, unschedulable=True), [t.RUNNER], "blink-runner"),
+        "node-disk": k.judge_node(t.NODE, t.node([("Ready", "True"), ("DiskPressure", "True")]), two, "blink-runner"),
+        "node-not-ready-and-pid": k.judge_node(t.NODE, t.node([("Ready", "Unknown"), ("PIDPressure", "True"),
+                                                              ("MemoryPressure", "False")]), [t.RUNNER], "blink-runner"),
+        "node-no-ready": k.judge_node(t.NODE, t.node([("DiskPressure", "False")]), [t.RUNNER], "blink-runner"),
+        "node-quiet-conditions": k.judge_node(t.NODE, quiet, [t.RUNNER], "blink-runner"),
+        "node-gone": k.judge_node(t.NODE, gone if not gone.found else replace(gone, found=False), [], "blink-runner"),
+    }
+    ev = pod(name="blink-runner-old", phase="Failed", reason="Evicted")
+    ev["status"]["message"] = "The node was low on resource: memory."
+    ev["spec"] = {"nodeName": "vm"}
+    bare = pod(name="blink-runner-older", phase="Failed", reason="Evicted")
+    bare["status"] = {**bare["status"], "message": ""}  # the kubelet's message absent: its reason stands for it
+    failed = pod(name="blink-runner-crashed", phase="Failed", reason="Error")
+    out |= {
+        "evicted-none": k.judge_evictions(t.EVICTED, [t.RUNNER, pod_facts(failed)], "blink")[0],
+        "evicted-one": k.judge_evictions(t.EVICTED, [t.RUNNER, pod_facts(ev)], "blink")[0],
+        "evicted-bare": k.judge_evictions(t.EVICTED, [pod_facts(ev), pod_facts(bare)], "blink")[1],
+    }
+    runner, op = t.with_requests("blink-runner", "50m"), t.with_requests("blink-operator-1.0.995", "200m")
+    raw = deployment(name="blink-operator-1.0.995")
+    raw["spec"]["template"]["spec"]["containers"][0]["resources"] = {"limits": {"memory": "512Mi"}}
+    mem_op = deployment_facts(raw)
+    raw = deployment(name="blink-operator-1.0.996")
+    raw["spec"]["template"]["spec"]["containers"][0]["resources"] = {"requests": {"cpu": "1500m", "memory": "3Gi"}}
+    big = deployment_facts(raw)
+
+    def lr(kind: str, **top: str) -> Any:
+        return limit_facts({"metadata": {"name": "blink-limits", "namespace": "blink"},
+                            "spec": {"limits": [{"type": kind, "max": top}]}})  # fmt: skip
+
+    refused = deployment(name="blink-operator-1.0.995", conditions=[
+        {"type": "ReplicaFailure", "status": "True", "reason": "FailedCreate", "message": 'pods "x" is forbidden: '
+         "exceeded quota: blink-quota, requested: requests.cpu=200m, used: requests.cpu=50m, limited: requests.cpu=100m"}])
+    by_limits = deployment(name="blink-operator-1.0.995", conditions=[
+        {"type": "ReplicaFailure", "status": "True", "reason": "FailedCreate",
+         "message": 'pods "x" is forbidden: maximum cpu usage per Container is 100m (blink-limits)'}])  # fmt: skip
+    other_failure = deployment(name="blink-operator-1.0.995", conditions=[
+        {"type": "ReplicaFailure", "status": "True", "message": "serviceaccount missing"}])  # fmt: skip
+    q = t.quota
+    out |= {
+        "quota-none": k.judge_quota(t.QUOTA, "blink", [], [], [runner]),
+        "quota-room": k.judge_quota(t.QUOTA, "blink", [q({"requests.cpu": "1", "services": "0", "pods": "lots"},
+                                                         {"requests.cpu": "50m"})], [], [runner, op]),
+        "quota-pods-exhausted": k.judge_quota(t.QUOTA, "blink", [q({"pods": "1"}, {"pods": "1"})], [], [runner]),
+        "quota-cpu-short": k.judge_quota(t.QUOTA, "blink", [q({"requests.cpu": "100m"}, {"requests.cpu": "50m"})], [],
+                                         [runner, op]),
+        "quota-cpu-edge": k.judge_quota(t.QUOTA, "blink", [q({"requests.cpu": "250m"}, {"requests.cpu": "50m"})], [],
+                                        [runner, op]),
+        "quota-memory-limit": k.judge_quota(t.QUOTA, "blink", [q({"limits.memory": "1Gi"}, {"limits.memory": "768Mi"})],
+                                            [], [runner, mem_op]),
+        "quota-memory-request-from-limit": k.judge_quota(t.QUOTA, "blink", [q({"requests.memory": "600Mi"}, {})], [],
+                                                         [mem_op]),
+        "quota-failed-create": k.judge_quota(t.QUOTA, "blink", [q({"requests.cpu": "100m"}, {"requests.cpu": "50m"})],
+                                             [], [runner, deployment_facts(refused)]),
+        "quota-failed-by-limits": k.judge_quota(t.QUOTA, "blink", [], lr("Container", cpu="100m"),
+                                                [deployment_facts(by_limits)]),
+        "quota-other-failure": k.judge_quota(t.QUOTA, "blink", [], [], [deployment_facts(other_failure)]),
+        "limit-container": k.judge_quota(t.QUOTA, "blink", [], lr("Container", cpu="100m"), [runner, op]),
+        "limit-container-limit": k.judge_quota(t.QUOTA, "blink", [], lr("Container", memory="256Mi"), [mem_op]),
+        "limit-pod": k.judge_quota(t.QUOTA, "blink", [], lr("Pod", memory="256Mi"), [mem_op]),
+        "quota-cores": k.judge_quota(t.QUOTA, "blink", [q({"requests.cpu": "2"}, {"requests.cpu": "1"})], [], [big]),
+        "quota-gi": k.judge_quota(t.QUOTA, "blink", [q({"requests.memory": "4Gi"}, {"requests.memory": "2Gi"})], [],
+                                  [big]),
+        "limit-pod-cores": k.judge_quota(t.QUOTA, "blink", [], lr("Pod", cpu="1"), [big]),
+        "limit-pod-room": k.judge_quota(t.QUOTA, "blink", [], lr("Pod", cpu="1", memory="bad"), [runner, op]),
+        "limit-room": k.judge_quota(t.QUOTA, "blink", [q({"pods": "10"}, {"pods": "2"})],
+                                    lr("Container", cpu="500m"), [runner, op]),
+        "not-granted": k.not_granted(t.NODE, "x may not get nodes. To enable this check: kubectl apply -f "
+                                     "rbac/clusterrole-nodes.yaml", "nodes"),
+        "not-granted-no-grant": k.not_granted(t.NODE, "x may not get nodes.", "nodes"),
+    }
+    blocked = ProbeResult(t.RUNNER.label, t.URL, (Step("dns", True, "ok"), Step("tcp", False, "refused")), tool="curl")
+    how = "`kubectl exec -n blink p -c blink-runner -- date -u +%s`, 0.8s after the tool's answer"
+    out |= {
+        "clock-ahead": k.judge_clock(t.CLOCK, t.RUNNER, t.answered(t.BLINK_DATE, t.BLINK_EPOCH + 300.4, clock_how=how),
+                                     60, "blink.lab.test"),
+        "clock-ok": k.judge_clock(t.CLOCK, t.RUNNER, t.answered(t.BLINK_DATE, t.BLINK_EPOCH - 2), 60, "blink.lab.test"),
+        "clock-blocked": k.judge_clock(t.CLOCK, t.RUNNER, blocked, 60, "blink.lab.test"),
+        "clock-unfinished": k.judge_clock(t.CLOCK, t.RUNNER, ProbeResult(t.RUNNER.label, t.URL, error="exec timed out"),
+                                          60, "blink.lab.test"),
+        "clock-no-exec": k.judge_clock(t.CLOCK, replace(t.RUNNER, node=""), ProbeResult(
+            t.RUNNER.label, t.URL, unavailable="x may not exec into pods in blink"), 60, "blink.lab.test"),
+    }
+    return out
+
+
+def clock_cases() -> dict[str, Finding]:
+    label, values = "pod blink/p", {"pod": "p", "namespace": "blink", "node": "vm"}
+    unread = answered(clock_at=0.0, clock_unread="`date` is not in the runner's image")
+    return {
+        "advice-service": clock.judge_clock_of("docker.runner.clock-skew", label, values, answered(clock_at=NOW + 90),
+                                               60, "b", clock.time_service_advice("ntpd", "h")),
+        "advice-none-running": clock.judge_clock_of("docker.runner.clock-skew", label, values,
+                                                    answered(clock_at=NOW + 90), 60, "b",
+                                                    clock.time_service_advice("", "the local host")),
+        "advice-unknown": clock.judge_clock_of("docker.runner.clock-skew", label, values, answered(clock_at=NOW - 90),
+                                               60, "b", clock.time_service_advice("", "")),
+        "unread-why": clock.judge_clock_of("k8s.runner.clock-skew", label, values, unread, 60, "b", "", "pod p (node vm)"),
+        "wget": clock.judge_clock_of("k8s.runner.clock-skew", label, values, answered(tool="wget", clock_at=NOW + 1),
+                                     30, "b", "", "pod p (node vm)"),
+    }
+
+
+SETS: dict[str, Callable[[], dict[str, Finding]]] = {"docker-beyond": docker_cases,
+                                                     "kubernetes-beyond": kubernetes_cases, "clock": clock_cases}
 
 
 def snapshot(f: Finding) -> dict[str, Any]:
     """What the report shows of a finding: all of it, and the remedy filled from the catalog."""
     out = shown(f)
-    out["evidence"] = [list(e) for e in out["evidence"]]
+    out["evidence"] = [list(e) for e in out["evidence"]]  # as JSON keeps them
     cond = CATALOG[f.condition_id]
     shows = f.outcome in (Outcome.FAILED, Outcome.WARNING)
     out["remedy"] = cond.remediation(f.variant, f.values) if shows else ""

@@ -170,7 +170,7 @@ def test_quota_exhausted_or_short_fails_and_room_passes():
     assert (f.outcome, f.variant, f.values["quota"]) == (Outcome.FAILED, "quota", "blink-quota")
     assert "pods used 1 of hard 1: exhausted" in f.summary
     f = judge_quota(QUOTA, NS, [quota({"requests.cpu": "100m"}, {"requests.cpu": "50m"})], [], [runner, op])
-    assert f.outcome is Outcome.FAILED and "one more pod of deployment blink-operator-1.0.995 needs 0.2 more" in f.summary
+    assert f.outcome is Outcome.FAILED and "one more pod of deployment blink-operator-1.0.995 needs 200m more" in f.summary
     f = judge_quota(QUOTA, NS, [quota({"requests.cpu": "1", "services": "0"}, {"requests.cpu": "50m"})], [], [runner, op])
     assert f.outcome is Outcome.PASSED and "blink-quota" in f.summary
     assert judge_quota(QUOTA, NS, [], [], [runner]).summary == "No ResourceQuota or LimitRange in blink."
