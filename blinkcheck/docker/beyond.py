@@ -100,7 +100,6 @@ def judge_dockerd_proxy(cid: str, c: ContainerFacts, info: EngineInfo, docker_ho
     dockerd = info.https_proxy or info.http_proxy
     where = info.name or docker_host
     values = {**_c(c), "host_name": where, "runner_proxy": ", ".join(runner) or "none"}
-    shown = _proxy_shown(dockerd) if dockerd else "none"
     pairs = (("HTTP Proxy", info.http_proxy), ("HTTPS Proxy", info.https_proxy), ("No Proxy", info.no_proxy))
     daemon = "\n".join(f"{k}: {_proxy_shown(v) if v and k != 'No Proxy' else v}" for k, v in pairs)
     evidence = (Evidence("docker info (the daemon's proxy)", daemon, where),
@@ -109,9 +108,9 @@ def judge_dockerd_proxy(cid: str, c: ContainerFacts, info: EngineInfo, docker_ho
         return Finding(cid, Outcome.FAILED, f"{c.label} goes through a proxy ({', '.join(runner)}), dockerd has none.",
                        c.label, evidence, values)  # fmt: skip
     if runner:
-        said = f"{c.label} and dockerd both use a proxy (dockerd: {shown})."
+        said = f"{c.label} and dockerd both use a proxy (dockerd: {_proxy_shown(dockerd)})."
     elif dockerd:
-        said = f"{c.label} goes direct; dockerd uses a proxy ({shown})."
+        said = f"{c.label} goes direct; dockerd uses a proxy ({_proxy_shown(dockerd)})."
     else:
         said = f"Neither {c.label} nor dockerd uses a proxy."
     return Finding(cid, Outcome.PASSED, said, c.label, evidence, values)

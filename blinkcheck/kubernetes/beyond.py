@@ -15,6 +15,7 @@ from blinkcheck.kubernetes.facts import (
     LimitFacts,
     NetworkPolicyFacts,
     NodeFacts,
+    PodCondition,
     PodFacts,
     PolicyPeer,
     QuotaFacts,
@@ -146,13 +147,14 @@ def node_problems(node: NodeFacts) -> list[str]:
     if not node.found:
         return ["NotFound: the node no longer exists"]
     out = []
+    def said(c: PodCondition | None) -> str:  # the kubelet's reason and message, those it gave
+        words = ": ".join(w for w in (c.reason, c.message) if w) if c else ""
+        return f" ({words})" if words else ""
+
     ready = next((c for c in node.conditions if c.type == "Ready"), None)
     if ready is None or ready.status != "True":
-        status = ready.status if ready else "absent"
-        out.append(f"Ready={status}" + (f" ({ready.reason}: {ready.message})" if ready and ready.reason else ""))
-    for c in node.conditions:
-        if c.type in PRESSURES and c.status == "True":
-            out.append(f"{c.type}=True" + (f" ({c.reason}: {c.message})" if c.reason or c.message else ""))
+        out.append(f"Ready={ready.status if ready else 'absent'}{said(ready)}")
+    out += [f"{c.type}=True{said(c)}" for c in node.conditions if c.type in PRESSURES and c.status == "True"]
     return out
 
 
@@ -234,7 +236,7 @@ def _pod_need(d: DeploymentFacts, resource: str, kind: str) -> float:
 
 def _amount(resource: str, value: float) -> str:
     """A quantity as kubectl writes it: CPU in cores or millicores, memory and storage in Mi / Gi, counts as is."""
-    if resource in ("cpu", "requests.cpu", "limits.cpu"):
+    if resource == "cpu":
         return f"{value * 1000:g}m" if value < 1 else f"{value:g}"
     if "memory" in resource or "storage" in resource:
         return f"{value / 2**30:g}Gi" if value >= 2**30 else f"{value / 2**20:g}Mi"

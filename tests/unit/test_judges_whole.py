@@ -86,6 +86,10 @@ def docker_cases() -> dict[str, Finding]:
         "proxy-dockerd-only": b.judge_dockerd_proxy(proxy, c, replace(INFO, name="", http_proxy="proxy.corp:8080"),
                                                     "tcp://h:2376"),
         "proxy-neither": b.judge_dockerd_proxy(proxy, c, INFO, SOCK),
+        "proxy-no-port": b.judge_dockerd_proxy(proxy, c, replace(INFO, http_proxy="http://proxy.corp"), SOCK),
+        "proxy-no-host": b.judge_dockerd_proxy(proxy, c, replace(INFO, https_proxy="http://:3128"), SOCK),
+        "dns-flag-no-embedded": b.judge_dns(dns, replace(c, dns=("10.0.0.2",)), replace(CA, resolv_conf="nameserver "
+                                            "10.0.0.2\n"), "app.blinkops.com"),
         "oom-killed": b.judge_oom(oom, replace(c, oom_killed=True, exit_code=137, memory_limit=16 * 1024**2,
                                                finished_at="2026-12-03T06:00:00Z", status="exited"), INFO),
         "oom-no-limit": b.judge_oom(oom, c, INFO),
@@ -147,6 +151,9 @@ def kubernetes_cases() -> dict[str, Finding]:
         "sctp-and-tcp": {"ports": [{"protocol": "SCTP", "port": 443}, {"protocol": "TCP"}]},
         "pods-only": {"to": [{"podSelector": {}}]},
         "namespaces": {"to": [{"namespaceSelector": {"matchLabels": {"team": "blink"}}}], "ports": [{"port": 443}]},
+        "no-ports": {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]},
+        "two-cidrs": {"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}, {"ipBlock": {"cidr": "172.16.0.0/12"}}],
+                      "ports": [{"port": 443}]},
     }
     out: dict[str, Finding] = {f"np-{name}": np(t.policy(egress=[rule, t.DNS_RULE])) for name, rule in rules.items()}
     ip_rule = {"to": [{"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.1.0.0/16", "bad"]}}], "ports": [{"port": 18443}]}
@@ -166,6 +173,14 @@ def kubernetes_cases() -> dict[str, Finding]:
         "np-ip-outside": np(t.policy(egress=[ip_rule, t.DNS_RULE]), host="192.168.1.1", port=18443),
         "np-ip-v6-rule": np(t.policy(egress=[v6, t.DNS_RULE]), host="10.2.3.4", port=443),
         "np-ipv6-host": np(t.policy(egress=[v6, t.DNS_RULE]), host="[fd00::5]", port=443),
+        "np-ip-host-bits": np(t.policy(egress=[{"to": [{"ipBlock": {"cidr": "10.1.2.3/8"}}], "ports": [{"port": 443}]},
+                                               t.DNS_RULE]), host="10.2.3.4"),
+        "np-ip-except-host-bits": np(t.policy(egress=[{"to": [{"ipBlock": {"cidr": "10.0.0.0/8", "except": [
+            "10.1.9.9/16"]}}], "ports": [{"port": 443}]}, t.DNS_RULE]), host="10.1.3.4"),
+        "np-dns-udp-only": np(t.policy(egress=[{"ports": [{"port": 443}]}, {"ports": [{"protocol": "UDP", "port": 53}]}])),
+        "np-dns-tcp-only": np(t.policy(egress=[{"ports": [{"port": 443}]}, {"ports": [{"protocol": "TCP", "port": 53}]}])),
+        "np-two-unsure": np(t.policy(egress=[{"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}], "ports": [{"port": 443}]},
+                                             {"ports": [{"port": "https"}]}, t.DNS_RULE])),
     }
     healthy = t.HEALTHY
     gone = node_facts({"metadata": {"name": "vm"}})
@@ -180,6 +195,11 @@ def kubernetes_cases() -> dict[str, Finding]:
                                                               ("MemoryPressure", "False")]), [t.RUNNER], "blink-runner"),
         "node-no-ready": k.judge_node(t.NODE, t.node([("DiskPressure", "False")]), [t.RUNNER], "blink-runner"),
         "node-quiet-conditions": k.judge_node(t.NODE, quiet, [t.RUNNER], "blink-runner"),
+        "node-pressure-no-ready": k.judge_node(t.NODE, t.node([("DiskPressure", "True")]), [t.RUNNER], "blink-runner"),
+        "node-pressure-reason-only": k.judge_node(t.NODE, node_facts({"metadata": {"name": "vm"}, "status": {
+            "conditions": [{"type": "Ready", "status": "True"}, {"type": "MemoryPressure", "status": "True",
+                                                                 "reason": "KubeletHasInsufficientMemory"}]}}),
+            [t.RUNNER], "blink-runner"),
         "node-gone": k.judge_node(t.NODE, gone if not gone.found else replace(gone, found=False), [], "blink-runner"),
     }
     ev = pod(name="blink-runner-old", phase="Failed", reason="Evicted")
@@ -187,6 +207,7 @@ def kubernetes_cases() -> dict[str, Finding]:
     ev["spec"] = {"nodeName": "vm"}
     bare = pod(name="blink-runner-older", phase="Failed", reason="Evicted")
     bare["status"] = {**bare["status"], "message": ""}  # the kubelet's message absent: its reason stands for it
+    bare["spec"] = {**bare.get("spec", {}), "nodeName": ""}  # and its node no longer known
     failed = pod(name="blink-runner-crashed", phase="Failed", reason="Error")
     out |= {
         "evicted-none": k.judge_evictions(t.EVICTED, [t.RUNNER, pod_facts(failed)], "blink")[0],
@@ -200,6 +221,24 @@ def kubernetes_cases() -> dict[str, Finding]:
     raw = deployment(name="blink-operator-1.0.996")
     raw["spec"]["template"]["spec"]["containers"][0]["resources"] = {"requests": {"cpu": "1500m", "memory": "3Gi"}}
     big = deployment_facts(raw)
+
+    def with_resources(name: str, *resources: dict[str, Any]) -> Any:
+        raw = deployment(name=name)
+        first = raw["spec"]["template"]["spec"]["containers"][0]
+        raw["spec"]["template"]["spec"]["containers"] = [{**first, "name": f"c{i}", "resources": r}
+                                                         for i, r in enumerate(resources)]
+        return deployment_facts(raw)
+
+    disk = with_resources("blink-operator-1.0.996", {"requests": {"ephemeral-storage": "200Mi"}})
+    gig = with_resources("blink-operator-1.0.996", {"requests": {"memory": "1Gi"}})
+    pair = with_resources("blink-operator-1.0.996", {"requests": {"cpu": "100m"}}, {"requests": {"cpu": "100m"}})
+    bursty = with_resources("blink-operator-1.0.996", {"requests": {"cpu": "500m"}, "limits": {"cpu": "2"}})
+    q2 = t.quota({"pods": "9"}, {})
+    q2 = replace(q2, name="second-quota")
+
+    def failed_with(message: str) -> Any:
+        return deployment_facts(deployment(name="blink-operator-1.0.995", conditions=[
+            {"type": "ReplicaFailure", "status": "True", "reason": "FailedCreate", "message": message}]))
 
     def lr(kind: str, **top: str) -> Any:
         return limit_facts({"metadata": {"name": "blink-limits", "namespace": "blink"},
@@ -239,6 +278,36 @@ def kubernetes_cases() -> dict[str, Finding]:
         "quota-gi": k.judge_quota(t.QUOTA, "blink", [q({"requests.memory": "4Gi"}, {"requests.memory": "2Gi"})], [],
                                   [big]),
         "limit-pod-cores": k.judge_quota(t.QUOTA, "blink", [], lr("Pod", cpu="1"), [big]),
+        "quota-one-core": k.judge_quota(t.QUOTA, "blink", [q({"requests.cpu": "1500m"}, {"requests.cpu": "1"})], [],
+                                        [t.with_requests("blink-operator-1.0.996", "1")]),
+        "quota-storage": k.judge_quota(t.QUOTA, "blink", [q({"requests.ephemeral-storage": "1Gi"},
+                                                            {"requests.ephemeral-storage": "900Mi"})], [], [disk]),
+        "quota-gi-exact": k.judge_quota(t.QUOTA, "blink", [q({"requests.memory": "2Gi"}, {"requests.memory": "1.5Gi"})],
+                                        [], [gig]),
+        "quota-memory-request-is-limit": k.judge_quota(t.QUOTA, "blink", [q({"requests.memory": "600Mi"},
+                                                                            {"requests.memory": "200Mi"})], [], [mem_op]),
+        "quota-pods-room": k.judge_quota(t.QUOTA, "blink", [q({"pods": "3"}, {"pods": "2"})], [], [runner]),
+        "quota-two-containers": k.judge_quota(t.QUOTA, "blink", [q({"requests.cpu": "300m"}, {"requests.cpu": "150m"})],
+                                              [], [pair]),
+        "quota-nothing-used": k.judge_quota(t.QUOTA, "blink", [q({"requests.cpu": "100m"}, {})], [], [op]),
+        "quota-zero-hard": k.judge_quota(t.QUOTA, "blink", [q({"pods": "0"}, {})], [], [runner]),
+        "quota-unreadable-first": k.judge_quota(t.QUOTA, "blink", [q({"requests.cpu": "lots", "pods": "1"},
+                                                                     {"pods": "1"})], [], [runner]),
+        "quota-other-resource-first": k.judge_quota(t.QUOTA, "blink", [q({"services": "1", "pods": "1"},
+                                                                         {"pods": "1"})], [], [runner]),
+        "quota-failed-quota-word": k.judge_quota(t.QUOTA, "blink", [], [], [failed_with("exceeded quota: q2, requested: "
+                                                                                         "pods=1")]),
+        "quota-failed-unnamed": k.judge_quota(t.QUOTA, "blink", [q({"pods": "9"}, {}), q2], [],
+                                              [failed_with('pods "x" is forbidden: by some admission webhook')]),
+        "quota-failed-unnamed-no-quota": k.judge_quota(t.QUOTA, "blink", [], [],
+                                                       [failed_with('pods "x" is forbidden: by some admission webhook')]),
+        "limit-container-equal": k.judge_quota(t.QUOTA, "blink", [], lr("Container", cpu="200m"), [op]),
+        "limit-container-unreadable": k.judge_quota(t.QUOTA, "blink", [], lr("Container", cpu="500m"),
+                                                    [t.with_requests("blink-operator-1.0.996", "lots")]),
+        "limit-pod-limits-first": k.judge_quota(t.QUOTA, "blink", [], lr("Pod", cpu="1"), [bursty]),
+        "limit-pod-equal": k.judge_quota(t.QUOTA, "blink", [], lr("Pod", cpu="1.5"), [big]),
+        "limit-unreadable-first": k.judge_quota(t.QUOTA, "blink", [], lr("Container", cpu="bad", memory="256Mi"),
+                                                [mem_op]),
         "limit-pod-room": k.judge_quota(t.QUOTA, "blink", [], lr("Pod", cpu="1", memory="bad"), [runner, op]),
         "limit-room": k.judge_quota(t.QUOTA, "blink", [q({"pods": "10"}, {"pods": "2"})],
                                     lr("Container", cpu="500m"), [runner, op]),
@@ -273,6 +342,13 @@ def clock_cases() -> dict[str, Finding]:
         "advice-unknown": clock.judge_clock_of("docker.runner.clock-skew", label, values, answered(clock_at=NOW - 90),
                                                60, "b", clock.time_service_advice("", "")),
         "unread-why": clock.judge_clock_of("k8s.runner.clock-skew", label, values, unread, 60, "b", "", "pod p (node vm)"),
+        "probe-failed-tcp": clock.judge_clock_of("docker.runner.clock-skew", label, values, ProbeResult(
+            label, "https://b", (Step("dns", True, "ok"), Step("tcp", False, "refused")), tool="python"), 60, "b", ""),
+        "http-failed-no-date": clock.judge_clock_of("docker.runner.clock-skew", label, values, ProbeResult(
+            label, "https://b", (Step("dns", True, "ok"), Step("tcp", True, "ok"), Step("http", False, "reset")),
+            tool="curl"), 60, "b", ""),
+        "offset-zero": clock.judge_clock_of("docker.runner.clock-skew", label, values, answered(clock_at=NOW), 60, "b",
+                                            ""),
         "wget": clock.judge_clock_of("k8s.runner.clock-skew", label, values, answered(tool="wget", clock_at=NOW + 1),
                                      30, "b", "", "pod p (node vm)"),
     }
@@ -303,6 +379,18 @@ def test_every_judge_path_word_for_word(name: str):
     assert sorted(got) == sorted(want), "cases added or removed: rewrite with --write"
     for case in got:
         assert got[case] == want[case], f"{name}: {case}"
+
+
+def test_the_runners_clock_from_date_each_way():
+    """runner_clock (the `date -u +%s` exec after the probe's answer): its reasons word for word."""
+    assert clock.runner_clock(None, "", "", 10.0, 11.0) == (
+        0.0, "`date -u +%s` in the runner's container did not answer (no answer)")
+    assert clock.runner_clock(None, "", "", 10.0, 11.0, "exec timed out") == (
+        0.0, "`date -u +%s` in the runner's container did not answer (exec timed out)")
+    said = "x" * 70
+    assert clock.runner_clock(0, said, "", 10.0, 11.0) == (
+        0.0, f"`date -u +%s` in the runner's container printed {'x' * 60!r}, not seconds since the epoch")
+    assert clock.runner_clock(0, "1796280000\n", "", 10.0, 10.8) == (1796280000 - 0.8, "")
 
 
 def main(argv: list[str]) -> int:
