@@ -189,6 +189,26 @@ EQUIVALENT: tuple[tuple[str, str, str, str], ...] = (
      "equivalent: the entry holds exactly one ':' here, and the separator itself is not used"),
     ("probe/environment", "bypasses", r'\.lstrip\("XX[*.]XX"\)',
      "equivalent: the entry was lowered first, so it holds no capital X to strip"),
+    # beyond the runbook
+    ("docker/beyond", "nameservers", r'\+ words = line\.(r?split\("#", ?[12]?\)|split\("XX#XX", 1\))\[0\]',
+     "equivalent: only the words before a comment matter, a nameserver's address holds no '#', and a commented-out "
+     "line's first word is never 'nameserver' either way"),
+    ("kubernetes/beyond", "_limit_block", r'_pod_need\(d, res, "(XXlimitsXX|LIMITS)"\)',
+     "equivalent: _pod_need reads the limits for any kind but \"requests\""),
+    ("kubernetes/beyond", "_peer_reaches", r'\.strip\("XX\[\]XX"\)',
+     "equivalent: an IP address holds no X, and a name is no address either way"),
+    ("kubernetes/beyond", "_peer_reaches", r"ip_network\((peer\.cidr|ex), strict=None\)",
+     "equivalent: `strict` is only tested for truth, where None reads as False"),
+    ("kubernetes/beyond", "_pod_need", r'quantity\(value or "XX0XX"\) or 0\.0',
+     "equivalent: an unreadable quantity is None, and `or 0.0` makes it the same 0 as \"0\""),
+    ("kubernetes/beyond", "judge_network_policy", r'_rule_allows\(r, None, 53',
+     "equivalent: the host is only tested for truth (`if not host`), where None reads as \"\""),
+    ("kubernetes/beyond", "judge_node", r'problems\[0\]\.split\((None, 1|" ", ?2?)\)\[0\]',
+     "equivalent: the first word is the same whatever the number of splits"),
+    ("kubernetes/beyond", "judge_quota", r'refused\.message\), None\)',
+     "equivalent: the name is only used through `named or ...`, where None reads as \"\""),
+    ("kubernetes/beyond", "not_granted", r'\.r?split\("To enable this check: ", ?2?\)\[-1\]',
+     "equivalent: the advice holds \"To enable this check: \" once"),
     # blinkview
     ("blinkview", "judge_ready", r"\+ .*zip\(from_runners, seen, (strict=(False|None))?\)",
      "equivalent: `seen` is made from `from_runners` one for one, so the two always have the same length and "

@@ -291,9 +291,9 @@ def kubernetes_cases() -> dict[str, Finding]:
                                               [], [pair]),
         "quota-nothing-used": k.judge_quota(t.QUOTA, "blink", [q({"requests.cpu": "100m"}, {})], [], [op]),
         "quota-zero-hard": k.judge_quota(t.QUOTA, "blink", [q({"pods": "0"}, {})], [], [runner]),
-        "quota-unreadable-first": k.judge_quota(t.QUOTA, "blink", [q({"requests.cpu": "lots", "pods": "1"},
+        "quota-unreadable-first": k.judge_quota(t.QUOTA, "blink", [q({"limits.cpu": "lots", "pods": "1"},
                                                                      {"pods": "1"})], [], [runner]),
-        "quota-other-resource-first": k.judge_quota(t.QUOTA, "blink", [q({"services": "1", "pods": "1"},
+        "quota-other-resource-first": k.judge_quota(t.QUOTA, "blink", [q({"configmaps": "1", "pods": "1"},
                                                                          {"pods": "1"})], [], [runner]),
         "quota-failed-quota-word": k.judge_quota(t.QUOTA, "blink", [], [], [failed_with("exceeded quota: q2, requested: "
                                                                                          "pods=1")]),
