@@ -207,7 +207,7 @@ EQUIVALENT: tuple[tuple[str, str, str, str], ...] = (
      "equivalent: the first word is the same whatever the number of splits"),
     ("kubernetes/beyond", "judge_quota", r'refused\.message\), None\)',
      "equivalent: the name is only used through `named or ...`, where None reads as \"\""),
-    ("kubernetes/beyond", "not_granted", r'\.r?split\("To enable this check: ", ?2?\)\[-1\]',
+    ("kubernetes/beyond", "not_granted", r'\.r?split\("To enable this check: ", ?[12]?\)\[-1\]',
      "equivalent: the advice holds \"To enable this check: \" once"),
     # blinkview
     ("blinkview", "judge_ready", r"\+ .*zip\(from_runners, seen, (strict=(False|None))?\)",
