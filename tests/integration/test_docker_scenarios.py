@@ -60,7 +60,9 @@ REMEDY_IN_HTML = {
     "blink-split-view": ["Blink's readiness is not 200 where the runner asks it: https://blink.lab.test:18443/api/v1/"
                          "api/readiness answered HTTP 503 from container blink-runner ({runner_id}) (https://"
                          "172.30.251.1:18443/api/v1/api/readiness answered HTTP 200 from the suite's host)",
-                         "Something on the runner's way to Blink answers for it"],
+                         "Something on the runner's way to Blink answers for it",
+                         "Blink's readiness is not 200 where the runner asks it - something on the runner's way to "
+                         "Blink answers for it"],
     "no-runner": ["docker ps -a | grep blink-runner"],
     "runner-exited": ["docker container restart {runner_id}", "exited with code 1"],
     "egress-blocked": [

@@ -164,7 +164,9 @@ def test_readiness_from_the_runners_namespaces():
                                f"pod blink/p2 ({ok.url} answered HTTP 200 from the suite's host).")  # fmt: skip
     text = CATALOG[cid].remediation(proxied.variant, {**proxied.values, "status_channel": "#p1"})
     assert f"{url} answered HTTP 502 from pod blink/p2 ({ok.url} answered HTTP 200 from the suite's host)" in text
-    assert "look at the egress probe's evidence for that runner" in text and "{" not in text
+    assert "Look at the egress probe's evidence for pod blink/p2 in this report" in text and "{" not in text
+    assert CATALOG[cid].verdict_for(proxied.variant) == ("Blink's readiness is not 200 where the runner asks it - "
+                                                         "something on the runner's way to Blink answers for it")
 
     # Where the probe did not reach Blink (its own check judges that path) or could not run: noted, not judged.
     blocked = ProbeResult("pod blink/p", "https://blink.lab.test:18443", (Step("dns", True, "ok"),
