@@ -48,8 +48,9 @@ READ_CALLS = (
 FILE_CAP = 4 * 1024 * 1024  # a file read from a container: at most this much
 # The egress probe (blinkcheck/docker/probe.py). On the engine's own host it reads only (the suite
 # enters the runner's network namespace itself). Where it cannot (a remote engine, no permission):
-# one short-lived container per tool tried, in the runner's network namespace, labelled
-# blink-check=egress-probe, always removed (leftovers of the run found by label and removed too).
+# one short-lived container per tool tried and per URL asked (Blink's; its readiness), in the runner's
+# network namespace, labelled blink-check=egress-probe, always removed (leftovers of the run found by
+# label and removed too).
 PROBE_CALLS = (
     "POST /containers/create",
     "POST /containers/{probe}/start",
