@@ -341,7 +341,7 @@ def test_stuck_operator_without_waiting_is_still_pending(lab: Any):
     apply_once(lab, "operator-pending")
     run = check(lab, ROOT / "reports" / "integration" / "k8s-no-wait", "--operator-wait", "0", "--probe", "off")
     row = K8S["operator-pending"]
-    assert_row(run.results, replace(row, outcomes=row.but(blink_reachable="S", operator_stuck="W")), K8S)
+    assert_row(run.results, replace(row, outcomes=row.but(blink_reachable="S", clock_skew="S", operator_stuck="W")), K8S)
     [entry] = run.entries("k8s.upgrade.operator-stuck")
     assert entry["outcome"] == W
     assert "still pending" in entry["summary"] and "did not wait (--operator-wait 0)" in entry["summary"]
@@ -365,7 +365,7 @@ def test_stuck_operator_wait_counts_what_the_api_already_shows(lab: Any):
         time.sleep(0.5)
     fast = check(lab, ROOT / "reports" / "integration" / "k8s-wait", "--operator-wait", "6s", "--probe", "off")
     row = K8S["operator-pending"]
-    without_probe = replace(row, outcomes=row.but(blink_reachable="S"))
+    without_probe = replace(row, outcomes=row.but(blink_reachable="S", clock_skew="S"))  # both need the probe
     assert_row(fast.results, without_probe, K8S)
     [entry] = fast.entries("k8s.upgrade.operator-stuck")
     assert entry["outcome"] == F
