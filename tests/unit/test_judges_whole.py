@@ -20,22 +20,16 @@ import pytest
 
 from blinkcheck.catalog import load_catalog
 from blinkcheck.docker import beyond as docker_beyond
-from blinkcheck.docker.facts import ContainerFacts, ContainerFiles, EngineInfo, HostFacts
+from blinkcheck.docker.facts import ContainerFiles
 from blinkcheck.model import Finding, Outcome
 from blinkcheck.probe import clock
 from blinkcheck.probe.result import ProbeResult, Step
 from tests.unit.docker_objects import shown
+from tests.unit.test_docker_beyond import GB, HOST, INFO, RUNNER
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "judges"
 CATALOG = load_catalog()
-GB = 1024**3
 NOW = 1_796_280_000.0  # 2026-12-03T06:40:00Z
-RUNNER = ContainerFacts(id="3f2a9c1d7e6b" + "0" * 52, name="blink-runner", image="blinkops/blink-runner:1.0.994",
-                        status="running", restart_policy="unless-stopped")  # fmt: skip
-HOST = HostFacts("the local host", data_root="/var/lib/docker", disk_total=252 * GB, disk_free=66 * GB,
-                 inodes_total=1000, inodes_free=950, systemd=True, service_enabled="enabled",
-                 service_active="active", time_service="chronyd")  # fmt: skip
-INFO = EngineInfo(name="runner-host", data_root="/var/lib/docker", mem_total=8 * GB)
 SOCK = "unix:///var/run/docker.sock"
 RESOLV = "# written by docker\nnameserver 127.0.0.11\noptions ndots:0\n"
 CA = ContainerFiles(resolv_conf=RESOLV, ca_path="/etc/ssl/certs/ca-certificates.crt", ca_certs=140,
